@@ -1,0 +1,1 @@
+"""Pure statistics over DataFrames: scoring, psychometrics, profiles, causes, reports."""

@@ -1,0 +1,32 @@
+"""HTML rendering of the reference (a standalone file: no external resources)."""
+
+from __future__ import annotations
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from analysis.report.model import ReferenceModel
+
+_env = Environment(
+    loader=PackageLoader("analysis.report", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"
+
+
+_env.filters["num"] = _fmt
+_env.filters["pct"] = _pct
+
+
+def render_html(model: ReferenceModel) -> str:
+    return _env.get_template("school.html").render(ref=model)

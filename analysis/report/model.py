@@ -1,0 +1,145 @@
+"""The report model: everything a reference shows, computed once, rendered by any format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis.profiles import school_scale_summary
+from analysis.scoring import score_scales
+from instruments.schema import Instrument, text_in
+
+AUDIENCE_LABELS = {
+    "student": "Обучающиеся",
+    "parent": "Родители (законные представители)",
+    "teacher": "Педагоги",
+    "specialist": "Специалисты",
+    "administration": "Администрация школы",
+}
+
+
+@dataclass(frozen=True)
+class ScaleRow:
+    code: str
+    title: str
+    higher_is: str
+    n: int
+    suppressed: bool
+    mean: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    pomp: float | None = None
+    prevalence: float | None = None
+    prevalence_label: str | None = None
+    item_min: int = 1
+    item_max: int = 4
+
+
+@dataclass(frozen=True)
+class AudienceSection:
+    audience: str
+    audience_label: str
+    instrument_title: str
+    n_responses: int
+    rows: list[ScaleRow]
+
+
+@dataclass(frozen=True)
+class ReferenceModel:
+    school_code: str
+    school_name: str
+    district_name: str
+    campaign_title: str
+    period: str
+    min_group_size: int
+    generated_on: dt.date
+    sections: list[AudienceSection] = field(default_factory=list)
+
+
+def _num(value: object) -> float | None:
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+def audience_section(
+    audience: str,
+    instrument: Instrument,
+    answers: pd.DataFrame,
+    school_code: str,
+    *,
+    min_group_size: int,
+) -> AudienceSection:
+    """Scale results of one school for one audience; suppressed below ``min_group_size``."""
+    scores = score_scales(answers, instrument)
+    summary = school_scale_summary(
+        scores, answers["school_code"], instrument, min_group_size=min_group_size
+    )
+    mine = summary[summary["school_code"] == school_code].set_index("scale")
+    items = instrument.items_by_code()
+    rows = []
+    for scale in instrument.scales:
+        low, high = instrument.item_range(items[scale.items[0]])
+        if scale.code in mine.index:
+            r = mine.loc[scale.code]
+            n, suppressed = int(r["n"]), bool(r["suppressed"])
+        else:
+            r, n, suppressed = None, 0, True
+        rows.append(
+            ScaleRow(
+                code=scale.code,
+                title=text_in(scale.title),
+                higher_is=scale.higher_is,
+                n=n,
+                suppressed=suppressed,
+                mean=None if r is None else _num(r["mean"]),
+                ci_low=None if r is None else _num(r["ci_low"]),
+                ci_high=None if r is None else _num(r["ci_high"]),
+                pomp=None if r is None else _num(r["pomp"]),
+                prevalence=None if r is None else _num(r["prevalence"]),
+                prevalence_label=text_in(scale.prevalence.label) if scale.prevalence else None,
+                item_min=low,
+                item_max=high,
+            )
+        )
+    n_responses = int((answers["school_code"] == school_code).sum())
+    return AudienceSection(
+        audience=audience,
+        audience_label=AUDIENCE_LABELS.get(audience, audience),
+        instrument_title=text_in(instrument.title),
+        n_responses=n_responses,
+        rows=rows,
+    )
+
+
+def build_school_reference(
+    *,
+    school_code: str,
+    school_name: str,
+    district_name: str,
+    campaign_title: str,
+    period: str,
+    min_group_size: int,
+    audiences: list[tuple[str, Instrument, pd.DataFrame]],
+    generated_on: dt.date | None = None,
+) -> ReferenceModel:
+    """The reference of one school from each audience's answers (all schools' answers given,
+    so that later sections can compare the school with the district)."""
+    sections = [
+        audience_section(a, instrument, answers, school_code, min_group_size=min_group_size)
+        for a, instrument, answers in audiences
+    ]
+    return ReferenceModel(
+        school_code=school_code,
+        school_name=school_name,
+        district_name=district_name,
+        campaign_title=campaign_title,
+        period=period,
+        min_group_size=min_group_size,
+        generated_on=generated_on or dt.date.today(),
+        sections=sections,
+    )

@@ -1,0 +1,1 @@
+"""Domain and persistence: districts, schools, users, campaigns, links, responses, imports."""

@@ -1,0 +1,148 @@
+"""Campaigns (waves), the instruments they field and the survey links respondents open."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys import models as m
+from surveys.errors import InvalidInput, LinkClosed, NotFound
+
+# 10 random bytes: 80 bits, far beyond guessing even for a whole region's links.
+LINK_CODE_BYTES = 10
+
+
+def new_link_code() -> str:
+    return secrets.token_urlsafe(LINK_CODE_BYTES)
+
+
+def create_campaign(
+    session: Session,
+    *,
+    district: m.District,
+    title: str,
+    opens_on: dt.date,
+    closes_on: dt.date,
+    schools: Iterable[m.School],
+    fieldings: dict[str, m.InstrumentVersion],
+    period: str = "",
+    anonymous: bool = True,
+    min_group_size: int = 5,
+    status: str = m.CampaignStatus.open.value,
+) -> m.Campaign:
+    if closes_on < opens_on:
+        raise InvalidInput("Дата окончания кампании раньше даты начала.")
+    if min_group_size < 1:
+        raise InvalidInput("Минимальный размер группы должен быть не меньше 1.")
+    school_list = list(schools)
+    if any(s.district_id != district.id for s in school_list):
+        raise InvalidInput("В кампанию можно включить только школы её района.")
+    for audience, version in fieldings.items():
+        if version.status != m.VersionStatus.published.value:
+            raise InvalidInput("В кампании можно использовать только опубликованные версии методик.")
+        if audience not in m.AudienceKind.__members__:
+            raise InvalidInput(f"Неизвестная группа респондентов: {audience}")
+    campaign = m.Campaign(
+        district_id=district.id,
+        title=title,
+        period=period,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        anonymous=anonymous,
+        min_group_size=min_group_size,
+        status=status,
+    )
+    session.add(campaign)
+    session.flush()
+    session.add_all(m.CampaignSchool(campaign_id=campaign.id, school_id=s.id) for s in school_list)
+    session.add_all(
+        m.Fielding(campaign_id=campaign.id, audience=a, instrument_version_id=v.id)
+        for a, v in fieldings.items()
+    )
+    session.flush()
+    return campaign
+
+
+def create_links(session: Session, campaign: m.Campaign) -> list[m.SurveyLink]:
+    """One open link per school of the campaign and fielded audience (existing ones are kept)."""
+    audiences = session.scalars(
+        select(m.Fielding.audience).where(m.Fielding.campaign_id == campaign.id)
+    ).all()
+    school_ids = session.scalars(
+        select(m.CampaignSchool.school_id).where(m.CampaignSchool.campaign_id == campaign.id)
+    ).all()
+    existing = {
+        (link.school_id, link.audience)
+        for link in session.scalars(
+            select(m.SurveyLink).where(
+                m.SurveyLink.campaign_id == campaign.id, m.SurveyLink.class_name.is_(None)
+            )
+        )
+    }
+    links = [
+        m.SurveyLink(
+            code=new_link_code(), campaign_id=campaign.id, school_id=school_id, audience=audience
+        )
+        for school_id in school_ids
+        for audience in audiences
+        if (school_id, audience) not in existing
+    ]
+    session.add_all(links)
+    session.flush()
+    return links
+
+
+@dataclass(frozen=True)
+class OpenLink:
+    """Everything the respondent page needs about a link, loaded in one place."""
+
+    link: m.SurveyLink
+    campaign: m.Campaign
+    school: m.School
+    version: m.InstrumentVersion
+
+
+def resolve_link(session: Session, code: str, *, today: dt.date) -> OpenLink:
+    """The link behind ``code`` if it accepts answers today.
+
+    Raises
+    ------
+    NotFound
+        No such link.
+    LinkClosed
+        The link is switched off, or the campaign is closed or outside its dates.
+    """
+    row = session.execute(
+        select(m.SurveyLink, m.Campaign, m.School, m.InstrumentVersion)
+        .join(m.Campaign, m.Campaign.id == m.SurveyLink.campaign_id)
+        .join(m.School, m.School.id == m.SurveyLink.school_id)
+        .join(
+            m.Fielding,
+            (m.Fielding.campaign_id == m.Campaign.id)
+            & (m.Fielding.audience == m.SurveyLink.audience),
+        )
+        .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
+        .where(m.SurveyLink.code == code)
+    ).one_or_none()
+    if row is None:
+        raise NotFound("Ссылка не найдена. Проверьте адрес или обратитесь в школу.")
+    link, campaign, school, version = row
+    if not link.is_active or campaign.status != m.CampaignStatus.open.value:
+        raise LinkClosed("Приём ответов по этой ссылке закрыт.")
+    if today < campaign.opens_on:
+        raise LinkClosed(f"Опрос начнётся {campaign.opens_on:%d.%m.%Y}.")
+    if today > campaign.closes_on:
+        raise LinkClosed(f"Опрос завершился {campaign.closes_on:%d.%m.%Y}.")
+    return OpenLink(link=link, campaign=campaign, school=school, version=version)
+
+
+def get_campaign(session: Session, campaign_id: int) -> m.Campaign:
+    campaign = session.get(m.Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"Кампания {campaign_id} не найдена.")
+    return campaign

@@ -1,0 +1,103 @@
+"""The one bridge from the database to analysis: stored responses become pandas DataFrames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from instruments.schema import NUMERIC_TYPES, Instrument, ItemType
+from surveys import models as m
+from surveys.errors import NotFound
+from surveys.instrument_store import instrument_of
+
+META_COLUMNS = ["school_code", "class_name", "submitted_on", "duration_seconds"]
+
+
+@dataclass(frozen=True)
+class AudienceData:
+    """Answers of one audience in one campaign, on the instrument version it was given."""
+
+    instrument: Instrument
+    #: one row per response (index ``response_id``): META_COLUMNS, then one column per item;
+    #: numeric items are floats with NaN for no answer, multiple choice holds lists.
+    answers: pd.DataFrame
+    min_group_size: int
+
+
+def _item_columns(instrument: Instrument) -> dict[str, bool]:
+    """Item code -> whether the column is numeric."""
+    return {
+        item.code: item.type in NUMERIC_TYPES
+        or (
+            item.type is ItemType.single_choice
+            and all(isinstance(o.value, int) for o in item.options or [])
+        )
+        for item in instrument.items()
+    }
+
+
+def audience_data(
+    session: Session,
+    campaign_id: int,
+    audience: str,
+    *,
+    school_codes: list[str] | None = None,
+) -> AudienceData:
+    campaign = session.get(m.Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"Кампания {campaign_id} не найдена.")
+    version = session.scalar(
+        select(m.InstrumentVersion)
+        .join(m.Fielding, m.Fielding.instrument_version_id == m.InstrumentVersion.id)
+        .where(m.Fielding.campaign_id == campaign_id, m.Fielding.audience == audience)
+    )
+    if version is None:
+        raise NotFound(f"В кампании {campaign_id} нет анкеты для группы «{audience}».")
+    instrument = instrument_of(version)
+    query = (
+        select(
+            m.Response.id,
+            m.School.code,
+            m.Response.class_name,
+            m.Response.submitted_on,
+            m.Response.duration_seconds,
+            m.Response.answers,
+        )
+        .join(m.School, m.School.id == m.Response.school_id)
+        .where(
+            m.Response.campaign_id == campaign_id,
+            m.Response.audience == audience,
+            m.Response.instrument_version_id == version.id,
+            m.Response.status == m.ResponseStatus.complete.value,
+        )
+        .order_by(m.Response.id)
+    )
+    if school_codes is not None:
+        query = query.where(m.School.code.in_(school_codes))
+    rows = session.execute(query).all()
+    columns = _item_columns(instrument)
+    index = pd.Index([r[0] for r in rows], name="response_id", dtype="int64")
+    data: dict[str, object] = {
+        "school_code": pd.Series([r[1] for r in rows], index=index, dtype="object"),
+        "class_name": pd.Series([r[2] for r in rows], index=index, dtype="object"),
+        "submitted_on": pd.Series([r[3] for r in rows], index=index, dtype="object"),
+        "duration_seconds": pd.Series(
+            [np.nan if r[4] is None else r[4] for r in rows], index=index, dtype="float64"
+        ),
+    }
+    for code, numeric in columns.items():
+        values = [r[5].get(code) for r in rows]
+        if numeric:
+            data[code] = pd.Series(
+                [np.nan if v is None else v for v in values], index=index, dtype="float64"
+            )
+        else:
+            data[code] = pd.Series(values, index=index, dtype="object")
+    frame = pd.DataFrame(data, index=index)
+    return AudienceData(
+        instrument=instrument, answers=frame, min_group_size=campaign.min_group_size
+    )

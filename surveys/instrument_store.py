@@ -1,0 +1,102 @@
+"""Storing instrument definitions as immutable versions and reading them back as models."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from instruments.io.yaml_io import to_data
+from instruments.library import builtin_instruments
+from instruments.schema import Instrument, parse_instrument
+from surveys import models as m
+from surveys.errors import Conflict, NotFound
+
+_parsed: dict[str, Instrument] = {}
+
+
+def checksum(definition: dict[str, Any]) -> str:
+    canonical = json.dumps(definition, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def store_instrument(
+    session: Session, instrument: Instrument, *, builtin: bool = False, publish: bool = True
+) -> m.InstrumentVersion:
+    """Store ``instrument`` as its version; storing the same definition again is a no-op.
+
+    Raises
+    ------
+    Conflict
+        If that version number already exists with a different definition: a stored version
+        is immutable, a change needs a new version number.
+    """
+    definition = to_data(instrument)
+    digest = checksum(definition)
+    record = session.scalar(select(m.Instrument).where(m.Instrument.code == instrument.code))
+    if record is None:
+        record = m.Instrument(
+            code=instrument.code,
+            audience=instrument.audience.value,
+            title=instrument.title["ru"],
+            builtin=builtin,
+        )
+        session.add(record)
+        session.flush()
+    existing = session.scalar(
+        select(m.InstrumentVersion).where(
+            m.InstrumentVersion.instrument_id == record.id,
+            m.InstrumentVersion.version == instrument.version,
+        )
+    )
+    if existing is not None:
+        if existing.checksum != digest:
+            raise Conflict(
+                f"Версия {instrument.version} методики «{instrument.code}» уже сохранена "
+                "с другим содержанием; изменения оформляются новой версией."
+            )
+        return existing
+    version = m.InstrumentVersion(
+        instrument_id=record.id,
+        version=instrument.version,
+        definition=definition,
+        checksum=digest,
+        status=(m.VersionStatus.published if publish else m.VersionStatus.draft).value,
+        published_at=dt.datetime.now(dt.UTC) if publish else None,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def load_builtin_instruments(session: Session) -> list[m.InstrumentVersion]:
+    return [store_instrument(session, i, builtin=True) for i in builtin_instruments()]
+
+
+def instrument_of(version: m.InstrumentVersion) -> Instrument:
+    """The validated model of a stored version (parsed once per definition)."""
+    model = _parsed.get(version.checksum)
+    if model is None:
+        model = parse_instrument(version.definition, source=f"instrument_version {version.id}")
+        _parsed[version.checksum] = model
+    return model
+
+
+def latest_version(session: Session, code: str) -> m.InstrumentVersion:
+    version = session.scalar(
+        select(m.InstrumentVersion)
+        .join(m.Instrument)
+        .where(
+            m.Instrument.code == code,
+            m.InstrumentVersion.status == m.VersionStatus.published.value,
+        )
+        .order_by(m.InstrumentVersion.version.desc())
+        .limit(1)
+    )
+    if version is None:
+        raise NotFound(f"Методика «{code}» не найдена.")
+    return version

@@ -1,0 +1,83 @@
+"""Flask application: respondent pages, staff pages, reports and the CLI."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_wtf import CSRFProtect
+
+from surveys.db import database_url, make_engine, make_sessionmaker
+
+csrf = CSRFProtect()
+
+INSTANCE_ENV = "ROOTCAUSE_INSTANCE_PATH"
+
+
+def instance_path() -> Path:
+    """Where the SQLite file and the generated secret key live (``./instance`` by default)."""
+    return Path(os.environ.get(INSTANCE_ENV) or Path.cwd() / "instance").resolve()
+
+
+def _secret_key(path: Path) -> str:
+    key = os.environ.get("ROOTCAUSE_SECRET_KEY")
+    if key:
+        return key
+    # Generated once and kept beside the database, so sessions survive restarts and all
+    # workers sharing the instance folder agree on it.
+    path.mkdir(parents=True, exist_ok=True)
+    key_file = path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    path = instance_path()
+    app = Flask(__name__, instance_path=str(path), instance_relative_config=True)
+    config = dict(config or {})
+    app.config.update(
+        DATABASE_URL=database_url(path),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # A respondent may take a long break in the middle of a questionnaire.
+        WTF_CSRF_TIME_LIMIT=12 * 3600,
+        MAX_CONTENT_LENGTH=256 * 1024,
+        MAX_FORM_MEMORY_SIZE=256 * 1024,
+        MAX_FORM_PARTS=2000,
+    )
+    app.config.update(config)
+    if "SECRET_KEY" not in config:
+        app.config["SECRET_KEY"] = _secret_key(path)
+    engine = config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
+    app.extensions["rootcause.engine"] = engine
+    app.extensions["rootcause.sessionmaker"] = make_sessionmaker(engine)
+
+    csrf.init_app(app)
+    from web import auth, db, errors, public, respond, staff
+
+    db.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    for module in (public, respond, staff):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(auth.bp)
+
+    @app.after_request
+    def security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Survey links are bearer codes: never leak them to other sites.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    return app

@@ -1,0 +1,112 @@
+"""Staff sign-in (session based) and the role decorator that guards every staff endpoint."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from surveys import models as m
+from surveys.users import authenticate
+from web.db import get_session
+
+bp = Blueprint("auth", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ROLE_LABELS = {
+    "admin": "администратор",
+    "coordinator": "муниципальный координатор",
+    "psychologist": "педагог-психолог",
+    "deputy": "заместитель директора",
+}
+
+
+class LoginForm(FlaskForm):
+    login = StringField("Логин", validators=[DataRequired("Введите логин."), Length(max=100)])
+    password = PasswordField(
+        "Пароль", validators=[DataRequired("Введите пароль."), Length(max=200)]
+    )
+
+
+def current_user() -> m.User | None:
+    if "user" not in g:
+        user_id = session.get("user_id")
+        user = get_session().get(m.User, user_id) if user_id else None
+        g.user = user if user is not None and user.is_active else None
+    return g.user  # type: ignore[no-any-return]
+
+
+def requires_role(*roles: str) -> Callable[[F], F]:
+    """Let in signed-in staff with one of ``roles`` (any role if none given); 403 otherwise."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                return redirect(url_for("auth.login", next=request.full_path))
+            if roles and user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: an open redirect would let a phishing link borrow our address.
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return url_for("staff.schools")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return url_for("staff.schools")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # type: ignore[no-untyped-def]
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = authenticate(get_session(), form.login.data or "", form.password.data or "")
+        if user is not None:
+            session.clear()
+            session["user_id"] = user.id
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors = ["Неверный логин или пароль."]
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():  # type: ignore[no-untyped-def]
+    session.clear()
+    flash("Вы вышли из системы.")
+    return redirect(url_for("public.index"))
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        return {"current_user": current_user(), "role_labels": ROLE_LABELS}
