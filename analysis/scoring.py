@@ -75,10 +75,7 @@ def score_scales(answers: pd.DataFrame, instrument: Instrument) -> ScaleScores:
             prevalence[scale.code] = pd.Series(np.nan, index=answers.index)
         else:
             rule = scale.prevalence
-            if rule.any_item:
-                meets = (keyed >= rule.at_least).any(axis=1)
-            else:
-                meets = mean >= rule.at_least
+            meets = (keyed >= rule.at_least).any(axis=1) if rule.any_item else mean >= rule.at_least
             prevalence[scale.code] = meets.astype("float64").where(enough)
     frame = pd.DataFrame
     return ScaleScores(

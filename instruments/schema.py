@@ -1,4 +1,4 @@
-"""Typed, validated models of an instrument: sections, items, response scales, scales, indicators."""
+"""Typed, validated models of an instrument: sections, items, response scales and scales."""
 
 from __future__ import annotations
 
@@ -129,7 +129,9 @@ class Item(_Model):
         if self.type is ItemType.likert and not self.response_scale:
             raise ValueError("для вопроса типа likert нужна шкала ответов (response_scale)")
         if self.type is not ItemType.likert and self.response_scale:
-            raise ValueError("шкала ответов (response_scale) допустима только у вопроса типа likert")
+            raise ValueError(
+                "шкала ответов (response_scale) допустима только у вопроса типа likert"
+            )
         choice = self.type in (ItemType.single_choice, ItemType.multiple_choice)
         if choice and not self.options:
             raise ValueError(f"для вопроса типа {self.type.value} нужны варианты ответа (options)")
@@ -138,7 +140,9 @@ class Item(_Model):
         if self.options and len({o.value for o in self.options}) != len(self.options):
             raise ValueError("значения вариантов ответа повторяются")
         if self.reverse and self.type not in ORDINAL_TYPES:
-            raise ValueError("обратный ключ (reverse) допустим только у порядковых вопросов (likert)")
+            raise ValueError(
+                "обратный ключ (reverse) допустим только у порядковых вопросов (likert)"
+            )
         if (self.min is not None or self.max is not None) and self.type is not ItemType.number:
             raise ValueError("границы min/max допустимы только у числового вопроса (number)")
         if self.min is not None and self.max is not None and self.min > self.max:

@@ -44,7 +44,9 @@ def create_campaign(
         raise InvalidInput("В кампанию можно включить только школы её района.")
     for audience, version in fieldings.items():
         if version.status != m.VersionStatus.published.value:
-            raise InvalidInput("В кампании можно использовать только опубликованные версии методик.")
+            raise InvalidInput(
+                "В кампании можно использовать только опубликованные версии методик."
+            )
         if audience not in m.AudienceKind.__members__:
             raise InvalidInput(f"Неизвестная группа респондентов: {audience}")
     campaign = m.Campaign(

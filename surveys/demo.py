@@ -387,13 +387,17 @@ def generate_demo(
     session.flush()
 
     audiences = ("student", "parent", "teacher", "administration")
-    codes = {"student": "student_5_11", "parent": "parent", "teacher": "teacher",
-             "administration": "administration"}
+    codes = {
+        "student": "student_5_11",
+        "parent": "parent",
+        "teacher": "teacher",
+        "administration": "administration",
+    }
     fieldings = {}
     for audience in audiences:
         try:
             fieldings[audience] = latest_version(session, codes[audience])
-        except Exception:  # noqa: BLE001, S112 - an audience without an instrument is skipped
+        except Exception:  # noqa: S112 - an audience without an instrument is skipped
             continue
     campaign = create_campaign(
         session,
@@ -412,8 +416,8 @@ def generate_demo(
     response_rows: list[dict[str, Any]] = []
     result_rows: list[dict[str, Any]] = []
     for school, plan in zip(schools, plans, strict=True):
-        per_grade = {g: plan.enrolment["basic"] / 5 for g in range(5, 10)}
-        per_grade.update({g: plan.enrolment["secondary"] / 2 for g in (10, 11)})
+        per_grade = dict.fromkeys(range(5, 10), plan.enrolment["basic"] / 5)
+        per_grade.update(dict.fromkeys((10, 11), plan.enrolment["secondary"] / 2))
         total = sum(plan.enrolment.values())
         sizes = {
             "student": int(rng.binomial(int(sum(per_grade.values())), response_rate)),

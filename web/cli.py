@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from instruments.errors import InstrumentError
 from surveys import models as m
@@ -17,10 +20,22 @@ from surveys.instrument_store import load_builtin_instruments
 from surveys.users import create_user
 
 
-def _engine() -> Engine:
+@contextmanager
+def _database() -> Iterator[Engine]:
+    """The configured database; its connections are closed when the command ends."""
     from web import instance_path
 
-    return make_engine(database_url(instance_path()))
+    engine = make_engine(database_url(instance_path()))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    with _database() as engine, session_scope(engine) as session:
+        yield session
 
 
 def _fail(message: str) -> None:
@@ -61,30 +76,61 @@ def initialise(engine: Engine) -> int:
 @main.command()
 def init() -> None:
     """Create or upgrade the database schema and load the built-in instruments (idempotent)."""
-    engine = _engine()
-    count = initialise(engine)
-    click.echo(f"База данных готова: {engine.url.render_as_string(hide_password=True)}")
+    with _database() as engine:
+        count = initialise(engine)
+        url = engine.url.render_as_string(hide_password=True)
+    click.echo(f"База данных готова: {url}")
     click.echo(f"Встроенных методик: {count}")
 
 
 @main.command()
-@click.option("--schools", "n_schools", default=12, show_default=True, type=click.IntRange(1, 2000),
-              help="Number of schools in the demo district.")
-@click.option("--seed", default=2026, show_default=True, type=int,
-              help="Random seed; the same seed gives the same data.")
-def demo(n_schools: int, seed: int) -> None:
+@click.option(
+    "--schools",
+    "n_schools",
+    default=12,
+    show_default=True,
+    type=click.IntRange(1, 2000),
+    help="Number of schools in the demo district.",
+)
+@click.option(
+    "--seed",
+    default=2026,
+    show_default=True,
+    type=int,
+    help="Random seed; the same seed gives the same data.",
+)
+@click.option(
+    "--skip-if-present",
+    is_flag=True,
+    help="Do nothing if a demo district is already loaded (used by make demo).",
+)
+def demo(n_schools: int, seed: int, skip_if_present: bool) -> None:
     """Load a demo district: schools, accounts, an open campaign and simulated answers."""
-    from surveys.demo import DEMO_PASSWORD, generate_demo
+    from surveys.demo import DEMO_PASSWORD, DISTRICT_NAME, generate_demo
 
-    engine = _engine()
-    initialise(engine)
-    started = time.perf_counter()
-    with session_scope(engine) as session:
-        result = generate_demo(session, n_schools=n_schools, seed=seed)
+    with _database() as engine:
+        initialise(engine)
+        if skip_if_present:
+            with session_scope(engine) as session:
+                present = session.scalar(
+                    select(m.District.id).where(m.District.name.startswith(DISTRICT_NAME))
+                )
+            if present is not None:
+                click.echo("Демонстрационный район уже загружен.")
+                click.echo(
+                    f"Учётные записи: admin, coordinator, psychologist, deputy; "
+                    f"пароль {DEMO_PASSWORD}"
+                )
+                return
+        started = time.perf_counter()
+        with session_scope(engine) as session:
+            result = generate_demo(session, n_schools=n_schools, seed=seed)
     elapsed = time.perf_counter() - started
     total = sum(result.counts.values())
-    click.echo(f"Демонстрационный район: {len(result.schools)} школ, {total} анкет "
-               f"за {elapsed:.1f} с (кампания {result.campaign_id}).")
+    click.echo(
+        f"Демонстрационный район: {len(result.schools)} школ, {total} анкет "
+        f"за {elapsed:.1f} с (кампания {result.campaign_id})."
+    )
     for audience, n in result.counts.items():
         click.echo(f"  {audience}: {n}")
     if result.logins:
@@ -112,74 +158,109 @@ def user() -> None:
 
 
 @user.command("add")
-@click.option("--role", required=True, type=click.Choice([r.value for r in m.Role]),
-              help="What the account may do.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([r.value for r in m.Role]),
+    help="What the account may do.",
+)
 @click.option("--login", required=True, help="Login name.")
 @click.option("--school", "school_code", help="School code (required for a deputy).")
 @click.option("--district", "district_name", help="District name (coordinator, psychologist).")
 @click.option("--name", "full_name", default="", help="Full name shown in the interface.")
-def user_add(role: str, login: str, school_code: str | None, district_name: str | None,
-             full_name: str) -> None:
+def user_add(
+    role: str, login: str, school_code: str | None, district_name: str | None, full_name: str
+) -> None:
     """Add a staff account; the password is asked for, or read from standard input."""
     if sys.stdin.isatty():
         password = click.prompt("Пароль", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    with session_scope(_engine()) as session:
-        account = create_user(session, login=login, password=password, role=role,
-                              school_code=school_code, district_name=district_name,
-                              full_name=full_name)
+    with _session() as session:
+        account = create_user(
+            session,
+            login=login,
+            password=password,
+            role=role,
+            school_code=school_code,
+            district_name=district_name,
+            full_name=full_name,
+        )
         click.echo(f"Создан пользователь {account.login} ({account.role}).")
 
 
 @main.command()
 def schools() -> None:
     """List schools: code, name, district, locality, enrolment (tab-separated)."""
-    with session_scope(_engine()) as session:
+    with _session() as session:
         rows = session.execute(
             select(m.School, m.District.name)
             .join(m.District, m.District.id == m.School.district_id)
             .order_by(m.School.code)
         ).all()
         for school, district in rows:
-            click.echo("\t".join([school.code, school.name, district, school.locality,
-                                  str(school.enrolment)]))
+            click.echo(
+                "\t".join(
+                    [school.code, school.name, district, school.locality, str(school.enrolment)]
+                )
+            )
 
 
 @main.command()
 def campaigns() -> None:
     """List campaigns: id, title, status, opens, closes, schools, responses (tab-separated)."""
-    with session_scope(_engine()) as session:
+    with _session() as session:
         n_schools = (
-            select(func.count()).where(m.CampaignSchool.campaign_id == m.Campaign.id)
+            select(func.count())
+            .where(m.CampaignSchool.campaign_id == m.Campaign.id)
             .scalar_subquery()
         )
         n_responses = (
-            select(func.count()).where(m.Response.campaign_id == m.Campaign.id)
-            .scalar_subquery()
+            select(func.count()).where(m.Response.campaign_id == m.Campaign.id).scalar_subquery()
         )
         rows = session.execute(
             select(m.Campaign, n_schools, n_responses).order_by(m.Campaign.id)
         ).all()
         for campaign, schools_count, responses_count in rows:
-            click.echo("\t".join([str(campaign.id), campaign.title, campaign.status,
-                                  campaign.opens_on.isoformat(), campaign.closes_on.isoformat(),
-                                  str(schools_count), str(responses_count)]))
+            click.echo(
+                "\t".join(
+                    [
+                        str(campaign.id),
+                        campaign.title,
+                        campaign.status,
+                        campaign.opens_on.isoformat(),
+                        campaign.closes_on.isoformat(),
+                        str(schools_count),
+                        str(responses_count),
+                    ]
+                )
+            )
 
 
 @main.command()
 @click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
 @click.option("--school", "school_code", required=True, help="School code.")
-@click.option("--format", "fmt", type=click.Choice(["html"]), default="html", show_default=True,
-              help="Output format.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html"]),
+    default="html",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write.",
+)
 def report(campaign_id: int, school_code: str, fmt: str, output: Path) -> None:
     """Write a school's analytical reference for a campaign."""
     from analysis.report import render_html
     from web.reporting import school_reference
 
-    with session_scope(_engine()) as session:
+    with _session() as session:
         model = school_reference(session, campaign_id, school_code)
     content = render_html(model)
     # Write beside the target first: a failed write never leaves half a report behind.

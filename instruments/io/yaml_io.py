@@ -19,7 +19,9 @@ def load_yaml(text: str, *, source: str | None = None) -> Instrument:
         mark = getattr(exc, "problem_mark", None)
         where = f"строка {mark.line + 1}, столбец {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise InstrumentError([Problem(where, f"ошибка синтаксиса YAML: {problem}")], source=source)
+        raise InstrumentError(
+            [Problem(where, f"ошибка синтаксиса YAML: {problem}")], source=source
+        ) from None
     return parse_instrument(data, source=source)
 
 

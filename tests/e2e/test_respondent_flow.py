@@ -1,0 +1,170 @@
+"""A respondent on a phone and a staff member on a desktop, in a real Chromium.
+
+Screenshots go to tests/e2e/screenshots/ (git-ignored) for a human look at the layout.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from surveys import models as m
+from surveys.demo import generate_demo
+from tests.e2e.conftest import DESKTOP, PHONE
+from tests.factories import PASSWORD, link_for, make_campaign, make_school, make_user
+
+pytestmark = pytest.mark.e2e
+
+SCHOOL_NAME = "МБОУ «Средняя общеобразовательная школа № 7»"
+# Likert answers given by clicking the option labels: item code -> option value.
+LIKERT = {"mot_int_1": 4, "mot_int_2": 3, "mot_amot_1": 1, "bel_1": 3, "bel_3": 2}
+
+
+def _open_campaign(db: Session) -> str:
+    school = make_school(db, name=SCHOOL_NAME)
+    campaign = make_campaign(db, [school])
+    code = link_for(db, campaign, school).code
+    db.commit()
+    return code
+
+
+def _responses(db: Session) -> list[m.Response]:
+    db.expire_all()
+    return list(db.scalars(select(m.Response)))
+
+
+def _option(page: Page, item: str, value: int):  # type: ignore[no-untyped-def]
+    """The clickable label wrapping the radio of ``item`` with ``value``."""
+    return page.locator("label.opt", has=page.locator(f'input[name="{item}"][value="{value}"]'))
+
+
+def test_student_answers_on_a_phone_and_the_next_one_gets_a_clean_form(
+    new_page: Callable[..., Page], db: Session, engine: Engine, screenshot_dir: Path
+) -> None:
+    backend = engine.dialect.name
+    code = _open_campaign(db)
+    page = new_page(PHONE)
+
+    response = page.goto(f"/s/{code}")
+    assert response is not None and response.status == 200
+    assert page.get_attribute("html", "lang") == "ru"
+    expect(page.locator("header.top")).to_contain_text(SCHOOL_NAME)
+    expect(page.locator("h1")).to_have_text("Анкета для обучающихся 5–11 классов")
+    form = page.locator(f'form[method="post"][action="/s/{code}"]')
+    expect(form).to_be_visible()
+    # Nothing wider than the phone: no sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=screenshot_dir / f"respondent_phone_{backend}.png", full_page=True)
+
+    page.select_option("#q-grade", "8")
+    for item, value in LIKERT.items():
+        label = _option(page, item, value)
+        # A comfortable touch target (WCAG 2.5.5 suggests 44 CSS px).
+        box = label.bounding_box()
+        assert box is not None and box["height"] >= 44, (item, box)
+        label.click()
+        expect(page.locator(f'input[name="{item}"][value="{value}"]')).to_be_checked()
+    page.get_by_role("button", name="Отправить ответы").click()
+
+    page.wait_for_url(f"**/s/{code}/thanks")
+    expect(page.locator("h1")).to_contain_text("Спасибо")
+    expect(page.locator("header.top")).to_contain_text(SCHOOL_NAME)
+    page.screenshot(path=screenshot_dir / f"thanks_{backend}.png", full_page=True)
+
+    stored = _responses(db)
+    assert len(stored) == 1
+    assert stored[0].answers == {"grade": 8, **LIKERT}
+    assert stored[0].audience == "student"
+    assert stored[0].status == m.ResponseStatus.complete.value
+
+    # The next student on the same school PC presses "back": no answers of the previous one.
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"/s/{code}$"))
+    expect(page.locator("input[type=radio]:checked")).to_have_count(0)
+    page.reload()
+    expect(page.locator("form")).to_be_visible()
+    expect(page.locator("input[type=radio]:checked")).to_have_count(0)
+    expect(page.locator("input[type=checkbox]:checked")).to_have_count(0)
+    expect(page.locator("#q-grade")).to_have_value("")
+    assert len(_responses(db)) == 1  # going back and reloading stored nothing new
+
+    desktop = new_page(DESKTOP)
+    desktop.goto(f"/s/{code}")
+    expect(desktop.locator("form")).to_be_visible()
+    desktop.screenshot(path=screenshot_dir / f"respondent_desktop_{backend}.png", full_page=True)
+
+
+def test_missing_grade_is_explained_in_russian_and_nothing_is_stored(
+    new_page: Callable[..., Page], db: Session, engine: Engine, screenshot_dir: Path
+) -> None:
+    code = _open_campaign(db)
+    page = new_page(PHONE)
+    page.goto(f"/s/{code}")
+    # The browser's own check would stop the form; remove it to reach the server's message.
+    page.evaluate(
+        "document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))"
+    )
+    _option(page, "mot_int_1", 2).click()
+    page.get_by_role("button", name="Отправить ответы").click()
+
+    page.wait_for_load_state()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Проверьте ответы")
+    grade = page.locator(".q.invalid", has=page.locator("#q-grade"))
+    expect(grade).to_have_count(1)
+    expect(grade.locator(".err")).to_have_text(re.compile("обязательный вопрос", re.IGNORECASE))
+    expect(page.locator("#q-grade")).to_have_attribute("aria-describedby", "q-grade-err")
+    # What the student already answered is kept.
+    expect(page.locator('input[name="mot_int_1"][value="2"]')).to_be_checked()
+    assert page.url.endswith(f"/s/{code}")
+    page.screenshot(
+        path=screenshot_dir / f"validation_phone_{engine.dialect.name}.png", full_page=True
+    )
+
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(m.Response)) == 0
+
+
+def test_staff_member_signs_in_and_sees_the_school_page(
+    new_page: Callable[..., Page], db: Session, engine: Engine, screenshot_dir: Path
+) -> None:
+    backend = engine.dialect.name
+    demo = generate_demo(db, n_schools=3, with_users=False)
+    make_user(db, "admin", login="admin1")
+    db.commit()
+    school = demo.schools[0]
+
+    page = new_page(DESKTOP)
+    page.goto("/staff/")
+    page.wait_for_url(re.compile(r"/login\?next="))
+    page.fill("#login", "admin1")
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Войти").click()
+
+    page.wait_for_url(re.compile(r"/staff/$"))
+    expect(page.locator("h1")).to_have_text("Школы")
+    expect(page.locator("header.top")).to_contain_text("admin1")
+    link = page.get_by_role("link", name=school.name)
+    expect(link).to_be_visible()
+    page.screenshot(path=screenshot_dir / f"staff_schools_{backend}.png", full_page=True)
+
+    link.click()
+    page.wait_for_url(f"**/staff/schools/{school.code}")
+    expect(page.locator("h1")).to_have_text(school.name)
+    table = page.locator("table").first
+    expect(table).to_be_visible()
+    expect(table.locator("thead")).to_contain_text("Шкала")
+    assert table.locator("tbody tr").count() > 0
+    page.screenshot(path=screenshot_dir / f"staff_school_{backend}.png", full_page=True)
+
+    # The same page on a phone (a deputy head checking results on the go).
+    phone = new_page(PHONE, storage_state=page.context.storage_state())
+    phone.goto(f"/staff/schools/{school.code}")
+    expect(phone.locator("table").first).to_be_visible()
+    phone.screenshot(path=screenshot_dir / f"staff_school_phone_{backend}.png", full_page=True)

@@ -1,0 +1,88 @@
+"""Test factories: the smallest valid objects, each overridable (CTFd style)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from surveys import models as m
+from surveys.campaigns import create_campaign, create_links
+from surveys.instrument_store import latest_version, load_builtin_instruments
+from surveys.users import create_user
+
+TODAY = dt.date.today()
+_serial = itertools.count(1)
+PASSWORD = "correct-horse-42"
+
+
+def make_district(db: Session, **overrides: Any) -> m.District:
+    district = m.District(**{"name": f"Район {next(_serial)}", **overrides})
+    db.add(district)
+    db.flush()
+    return district
+
+
+def make_school(db: Session, district: m.District | None = None, **overrides: Any) -> m.School:
+    district = district or make_district(db)
+    values: dict[str, Any] = {
+        "code": f"T{db.query(m.School).count() + 1:03d}",
+        "name": "МБОУ «Тестовая школа»",
+        "locality": "urban",
+        "enrolment_basic": 300,
+    }
+    values.update(overrides)
+    school = m.School(district_id=district.id, **values)
+    db.add(school)
+    db.flush()
+    return school
+
+
+def make_campaign(
+    db: Session,
+    schools: list[m.School],
+    *,
+    audiences: dict[str, str] | None = None,
+    opens_on: dt.date | None = None,
+    closes_on: dt.date | None = None,
+    **overrides: Any,
+) -> m.Campaign:
+    """An open campaign fielding built-in instruments (the student form by default)."""
+    load_builtin_instruments(db)
+    audiences = audiences or {"student": "student_5_11"}
+    district = db.get(m.District, schools[0].district_id)
+    assert district is not None
+    campaign = create_campaign(
+        db,
+        district=district,
+        title=overrides.pop("title", "Тестовая кампания"),
+        opens_on=opens_on or TODAY - dt.timedelta(days=10),
+        closes_on=closes_on or TODAY + dt.timedelta(days=10),
+        schools=schools,
+        fieldings={a: latest_version(db, code) for a, code in audiences.items()},
+        **overrides,
+    )
+    create_links(db, campaign)
+    return campaign
+
+
+def make_user(db: Session, role: str = "admin", **overrides: Any) -> m.User:
+    values: dict[str, Any] = {
+        "login": f"{role}-{db.query(m.User).count() + 1}",
+        "password": PASSWORD,
+    }
+    values.update(overrides)
+    return create_user(db, role=role, **values)
+
+
+def link_for(
+    db: Session, campaign: m.Campaign, school: m.School, audience: str = "student"
+) -> m.SurveyLink:
+    link = (
+        db.query(m.SurveyLink)
+        .filter_by(campaign_id=campaign.id, school_id=school.id, audience=audience)
+        .one()
+    )
+    return link
