@@ -31,6 +31,8 @@ demo: install
 
 ## Install dev dependencies and run the whole suite (SQLite and PostgreSQL, unit to browser)
 test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 serve: install

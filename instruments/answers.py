@@ -24,7 +24,7 @@ def _as_list(value: Any) -> list[Any]:
 def _option_value(item_options: list[Any], raw: Any) -> int | str | None:
     for option in item_options:
         if str(option.value) == str(raw).strip():
-            return option.value  # type: ignore[no-any-return]
+            return option.value
     return None
 
 

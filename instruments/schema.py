@@ -180,7 +180,7 @@ class Instrument(_Model):
     title: LocalizedText
     audience: Audience
     grades: tuple[int, int] | None = None
-    languages: list[Literal["ru", "en"]] = Field(default_factory=lambda: ["ru"])
+    languages: list[Literal["ru", "en"]] = Field(default_factory=lambda: ["ru"])  # type: ignore[arg-type]
     introduction: LocalizedText | None = None
     consent: LocalizedText | None = None
     notes: str | None = None
@@ -233,11 +233,11 @@ class Instrument(_Model):
                 yield Problem(f"scales[{ki}].code", f"код шкалы '{scale.code}' повторяется")
             scale_seen.add(scale.code)
             for ji, code in enumerate(scale.items):
-                item = items.get(code)
+                found = items.get(code)
                 where = f"scales[{ki}].items[{ji}]"
-                if item is None:
+                if found is None:
                     yield Problem(where, f"неизвестный вопрос '{code}'")
-                elif item.type not in ORDINAL_TYPES:
+                elif found.type not in ORDINAL_TYPES:
                     yield Problem(where, f"вопрос '{code}' не порядковый: его нельзя усреднять")
             if len(set(scale.items)) != len(scale.items):
                 yield Problem(f"scales[{ki}].items", "вопросы в шкале повторяются")

@@ -233,8 +233,8 @@ def _other_item(item: Item, instrument: Instrument, n: int, ctx: dict[str, Any])
         }
         centre = special.get(item.code, (low + high) / 4)
         spread = 0.0 if item.code == "enrolment_total" else max(1.0, abs(centre) * 0.3)
-        values = np.clip(np.round(rng.normal(centre, spread, n)), low, high)
-        return values.astype(float)
+        drawn = np.clip(np.round(rng.normal(centre, spread, n)), low, high)
+        return drawn.astype(float)
     options = instrument.options_for(item)
     if not options:
         return np.full(n, np.nan)

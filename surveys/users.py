@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -77,7 +79,7 @@ def authenticate(session: Session, login: str, password: str) -> m.User | None:
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-def visible_schools(user: m.User) -> Select[tuple[m.School]]:
+def visible_schools(user: m.User) -> Select[Any]:
     """The schools an account may see: its school, its district's, or all for an admin."""
     query = select(m.School).order_by(m.School.code)
     if user.role == m.Role.admin:
