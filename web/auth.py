@@ -23,7 +23,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from surveys import audit
 from surveys import models as m
+from surveys.audit import login_throttled
 from surveys.users import authenticate
 from web.db import get_session
 
@@ -87,11 +89,22 @@ def login():  # type: ignore[no-untyped-def]
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = authenticate(get_session(), form.login.data or "", form.password.data or "")
+        db = get_session()
+        login_name = (form.login.data or "").strip()
+        if login_throttled(db, login_name):
+            form.password.errors = [
+                "Слишком много неудачных попыток входа. Попробуйте через 15 минут."
+            ]
+            return render_template("login.html", form=form), 429
+        user = authenticate(db, login_name, form.password.data or "")
         if user is not None:
+            audit.record(db, "login", user_id=user.id, target=user.login)
+            db.commit()
             session.clear()
             session["user_id"] = user.id
             return redirect(_safe_next(request.args.get("next")))
+        audit.record(db, audit.LOGIN_FAILED, target=login_name)
+        db.commit()
         form.password.errors = ["Неверный логин или пароль."]
         status = 400
     elif request.method == "POST":
@@ -101,6 +114,10 @@ def login():  # type: ignore[no-untyped-def]
 
 @bp.route("/logout", methods=["POST"])
 def logout():  # type: ignore[no-untyped-def]
+    user = current_user()
+    if user is not None:
+        audit.record(get_session(), "logout", user_id=user.id, target=user.login)
+        get_session().commit()
     session.clear()
     flash("Вы вышли из системы.")
     return redirect(url_for("public.index"))

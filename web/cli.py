@@ -11,8 +11,10 @@ from pathlib import Path
 import click
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
+from werkzeug.serving import WSGIRequestHandler
 
 from instruments.errors import InstrumentError
+from surveys import audit
 from surveys import models as m
 from surveys.db import database_url, make_engine, session_scope, upgrade
 from surveys.errors import SurveysError
@@ -149,7 +151,22 @@ def serve(host: str, port: int, debug: bool) -> None:
 
     app = create_app()
     click.echo(f"rootcause: http://{host}:{port}/")
-    app.run(host=host, port=port, debug=debug, threaded=True, use_reloader=debug)
+    app.run(
+        host=host,
+        port=port,
+        debug=debug,
+        threaded=True,
+        use_reloader=debug,
+        request_handler=AnonymousRequestHandler,
+    )
+
+
+class AnonymousRequestHandler(WSGIRequestHandler):
+    """The development server's access log without client addresses: respondents are
+    anonymous, and an IP address beside a time would identify a household."""
+
+    def address_string(self) -> str:
+        return "-"
 
 
 @main.group()
@@ -185,6 +202,12 @@ def user_add(
             school_code=school_code,
             district_name=district_name,
             full_name=full_name,
+        )
+        audit.record(
+            session,
+            "user_created",
+            target=account.login,
+            details={"role": account.role, "via": "cli"},
         )
         click.echo(f"Создан пользователь {account.login} ({account.role}).")
 

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, make_response, render_template
 from sqlalchemy import func, select
 
 from analysis.report import render_html
+from surveys import audit
 from surveys import models as m
 from surveys.users import can_see_school, visible_schools
 from web.auth import current_user, requires_role
@@ -76,7 +77,16 @@ def school(code: str):  # type: ignore[no-untyped-def]
 @requires_role()
 def reference(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     school = _school_or_403(code)
-    model = school_reference(get_session(), campaign_id, school.code)
+    db = get_session()
+    model = school_reference(db, campaign_id, school.code)
+    user = current_user()
+    audit.record(
+        db,
+        "reference_viewed",
+        user_id=user.id if user else None,
+        target=f"campaign {campaign_id} school {school.code}",
+    )
+    db.commit()
     response = make_response(render_html(model))
     # The reference is a standalone file with its own inline styles.
     response.headers["Content-Security-Policy"] = (

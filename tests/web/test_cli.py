@@ -121,3 +121,11 @@ def test_user_add_errors_are_one_clear_line(cli_env: str, db: Session) -> None:
     )
     assert "Пароль должен быть не короче 8 символов" in result.output
     assert "Traceback" not in result.output
+
+
+def test_development_server_log_has_no_client_address() -> None:
+    from web.cli import AnonymousRequestHandler
+
+    handler = AnonymousRequestHandler.__new__(AnonymousRequestHandler)
+    handler.client_address = ("203.0.113.7", 5555)
+    assert handler.address_string() == "-"

@@ -119,3 +119,25 @@ def test_logout_is_a_csrf_protected_post(client: FlaskClient, db: Session) -> No
     page = client.get("/staff/").text
     client.post("/logout", data={"csrf_token": csrf_token(page)})
     assert client.get("/staff/").status_code == 302
+
+
+def test_repeated_failed_logins_are_throttled_and_audited(client: FlaskClient, db: Session) -> None:
+    from sqlalchemy import select
+
+    from surveys import models as m
+    from surveys.audit import LOGIN_MAX_FAILURES
+
+    make_user(db, "admin", login="boss")
+    db.commit()
+    token = csrf_token(client.get("/login").text)
+    for _ in range(LOGIN_MAX_FAILURES):
+        wrong = {"login": "boss", "password": "guess-guess", "csrf_token": token}
+        assert client.post("/login", data=wrong).status_code == 400
+    right = {"login": "boss", "password": PASSWORD, "csrf_token": token}
+    page = client.post("/login", data=right)
+    assert page.status_code == 429
+    assert "Слишком много неудачных попыток" in page.text
+    db.expire_all()
+    actions = db.scalars(select(m.AuditEvent.action)).all()
+    assert actions.count("login_failed") == LOGIN_MAX_FAILURES
+    assert "login" not in actions
