@@ -45,3 +45,26 @@ def test_groups_below_minimum_are_suppressed() -> None:
     assert small[["mean", "sd", "ci_low", "ci_high", "pomp", "prevalence"]].isna().all().all()
     assert not table[table.school_code == "A"].suppressed.any()
     assert list(table.columns[:3]) == ["school_code", "scale", "n"]
+
+
+def test_reference_shows_the_single_administration_answer_but_hides_small_groups() -> None:
+    from analysis.report import build_school_reference
+
+    student, admin = builtin("student_5_11"), builtin("administration")
+    students = _answers(3, 30)  # school A has only 3 students
+    equipment = [i for s in admin.scales if s.code == "equipment" for i in s.items]
+    admin_answers = pd.DataFrame({code: [3.0, 2.0] for code in equipment})
+    admin_answers["school_code"] = ["A", "B"]
+    reference = build_school_reference(
+        school_code="A",
+        school_name="A",
+        district_name="D",
+        campaign_title="C",
+        period="",
+        min_group_size=5,
+        audiences=[("student", student, students), ("administration", admin, admin_answers)],
+    )
+    student_rows, admin_rows = reference.sections[0].rows, reference.sections[1].rows
+    assert all(r.suppressed and r.mean is None for r in student_rows)
+    equipment_row = next(r for r in admin_rows if r.code == "equipment")
+    assert not equipment_row.suppressed and equipment_row.mean == 3.0 and equipment_row.n == 1
