@@ -36,6 +36,13 @@ def _secret_key(path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _ru_number(value: float | None, digits: int = 2) -> str:
+    """A number as Russian readers write it: decimal comma, a dash for no value."""
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     path = instance_path()
     app = Flask(__name__, instance_path=str(path), instance_relative_config=True)
@@ -57,6 +64,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["rootcause.engine"] = engine
     app.extensions["rootcause.sessionmaker"] = make_sessionmaker(engine)
 
+    # "5–11": keep a range on one line in headings on narrow screens.
+    app.jinja_env.filters["nobreak"] = lambda text: str(text).replace("–", "–\u2060")
+    app.jinja_env.filters["ru_num"] = _ru_number
     csrf.init_app(app)
     from web import auth, db, errors, public, respond, staff
 

@@ -59,7 +59,8 @@ def test_student_answers_on_a_phone_and_the_next_one_gets_a_clean_form(
     assert response is not None and response.status == 200
     assert page.get_attribute("html", "lang") == "ru"
     expect(page.locator("header.top")).to_contain_text(SCHOOL_NAME)
-    expect(page.locator("h1")).to_have_text("Анкета для обучающихся 5–11 классов")
+    # A word joiner keeps "5–11" on one line on narrow screens.
+    expect(page.locator("h1")).to_have_text("Анкета для обучающихся 5–\u206011 классов")
     form = page.locator(f'form[method="post"][action="/s/{code}"]')
     expect(form).to_be_visible()
     # Nothing wider than the phone: no sideways scrolling.
