@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf import CSRFProtect
 
+from analysis.report.html import ru_number
 from surveys.db import database_url, make_engine, make_sessionmaker
 
 csrf = CSRFProtect()
@@ -36,13 +37,6 @@ def _secret_key(path: Path) -> str:
     return key_file.read_text().strip()
 
 
-def _ru_number(value: float | None, digits: int = 2) -> str:
-    """A number as Russian readers write it: decimal comma, a dash for no value."""
-    if value is None:
-        return "—"
-    return f"{value:.{digits}f}".replace(".", ",")
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     path = instance_path()
     app = Flask(__name__, instance_path=str(path), instance_relative_config=True)
@@ -66,7 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # "5–11": keep a range on one line in headings on narrow screens.
     app.jinja_env.filters["nobreak"] = lambda text: str(text).replace("–", "–\u2060")
-    app.jinja_env.filters["ru_num"] = _ru_number
+    app.jinja_env.filters["ru_num"] = ru_number
     csrf.init_app(app)
     from web import auth, db, errors, public, respond, staff
 

@@ -14,7 +14,8 @@ _env = Environment(
 )
 
 
-def _fmt(value: float | None, digits: int = 2) -> str:
+def ru_number(value: float | None, digits: int = 2) -> str:
+    """A number as Russian readers write it: decimal comma, a dash for no value."""
     if value is None:
         return "—"
     return f"{value:.{digits}f}".replace(".", ",")
@@ -24,7 +25,7 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f} %"
 
 
-_env.filters["num"] = _fmt
+_env.filters["num"] = ru_number
 _env.filters["pct"] = _pct
 
 
