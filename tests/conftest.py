@@ -43,7 +43,8 @@ def _create_pg_database() -> tuple[str, Engine]:
     except Exception as exc:
         _missing(f"PostgreSQL not reachable at {server_url}: {type(exc).__name__}: {exc}")
         raise  # unreachable: _missing raises
-    url = make_url(admin.url).set(database=name).render_as_string(hide_password=False)
+    # A plain postgresql:// URL, as users write it in ROOTCAUSE_DATABASE_URL.
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     return url, admin
 
 
