@@ -99,7 +99,14 @@ def validate_answers(
         if key not in items:
             errors[key] = "такого вопроса нет в анкете"
     clean: dict[str, Answer] = {}
+    conditions = instrument.conditions
     for code, item in items.items():
+        condition = conditions.get(code)
+        # Conditions refer to earlier items only, so ``clean`` already holds what they need.
+        # An answer to a question that does not apply is dropped, not an error: without
+        # JavaScript the respondent saw every question.
+        if condition is not None and not condition(clean):
+            continue
         try:
             value = clean_answer(instrument, item, raw.get(code))
         except ValueError as exc:

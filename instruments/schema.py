@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,6 +19,7 @@ from pydantic import (
 )
 
 from instruments.errors import InstrumentError, Problem
+from instruments.expressions import Condition, ExpressionError, compile_condition
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,47}$"
 LANGUAGES = ("ru", "en")
@@ -121,6 +123,8 @@ class Item(_Model):
     min: float | None = None
     max: float | None = None
     integer: bool = True
+    #: show (and require) this item only when the condition holds; see instruments.expressions
+    relevant: str | None = None
 
     _check_text = field_validator("text")(_check_localized)
 
@@ -212,9 +216,17 @@ class Instrument(_Model):
                 yield Problem(f"response_scales[{i}].code", f"код '{code}' повторяется")
         known_scales = set(scale_codes)
         seen: dict[str, str] = {}
+        earlier: dict[str, tuple[str, bool]] = {}
         for si, section in enumerate(self.sections):
             for ii, item in enumerate(section.items):
                 path = f"sections[{si}].items[{ii}]"
+                if item.relevant is not None:
+                    # Only earlier questions: a condition never waits on a later answer.
+                    try:
+                        compile_condition(item.relevant, earlier)
+                    except ExpressionError as exc:
+                        yield Problem(f"{path}.relevant", f"условие показа: {exc}")
+                earlier[item.code] = self._item_kind(item)
                 if item.code in seen:
                     yield Problem(
                         f"{path}.code", f"код вопроса '{item.code}' уже есть в {seen[item.code]}"
@@ -241,6 +253,24 @@ class Instrument(_Model):
                     yield Problem(where, f"вопрос '{code}' не порядковый: его нельзя усреднять")
             if len(set(scale.items)) != len(scale.items):
                 yield Problem(f"scales[{ki}].items", "вопросы в шкале повторяются")
+
+    @staticmethod
+    def _item_kind(item: Item) -> tuple[str, bool]:
+        options = item.options or []
+        textual = item.type in (ItemType.text, ItemType.long_text) or any(
+            isinstance(o.value, str) for o in options
+        )
+        return ("text" if textual else "number", item.type is ItemType.multiple_choice)
+
+    @cached_property
+    def conditions(self) -> dict[str, Condition]:
+        """Compiled relevance conditions by item code (validated at construction)."""
+        kinds = {item.code: self._item_kind(item) for item in self.items()}
+        return {
+            item.code: compile_condition(item.relevant, kinds)
+            for item in self.items()
+            if item.relevant is not None
+        }
 
     def items(self) -> Iterator[Item]:
         for section in self.sections:
