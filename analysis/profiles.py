@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.scoring import ScaleScores
-from instruments.schema import Instrument
+from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument
 
 SUMMARY_COLUMNS = [
     "school_code",
@@ -39,8 +39,11 @@ def school_scale_summary(
 
     ``n`` counts respondents with a score on that scale. The interval is the t interval
     ``mean ± t(1-α/2, n-1) · sd / √n``; ``prevalence`` is the share meeting the scale's
-    prevalence rule (NaN where the scale has none).
+    prevalence rule (NaN where the scale has none). Instruments of an institutional audience
+    (the administration answers for the school) are not subject to ``min_group_size``.
     """
+    if instrument.audience in INSTITUTIONAL_AUDIENCES:
+        min_group_size = 1
     rows = []
     schools = school.reindex(scores.score.index)
     for scale in instrument.scales:

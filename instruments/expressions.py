@@ -115,19 +115,23 @@ class _Parser:
             raise ExpressionError("условие должно быть сравнением или проверкой", 1)
         return evaluate, kind
 
-    def expr(self) -> tuple[Evaluator, str]:
-        left, kind = self.and_expr()
-        while self.take("keyword", "or"):
-            right, _ = self.and_expr()
-            left, kind = _or(left, right), "bool"
+    def _chain(
+        self,
+        keyword: str,
+        operand: Callable[[], tuple[Evaluator, str]],
+        combine: Callable[[Evaluator, Evaluator], Evaluator],
+    ) -> tuple[Evaluator, str]:
+        left, kind = operand()
+        while self.take("keyword", keyword):
+            right, _ = operand()
+            left, kind = combine(left, right), "bool"
         return left, kind
 
+    def expr(self) -> tuple[Evaluator, str]:
+        return self._chain("or", self.and_expr, _or)
+
     def and_expr(self) -> tuple[Evaluator, str]:
-        left, kind = self.not_expr()
-        while self.take("keyword", "and"):
-            right, _ = self.not_expr()
-            left, kind = _and(left, right), "bool"
-        return left, kind
+        return self._chain("and", self.not_expr, _and)
 
     def not_expr(self) -> tuple[Evaluator, str]:
         if self.take("keyword", "not"):

@@ -72,6 +72,10 @@ class ItemType(StrEnum):
     grade = "grade"  # grade picker, 1..11
 
 
+# Audiences that answer for the school, not for themselves (one form per school by design):
+# the anonymity threshold on group size does not apply to them.
+INSTITUTIONAL_AUDIENCES = frozenset({Audience.administration})
+
 ORDINAL_TYPES = frozenset({ItemType.likert})
 NUMERIC_TYPES = frozenset({ItemType.likert, ItemType.number, ItemType.grade})
 

@@ -21,11 +21,6 @@ AUDIENCE_LABELS = {
 }
 
 
-# The administration form describes the school, not a person: one answer per school is the
-# design, so the anonymity threshold does not apply to it.
-INSTITUTIONAL_AUDIENCES = frozenset({"administration"})
-
-
 @dataclass(frozen=True)
 class ScaleRow:
     code: str
@@ -79,10 +74,7 @@ def audience_section(
     *,
     min_group_size: int,
 ) -> AudienceSection:
-    """Scale results of one school for one audience; suppressed below ``min_group_size``
-    (except for institutional audiences, which answer for the school, not for themselves)."""
-    if audience in INSTITUTIONAL_AUDIENCES:
-        min_group_size = 1
+    """Scale results of one school for one audience; suppressed below ``min_group_size``."""
     scores = score_scales(answers, instrument)
     summary = school_scale_summary(
         scores, answers["school_code"], instrument, min_group_size=min_group_size

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_campaign, make_district, make_school, make_user
 
 
-def _login(client: FlaskClient, login: str, password: str = PASSWORD) -> int:
+def _login(
+    client: FlaskClient, login: str, password: str = PASSWORD, *, path: str = "/login"
+) -> TestResponse:
     token = csrf_token(client.get("/login").text)
-    response = client.post(
-        "/login", data={"login": login, "password": password, "csrf_token": token}
-    )
-    return response.status_code
+    return client.post(path, data={"login": login, "password": password, "csrf_token": token})
 
 
 def _two_schools(db: Session):  # type: ignore[no-untyped-def]
@@ -42,10 +42,7 @@ def test_staff_pages_need_sign_in(client: FlaskClient, db: Session) -> None:
 def test_wrong_password_is_refused_in_russian(client: FlaskClient, db: Session) -> None:
     make_user(db, "admin", login="boss")
     db.commit()
-    token = csrf_token(client.get("/login").text)
-    page = client.post(
-        "/login", data={"login": "boss", "password": "nope-nope", "csrf_token": token}
-    )
+    page = _login(client, "boss", "nope-nope")
     assert page.status_code == 400
     assert "Неверный логин или пароль" in page.text
     assert client.get("/staff/").status_code == 302
@@ -63,7 +60,7 @@ def test_deputy_sees_only_own_school(client: FlaskClient, db: Session) -> None:
     _, mine, _other = _two_schools(db)
     make_user(db, "deputy", login="zam", school_code=mine.code)
     db.commit()
-    assert _login(client, "zam") == 302
+    assert _login(client, "zam").status_code == 302
     listing = client.get("/staff/").text
     assert "Школа Альфа" in listing and "Школа Бета" not in listing
     assert client.get("/staff/schools/A01").status_code == 200
@@ -102,11 +99,7 @@ def test_school_page_and_reference_show_scales_with_n(client: FlaskClient, db: S
 def test_login_redirect_stays_on_site(client: FlaskClient, db: Session) -> None:
     make_user(db, "admin", login="boss")
     db.commit()
-    token = csrf_token(client.get("/login").text)
-    response = client.post(
-        "/login?next=//evil.example/x",
-        data={"login": "boss", "password": PASSWORD, "csrf_token": token},
-    )
+    response = _login(client, "boss", path="/login?next=//evil.example/x")
     assert response.headers["Location"] == "/staff/"
 
 
@@ -129,12 +122,9 @@ def test_repeated_failed_logins_are_throttled_and_audited(client: FlaskClient, d
 
     make_user(db, "admin", login="boss")
     db.commit()
-    token = csrf_token(client.get("/login").text)
     for _ in range(LOGIN_MAX_FAILURES):
-        wrong = {"login": "boss", "password": "guess-guess", "csrf_token": token}
-        assert client.post("/login", data=wrong).status_code == 400
-    right = {"login": "boss", "password": PASSWORD, "csrf_token": token}
-    page = client.post("/login", data=right)
+        assert _login(client, "boss", "guess-guess").status_code == 400
+    page = _login(client, "boss")
     assert page.status_code == 429
     assert "Слишком много неудачных попыток" in page.text
     db.expire_all()
