@@ -35,13 +35,17 @@ class ScaleScores:
 
 def keyed_items(answers: pd.DataFrame, instrument: Instrument, scale: Scale) -> pd.DataFrame:
     """The scale's item columns as floats with reverse-keyed items turned around."""
-    missing = [code for code in scale.items if code not in answers.columns]
-    if missing:
-        raise AnalysisError(f"нет столбцов вопросов шкалы {scale.code}: {', '.join(missing)}")
+    absent = [code for code in scale.items if code not in answers.columns]
+    if absent:
+        raise AnalysisError(f"нет столбцов вопросов шкалы {scale.code}: {', '.join(absent)}")
     items = instrument.items_by_code()
     out = {}
     for code in scale.items:
         column = pd.to_numeric(answers[code], errors="coerce").astype("float64")
+        not_scored = instrument.missing_values(items[code])
+        if not_scored:
+            # "Не знаю" is an answer, but not a point on the scale.
+            column = column.where(~column.isin(list(not_scored)))
         if items[code].reverse:
             low, high = instrument.item_range(items[code])
             column = low + high - column

@@ -41,11 +41,13 @@ def clean_answer(instrument: Instrument, item: Item, raw: Any) -> Answer | None:
                 raise ValueError("выбран вариант, которого нет в списке")
             if option not in chosen:
                 chosen.append(option)
+        if item.max_choices is not None and len(chosen) > item.max_choices:
+            raise ValueError(f"можно выбрать не больше {item.max_choices}")
         return chosen
     if len(values) > 1:
         raise ValueError("допускается только один ответ")
     value = values[0]
-    if item.type in (ItemType.likert, ItemType.single_choice):
+    if item.type in (ItemType.likert, ItemType.single_choice, ItemType.class_letter):
         option = _option_value(instrument.options_for(item), value)
         if option is None:
             raise ValueError("выбран вариант, которого нет в списке")

@@ -69,7 +69,9 @@ class ItemType(StrEnum):
     number = "number"
     text = "text"
     long_text = "long_text"
-    grade = "grade"  # grade picker, 1..11
+    grade = "grade"  # grade picker, within the instrument's grade range
+    class_letter = "class_letter"  # the letter of a parallel class: А, Б, В…
+    matrix = "matrix"  # several ordinal rows sharing one response scale
 
 
 # Audiences that answer for the school, not for themselves (one form per school by design):
@@ -78,11 +80,15 @@ INSTITUTIONAL_AUDIENCES = frozenset({Audience.administration})
 
 ORDINAL_TYPES = frozenset({ItemType.likert})
 NUMERIC_TYPES = frozenset({ItemType.likert, ItemType.number, ItemType.grade})
+CHOICE_TYPES = frozenset({ItemType.single_choice, ItemType.multiple_choice})
+CLASS_LETTERS = ("А", "Б", "В", "Г", "Д", "Е")
 
 
 class Option(_Model):
     value: int | str
     label: LocalizedText
+    #: an answer such as "не знаю": stored, but not a point on the scale, so never scored
+    missing: bool = False
 
     _check_label = field_validator("label")(_check_localized)
 
@@ -102,9 +108,13 @@ class ResponseScale(_Model):
             raise ValueError("значения шкалы ответов повторяются")
         return self
 
+        if sum(not o.missing for o in self.options) < 2:
+            raise ValueError("в шкале ответов нужно не меньше двух оцениваемых вариантов")
+
     @property
     def values(self) -> list[int]:
-        return [int(o.value) for o in self.options]
+        """The scored values (options marked ``missing`` excluded)."""
+        return [int(o.value) for o in self.options if not o.missing]
 
     @property
     def min(self) -> int:
@@ -113,6 +123,17 @@ class ResponseScale(_Model):
     @property
     def max(self) -> int:
         return max(self.values)
+
+
+class MatrixRow(_Model):
+    """One row of a matrix: answered and scored like a likert item on the matrix's scale."""
+
+    code: Code
+    text: LocalizedText
+    help: LocalizedText | None = None
+    reverse: bool = False
+
+    _check_text = field_validator("text")(_check_localized)
 
 
 class Item(_Model):
@@ -127,6 +148,9 @@ class Item(_Model):
     min: float | None = None
     max: float | None = None
     integer: bool = True
+    unit: LocalizedText | None = None  # shown after a number field: "%", "чел."
+    max_choices: int | None = Field(default=None, ge=1)
+    rows: list[MatrixRow] | None = None
     #: show (and require) this item only when the condition holds; see instruments.expressions
     relevant: str | None = None
 
@@ -134,17 +158,33 @@ class Item(_Model):
 
     @model_validator(mode="after")
     def _fits_type(self) -> Item:
-        if self.type is ItemType.likert and not self.response_scale:
-            raise ValueError("для вопроса типа likert нужна шкала ответов (response_scale)")
-        if self.type is not ItemType.likert and self.response_scale:
+        on_scale = self.type in (ItemType.likert, ItemType.matrix)
+        if on_scale and not self.response_scale:
             raise ValueError(
-                "шкала ответов (response_scale) допустима только у вопроса типа likert"
+                f"для вопроса типа {self.type.value} нужна шкала ответов (response_scale)"
             )
-        choice = self.type in (ItemType.single_choice, ItemType.multiple_choice)
+        if not on_scale and self.response_scale:
+            raise ValueError(
+                "шкала ответов (response_scale) допустима только у вопросов likert и matrix"
+            )
+        if self.type is ItemType.matrix and (not self.rows or len(self.rows) < 2):
+            raise ValueError("в матрице нужно не меньше двух строк (rows)")
+        if self.type is not ItemType.matrix and self.rows:
+            raise ValueError("строки (rows) допустимы только у матрицы (matrix)")
+        choice = self.type in CHOICE_TYPES
         if choice and not self.options:
             raise ValueError(f"для вопроса типа {self.type.value} нужны варианты ответа (options)")
-        if not choice and self.options:
+        if not choice and self.type is not ItemType.class_letter and self.options:
             raise ValueError("варианты ответа (options) допустимы только у вопросов с выбором")
+        if self.max_choices is not None:
+            if self.type is not ItemType.multiple_choice:
+                raise ValueError("max_choices допустимо только у вопроса multiple_choice")
+            if self.options and self.max_choices > len(self.options):
+                raise ValueError("max_choices больше числа вариантов")
+        if self.unit is not None and self.type is not ItemType.number:
+            raise ValueError("единица измерения (unit) допустима только у числового вопроса")
+        if self.reverse and self.type is ItemType.matrix:
+            raise ValueError("у матрицы обратный ключ задаётся в строке (rows[].reverse)")
         if self.options and len({o.value for o in self.options}) != len(self.options):
             raise ValueError("значения вариантов ответа повторяются")
         if self.reverse and self.type not in ORDINAL_TYPES:
@@ -172,6 +212,23 @@ class Prevalence(_Model):
     any_item: bool = True  # True: at least one item meets it; False: the scale score does
 
 
+class Cutoffs(_Model):
+    """Absolute cut-offs for a school's result on a scale, e.g. from a published norm:
+    below ``low_below`` the risk is low, above ``high_above`` it is high (in risk terms,
+    whatever the scale's direction)."""
+
+    statistic: Literal["mean", "pomp", "prevalence"]
+    low_below: float
+    high_above: float
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Cutoffs:
+        if self.low_below > self.high_above:
+            raise ValueError("low_below больше high_above")
+        return self
+
+
 class Scale(_Model):
     code: Code
     title: LocalizedText
@@ -180,6 +237,13 @@ class Scale(_Model):
     min_answered: float = Field(default=0.5, gt=0, le=1)
     higher_is: Literal["risk", "favourable"]
     prevalence: Prevalence | None = None
+    cutoffs: Cutoffs | None = None
+
+    @model_validator(mode="after")
+    def _cutoffs_fit(self) -> Scale:
+        if self.cutoffs and self.cutoffs.statistic == "prevalence" and self.prevalence is None:
+            raise ValueError("порог по распространённости требует правила prevalence")
+        return self
 
 
 class Instrument(_Model):
@@ -221,7 +285,11 @@ class Instrument(_Model):
         known_scales = set(scale_codes)
         seen: dict[str, str] = {}
         earlier: dict[str, tuple[str, bool]] = {}
+        section_seen: set[str] = set()
         for si, section in enumerate(self.sections):
+            if section.code in section_seen:
+                yield Problem(f"sections[{si}].code", f"код раздела '{section.code}' повторяется")
+            section_seen.add(section.code)
             for ii, item in enumerate(section.items):
                 path = f"sections[{si}].items[{ii}]"
                 if item.relevant is not None:
@@ -230,13 +298,16 @@ class Instrument(_Model):
                         compile_condition(item.relevant, earlier)
                     except ExpressionError as exc:
                         yield Problem(f"{path}.relevant", f"условие показа: {exc}")
-                earlier[item.code] = self._item_kind(item)
-                if item.code in seen:
-                    yield Problem(
-                        f"{path}.code", f"код вопроса '{item.code}' уже есть в {seen[item.code]}"
-                    )
-                else:
-                    seen[item.code] = path
+                codes = [(f"{path}.code", item.code)] + [
+                    (f"{path}.rows[{ri}].code", row.code) for ri, row in enumerate(item.rows or [])
+                ]
+                for where, code in codes:
+                    if code in seen:
+                        yield Problem(where, f"код вопроса '{code}' уже есть в {seen[code]}")
+                    else:
+                        seen[code] = where
+                for answerable in _answerable(item):
+                    earlier[answerable.code] = self._item_kind(answerable)
                 if item.response_scale and item.response_scale not in known_scales:
                     yield Problem(
                         f"{path}.response_scale",
@@ -257,6 +328,21 @@ class Instrument(_Model):
                     yield Problem(where, f"вопрос '{code}' не порядковый: его нельзя усреднять")
             if len(set(scale.items)) != len(scale.items):
                 yield Problem(f"scales[{ki}].items", "вопросы в шкале повторяются")
+            ranges = {
+                self.item_range(items[c])
+                for c in scale.items
+                if c in items and items[c].type in ORDINAL_TYPES and self._scale_known(items[c])
+            }
+            if len(ranges) > 1:
+                shown = ", ".join(f"{lo}–{hi}" for lo, hi in sorted(ranges))
+                yield Problem(
+                    f"scales[{ki}].items",
+                    f"вопросы шкалы отвечают на разных диапазонах ({shown}): "
+                    "средний балл был бы бессмысленным",
+                )
+
+    def _scale_known(self, item: Item) -> bool:
+        return item.response_scale in {s.code for s in self.response_scales}
 
     @staticmethod
     def _item_kind(item: Item) -> tuple[str, bool]:
@@ -276,9 +362,15 @@ class Instrument(_Model):
             if item.relevant is not None
         }
 
+    @cached_property
+    def _answerable(self) -> tuple[Item, ...]:
+        return tuple(
+            a for section in self.sections for item in section.items for a in _answerable(item)
+        )
+
     def items(self) -> Iterator[Item]:
-        for section in self.sections:
-            yield from section.items
+        """Every answerable item in order; a matrix yields its rows as likert items."""
+        return iter(self._answerable)
 
     def items_by_code(self) -> dict[str, Item]:
         return {item.code: item for item in self.items()}
@@ -293,12 +385,37 @@ class Instrument(_Model):
         """The answer options shown for an item (its response scale's or its own)."""
         if item.response_scale:
             return self.response_scale(item.response_scale).options
+        if item.type is ItemType.class_letter and not item.options:
+            return [Option(value=letter, label={"ru": letter}) for letter in CLASS_LETTERS]
         return list(item.options or [])
 
     def item_range(self, item: Item) -> tuple[int, int]:
-        """Minimum and maximum of an ordinal item, for reverse keying and POMP."""
-        values = [int(o.value) for o in self.options_for(item)]
+        """Minimum and maximum scored value of an ordinal item, for reverse keys and POMP."""
+        values = [int(o.value) for o in self.options_for(item) if not o.missing]
         return min(values), max(values)
+
+    def missing_values(self, item: Item) -> frozenset[int | str]:
+        """Answers that are stored but not scored ("не знаю", "затрудняюсь ответить")."""
+        return frozenset(o.value for o in self.options_for(item) if o.missing)
+
+
+def _answerable(item: Item) -> list[Item]:
+    """A matrix stands for its rows, each a likert item on the matrix's response scale."""
+    if item.type is not ItemType.matrix:
+        return [item]
+    return [
+        Item(
+            code=row.code,
+            type=ItemType.likert,
+            text=row.text,
+            help=row.help,
+            reverse=row.reverse,
+            required=item.required,
+            response_scale=item.response_scale,
+            relevant=item.relevant,
+        )
+        for row in item.rows or []
+    ]
 
 
 _INDEX = re.compile(r"^\d+$")

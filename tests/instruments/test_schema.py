@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -132,3 +134,91 @@ def test_reverse_key_only_on_ordinal_items() -> None:
 def test_non_mapping_document_is_refused() -> None:
     error = _broken("- just\n- a list\n")
     assert "ожидался словарь" in str(error)
+
+
+MATRIX = """
+code: m
+title: Матрица
+audience: parent
+response_scales:
+  - code: agree
+    options:
+      - {value: 1, label: "Нет"}
+      - {value: 2, label: "Скорее нет"}
+      - {value: 3, label: "Скорее да"}
+      - {value: 4, label: "Да"}
+      - {value: 9, label: "Не знаю", missing: true}
+sections:
+  - code: s
+    title: Раздел
+    items:
+      - code: grid
+        type: matrix
+        response_scale: agree
+        text: "Согласны ли вы?"
+        rows:
+          - {code: r1, text: "Первое"}
+          - {code: r2, text: "Второе", reverse: true}
+      - {code: cls, type: class_letter, text: "Буква класса"}
+      - code: why
+        type: multiple_choice
+        max_choices: 2
+        text: "Почему?"
+        options: [{value: 1, label: "А"}, {value: 2, label: "Б"}, {value: 3, label: "В"}]
+scales:
+  - {code: sc, title: Шкала, items: [r1, r2], higher_is: favourable,
+     cutoffs: {statistic: mean, low_below: 2.0, high_above: 3.0, source: "норма"}}
+"""
+
+
+def test_matrix_rows_are_answerable_likert_items_and_dont_know_is_not_scored() -> None:
+    import pandas as pd
+
+    from analysis.scoring import score_scales
+    from instruments.answers import validate_answers
+
+    instrument = load_yaml(MATRIX)
+    items = instrument.items_by_code()
+    assert list(items) == ["r1", "r2", "cls", "why"]
+    assert items["r2"].reverse and items["r2"].response_scale == "agree"
+    assert instrument.item_range(items["r1"]) == (1, 4)  # "не знаю" is not the maximum
+    assert [o.value for o in instrument.options_for(items["cls"])][:3] == ["А", "Б", "В"]
+    clean = validate_answers(instrument, {"r1": "9", "r2": "1", "cls": "Б", "why": ["1", "3"]})
+    assert clean == {"r1": 9, "r2": 1, "cls": "Б", "why": [1, 3]}
+    scores = score_scales(pd.DataFrame([clean]), instrument)
+    assert scores.score["sc"].iloc[0] == 4.0  # r1 "не знаю" left out; r2 reversed 1 -> 4
+    with pytest.raises(Exception, match="не больше 2"):
+        validate_answers(instrument, {"why": ["1", "2", "3"]})
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (('          - {code: r2, text: "Второе", reverse: true}\n', ""), "не меньше двух строк"),
+        (
+            ("{code: cls, type: class_letter", "{code: r1, type: class_letter"),
+            "'r1' уже есть в sections[0].items[0].rows[0].code",
+        ),
+        (("max_choices: 2", "max_choices: 5"), "max_choices больше числа вариантов"),
+        (
+            ("statistic: mean, low_below: 2.0", "statistic: prevalence, low_below: 2.0"),
+            "требует правила prevalence",
+        ),
+    ],
+)
+def test_matrix_and_choice_rules(change: tuple[str, str], words: str) -> None:
+    with pytest.raises(InstrumentError, match=re.escape(words)):
+        load_yaml(MATRIX.replace(*change))
+
+
+def test_items_of_one_scale_must_share_a_range() -> None:
+    text = MINIMAL.replace(
+        '      - {value: 2, label: "Да"}\n',
+        '      - {value: 2, label: "Да"}\n  - code: five\n    options:\n'
+        + "".join(f'      - {{value: {v}, label: "{v}"}}\n' for v in range(1, 6)),
+    ).replace('response_scale: yes_no, text: "Вопрос 2"', 'response_scale: five, text: "Вопрос 2"')
+    with pytest.raises(
+        InstrumentError,
+        match=r"scales\[0\]\.items: вопросы шкалы отвечают на разных диапазонах \(1–2, 1–5\)",
+    ):
+        load_yaml(text)
