@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from instruments.io.yaml_io import to_data
+from instruments.io.yaml_io import dump_yaml, to_data
 from instruments.library import builtin_instruments
 from instruments.schema import Instrument, parse_instrument
 from surveys import models as m
@@ -65,6 +65,7 @@ def store_instrument(
         version=instrument.version,
         definition=definition,
         checksum=digest,
+        source_text=dump_yaml(instrument),
         status=(m.VersionStatus.published if publish else m.VersionStatus.draft).value,
         published_at=dt.datetime.now(dt.UTC) if publish else None,
     )

@@ -186,6 +186,10 @@ class InstrumentVersion(Base):
     definition: Mapped[dict[str, Any]]
     # sha256 of the canonical JSON of the definition, to detect a changed built-in file.
     checksum: Mapped[str] = mapped_column(String(64))
+    # The text a psychologist edits (YAML); for a draft it may be ahead of ``definition``,
+    # which always holds the last valid state.
+    source_text: Mapped[str] = mapped_column(Text, server_default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[created_at]
     published_at: Mapped[dt.datetime | None]
 

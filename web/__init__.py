@@ -62,12 +62,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["nobreak"] = lambda text: str(text).replace("–", "–\u2060")
     app.jinja_env.filters["ru_num"] = ru_number
     csrf.init_app(app)
-    from web import auth, db, errors, public, respond, staff
+    from web import auth, db, designer, errors, public, respond, staff
 
     db.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
-    for module in (public, respond, staff):
+    for module in (public, respond, staff, designer):
         app.register_blueprint(module.bp)
     app.register_blueprint(auth.bp)
 

@@ -1,0 +1,294 @@
+"""The psychologist's instrument designer: drafts, live validation, preview, publish, field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Regexp
+
+from instruments.diff import diff_instruments
+from instruments.schema import CODE_PATTERN, Audience
+from surveys import audit, drafts
+from surveys import models as m
+from surveys.instrument_store import instrument_of
+from web.auth import current_user, requires_role
+from web.db import get_session
+
+bp = Blueprint("designer", __name__, url_prefix="/designer")
+
+DESIGNERS = ("psychologist", "admin")
+AUDIENCE_LABELS = {
+    "student": "обучающиеся",
+    "parent": "родители",
+    "teacher": "педагоги",
+    "specialist": "специалисты",
+    "administration": "администрация школы",
+}
+
+
+class NewInstrumentForm(FlaskForm):
+    code = StringField(
+        "Код (латиницей)",
+        validators=[
+            DataRequired("Укажите код."),
+            Regexp(CODE_PATTERN, message="Код: строчные латинские буквы, цифры и _, с буквы."),
+        ],
+    )
+    title = StringField("Название", validators=[DataRequired("Укажите название."), Length(max=300)])
+    audience = SelectField(
+        "Кто отвечает", choices=[SelectChoice(k, v) for k, v in AUDIENCE_LABELS.items()]
+    )
+
+
+class DraftForm(FlaskForm):
+    source = TextAreaField("Описание методики (YAML)")
+
+
+class FieldForm(FlaskForm):
+    campaign_id = SelectField("Кампания", coerce=int, choices=[])
+
+
+def _user() -> m.User:
+    user = current_user()
+    if user is None:
+        abort(401)
+    return user
+
+
+def _campaigns_for(user: m.User) -> list[m.Campaign]:
+    query = select(m.Campaign).where(m.Campaign.status != m.CampaignStatus.closed.value)
+    if user.role != m.Role.admin:
+        query = query.where(m.Campaign.district_id == (user.district_id or -1))
+    return list(get_session().scalars(query.order_by(m.Campaign.id.desc())))
+
+
+@bp.route("/")
+@requires_role(*DESIGNERS)
+def index():  # type: ignore[no-untyped-def]
+    db = get_session()
+    rows = db.execute(
+        select(m.Instrument, m.InstrumentVersion)
+        .join(m.InstrumentVersion, m.InstrumentVersion.instrument_id == m.Instrument.id)
+        .order_by(m.Instrument.code, m.InstrumentVersion.version)
+    ).all()
+    instruments: dict[str, dict[str, Any]] = {}
+    for record, version in rows:
+        entry = instruments.setdefault(record.code, {"record": record, "versions": []})
+        entry["versions"].append(version)
+    return render_template(
+        "designer/index.html",
+        instruments=list(instruments.values()),
+        form=NewInstrumentForm(),
+        audience_labels=AUDIENCE_LABELS,
+    )
+
+
+@bp.route("/new", methods=["POST"])
+@requires_role(*DESIGNERS)
+def new():  # type: ignore[no-untyped-def]
+    form = NewInstrumentForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error))
+        return redirect(url_for("designer.index"))
+    db = get_session()
+    version = drafts.new_instrument(
+        db,
+        code=form.code.data or "",
+        title=form.title.data or "",
+        audience=form.audience.data or Audience.student.value,
+        user_id=_user().id,
+    )
+    audit.record(db, "instrument_created", user_id=_user().id, target=form.code.data or "")
+    db.commit()
+    return redirect(url_for("designer.version", version_id=version.id))
+
+
+@bp.route("/instruments/<code>/draft", methods=["POST"])
+@requires_role(*DESIGNERS)
+def start_draft(code: str):  # type: ignore[no-untyped-def]
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    db = get_session()
+    version = drafts.start_draft(db, code, user_id=_user().id)
+    audit.record(db, "draft_started", user_id=_user().id, target=f"{code} v{version.version}")
+    db.commit()
+    return redirect(url_for("designer.version", version_id=version.id))
+
+
+@bp.route("/versions/<int:version_id>", methods=["GET", "POST"])
+@requires_role(*DESIGNERS)
+def version(version_id: int):  # type: ignore[no-untyped-def]
+    db = get_session()
+    record = drafts.get_version(db, version_id)
+    instrument_record = db.get(m.Instrument, record.instrument_id)
+    form = DraftForm()
+    problems = []
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        problems = drafts.save_draft(db, record, form.source.data or "")
+        audit.record(db, "draft_saved", user_id=_user().id, target=f"version {record.id}")
+        db.commit()
+        if problems:
+            status = 400
+        else:
+            flash("Черновик сохранён, ошибок нет.")
+            return redirect(url_for("designer.version", version_id=record.id))
+    else:
+        form.source.data = record.source_text
+        if record.status == m.VersionStatus.draft.value:
+            problems = drafts.check_draft_text(db, record, record.source_text)
+    previous = db.scalar(
+        select(m.InstrumentVersion)
+        .where(
+            m.InstrumentVersion.instrument_id == record.instrument_id,
+            m.InstrumentVersion.version < record.version,
+        )
+        .order_by(m.InstrumentVersion.version.desc())
+        .limit(1)
+    )
+    field_form = FieldForm()
+    field_form.campaign_id.choices = [SelectChoice(c.id, c.title) for c in _campaigns_for(_user())]
+    page = render_template(
+        "designer/version.html",
+        record=record,
+        instrument_record=instrument_record,
+        instrument=instrument_of(record),
+        form=form,
+        field_form=field_form,
+        problems=problems,
+        previous=previous,
+        in_use=drafts.is_in_use(db, record),
+    )
+    return make_response(page, status)
+
+
+@bp.route("/versions/<int:version_id>/check", methods=["POST"])
+@requires_role(*DESIGNERS)
+def check(version_id: int):  # type: ignore[no-untyped-def]
+    """Live validation for the editor: the problems of the posted text, nothing saved."""
+    db = get_session()
+    record = drafts.get_version(db, version_id)
+    text = request.form.get("source", "")
+    problems = drafts.check_draft_text(db, record, text)
+    return jsonify(problems=[{"path": p.path, "message": p.message} for p in problems])
+
+
+@bp.route("/versions/<int:version_id>/publish", methods=["POST"])
+@requires_role(*DESIGNERS)
+def publish(version_id: int):  # type: ignore[no-untyped-def]
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    db = get_session()
+    record = drafts.publish(db, drafts.get_version(db, version_id))
+    audit.record(db, "version_published", user_id=_user().id, target=f"version {record.id}")
+    db.commit()
+    flash(f"Версия {record.version} опубликована. Теперь её нельзя изменить.")
+    return redirect(url_for("designer.version", version_id=record.id))
+
+
+@bp.route("/versions/<int:version_id>/delete", methods=["POST"])
+@requires_role(*DESIGNERS)
+def delete(version_id: int):  # type: ignore[no-untyped-def]
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    db = get_session()
+    drafts.delete_draft(db, drafts.get_version(db, version_id))
+    audit.record(db, "draft_deleted", user_id=_user().id, target=f"version {version_id}")
+    db.commit()
+    flash("Черновик удалён.")
+    return redirect(url_for("designer.index"))
+
+
+@bp.route("/versions/<int:version_id>/field", methods=["POST"])
+@requires_role(*DESIGNERS)
+def field(version_id: int):  # type: ignore[no-untyped-def]
+    db = get_session()
+    record = drafts.get_version(db, version_id)
+    form = FieldForm()
+    campaigns = {c.id: c for c in _campaigns_for(_user())}
+    form.campaign_id.choices = [SelectChoice(c.id, c.title) for c in campaigns.values()]
+    if not form.validate_on_submit() or form.campaign_id.data not in campaigns:
+        abort(400)
+    campaign = campaigns[form.campaign_id.data]
+    drafts.field_version(db, campaign, record)
+    audit.record(
+        db,
+        "version_fielded",
+        user_id=_user().id,
+        target=f"version {record.id} campaign {campaign.id}",
+    )
+    db.commit()
+    flash(f"Анкета включена в кампанию «{campaign.title}»; ссылки для школ созданы.")
+    return redirect(url_for("designer.version", version_id=record.id))
+
+
+@bp.route("/versions/<int:version_id>/diff")
+@requires_role(*DESIGNERS)
+def diff(version_id: int):  # type: ignore[no-untyped-def]
+    db = get_session()
+    record = drafts.get_version(db, version_id)
+    against_id = request.args.get("against", type=int)
+    if against_id is None:
+        abort(400)
+    other = drafts.get_version(db, against_id)
+    if other.instrument_id != record.instrument_id:
+        abort(400)
+    changes = diff_instruments(instrument_of(other), instrument_of(record))
+    return render_template("designer/diff.html", record=record, other=other, changes=changes)
+
+
+@bp.route("/versions/<int:version_id>/preview")
+@requires_role(*DESIGNERS)
+def preview(version_id: int):  # type: ignore[no-untyped-def]
+    record = drafts.get_version(get_session(), version_id)
+    response = make_response(render_template("designer/preview.html", record=record))
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
+        "frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+    )
+    return response
+
+
+@bp.route("/versions/<int:version_id>/render")
+@requires_role(*DESIGNERS)
+def render(version_id: int):  # type: ignore[no-untyped-def]
+    """The questionnaire exactly as respondents see it (the respondent template), inert."""
+    db = get_session()
+    record = drafts.get_version(db, version_id)
+    instrument = instrument_of(record)
+    page = render_template(
+        "respond/form.html",
+        opened=None,
+        preview=True,
+        instrument=instrument,
+        form=FlaskForm(),
+        errors={},
+        values={},
+        lang=request.args.get("lang", "ru"),
+    )
+    response = make_response(page)
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; style-src 'self'; frame-ancestors 'self'; form-action 'none'"
+    )
+    return response

@@ -1,0 +1,32 @@
+// Live validation in the instrument editor: posts the text (never saves it) and lists problems.
+(function () {
+  "use strict";
+  var area = document.getElementById("source");
+  var list = document.getElementById("problems");
+  if (!area || !list) { return; }
+  var url = area.getAttribute("data-check-url");
+  var token = document.querySelector("input[name=csrf_token]").value;
+  var timer = null;
+  function show(problems) {
+    list.textContent = "";
+    problems.forEach(function (p) {
+      var li = document.createElement("li");
+      li.textContent = (p.path ? p.path + ": " : "") + p.message;
+      list.appendChild(li);
+    });
+  }
+  function check() {
+    var body = new URLSearchParams();
+    body.set("source", area.value);
+    body.set("csrf_token", token);
+    fetch(url, {method: "POST", body: body, credentials: "same-origin",
+                headers: {"X-CSRFToken": token, "Accept": "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { if (data) { show(data.problems); } })
+      .catch(function () { /* offline: the Save button still validates on the server */ });
+  }
+  area.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(check, 600);
+  });
+})();
