@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -32,7 +32,7 @@ def _as_localized(value: Any) -> Any:
     return value
 
 
-def _check_localized(value: dict[str, str]) -> dict[str, str]:
+def check_localized(value: dict[str, str]) -> dict[str, str]:
     if "ru" not in value or not value["ru"].strip():
         raise ValueError("нужен текст на русском языке (ключ 'ru')")
     unknown = set(value) - set(LANGUAGES)
@@ -45,7 +45,7 @@ LocalizedText = Annotated[dict[str, str], BeforeValidator(_as_localized)]
 Code = Annotated[str, Field(pattern=CODE_PATTERN)]
 
 
-class _Model(BaseModel):
+class FrozenModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -84,16 +84,16 @@ CHOICE_TYPES = frozenset({ItemType.single_choice, ItemType.multiple_choice})
 CLASS_LETTERS = ("А", "Б", "В", "Г", "Д", "Е")
 
 
-class Option(_Model):
+class Option(FrozenModel):
     value: int | str
     label: LocalizedText
     #: an answer such as "не знаю": stored, but not a point on the scale, so never scored
     missing: bool = False
 
-    _check_label = field_validator("label")(_check_localized)
+    _check_label = field_validator("label")(check_localized)
 
 
-class ResponseScale(_Model):
+class ResponseScale(FrozenModel):
     """Ordered answer options shared by several items (e.g. a 4-point agreement scale)."""
 
     code: Code
@@ -106,10 +106,9 @@ class ResponseScale(_Model):
             raise ValueError("значения шкалы ответов должны быть целыми числами")
         if len(set(values)) != len(values):
             raise ValueError("значения шкалы ответов повторяются")
-        return self
-
         if sum(not o.missing for o in self.options) < 2:
             raise ValueError("в шкале ответов нужно не меньше двух оцениваемых вариантов")
+        return self
 
     @property
     def values(self) -> list[int]:
@@ -125,7 +124,7 @@ class ResponseScale(_Model):
         return max(self.values)
 
 
-class MatrixRow(_Model):
+class MatrixRow(FrozenModel):
     """One row of a matrix: answered and scored like a likert item on the matrix's scale."""
 
     code: Code
@@ -133,10 +132,10 @@ class MatrixRow(_Model):
     help: LocalizedText | None = None
     reverse: bool = False
 
-    _check_text = field_validator("text")(_check_localized)
+    _check_text = field_validator("text")(check_localized)
 
 
-class Item(_Model):
+class Item(FrozenModel):
     code: Code
     type: ItemType
     text: LocalizedText
@@ -154,7 +153,7 @@ class Item(_Model):
     #: show (and require) this item only when the condition holds; see instruments.expressions
     relevant: str | None = None
 
-    _check_text = field_validator("text")(_check_localized)
+    _check_text = field_validator("text")(check_localized)
 
     @model_validator(mode="after")
     def _fits_type(self) -> Item:
@@ -198,13 +197,13 @@ class Item(_Model):
         return self
 
 
-class Section(_Model):
+class Section(FrozenModel):
     code: Code
     title: LocalizedText
     items: list[Item] = Field(min_length=1)
 
 
-class Prevalence(_Model):
+class Prevalence(FrozenModel):
     """Share of respondents meeting a rule, e.g. any bullying item answered at least 'monthly'."""
 
     label: LocalizedText
@@ -212,7 +211,7 @@ class Prevalence(_Model):
     any_item: bool = True  # True: at least one item meets it; False: the scale score does
 
 
-class Cutoffs(_Model):
+class Cutoffs(FrozenModel):
     """Absolute cut-offs for a school's result on a scale, e.g. from a published norm:
     below ``low_below`` the risk is low, above ``high_above`` it is high (in risk terms,
     whatever the scale's direction)."""
@@ -229,7 +228,7 @@ class Cutoffs(_Model):
         return self
 
 
-class Scale(_Model):
+class Scale(FrozenModel):
     code: Code
     title: LocalizedText
     items: list[Code] = Field(min_length=1)
@@ -246,7 +245,7 @@ class Scale(_Model):
         return self
 
 
-class Instrument(_Model):
+class Instrument(FrozenModel):
     code: Code
     version: int = Field(default=1, ge=1)
     title: LocalizedText
@@ -260,7 +259,7 @@ class Instrument(_Model):
     sections: list[Section] = Field(min_length=1)
     scales: list[Scale] = Field(default_factory=list)
 
-    _check_title = field_validator("title")(_check_localized)
+    _check_title = field_validator("title")(check_localized)
 
     @field_validator("grades")
     @classmethod
@@ -452,18 +451,37 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def parse_instrument(data: Any, *, source: str | None = None) -> Instrument:
-    """Validate a plain mapping into an :class:`Instrument`.
+def _number(value: Any) -> str:
+    return f"{value:g}".replace(".", ",") if isinstance(value, int | float) else str(value)
+
+
+def _message(err: Any) -> str:
+    ctx = err.get("ctx") or {}
+    if err["type"] == "too_short" and ctx.get("min_length", 1) > 1:
+        return f"в списке нужно не меньше {ctx['min_length']} элементов"
+    if err["type"] == "greater_than":
+        return f"значение должно быть больше {_number(ctx.get('gt'))}"
+    if err["type"] == "greater_than_equal":
+        return f"значение должно быть не меньше {_number(ctx.get('ge'))}"
+    return str(_MESSAGES.get(err["type"]) or err["msg"].removeprefix("Value error, "))
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_document(model: type[M], data: Any, *, source: str | None, what: str) -> M:
+    """Validate a plain mapping read from a file into ``model``.
 
     Raises
     ------
     InstrumentError
-        Naming ``source`` and, for every problem, its path inside the document.
+        Naming ``source`` and, for every problem, its path inside the document and a Russian
+        message; ``what`` names the expected document ("описание методики").
     """
     if not isinstance(data, dict):
-        raise InstrumentError([Problem("", "ожидался словарь с описанием методики")], source=source)
+        raise InstrumentError([Problem("", f"ожидался словарь: {what}")], source=source)
     try:
-        return Instrument.model_validate(data)
+        return model.model_validate(data)
     except InstrumentError as exc:
         raise exc.with_source(source) if source else exc from None
     except ValidationError as exc:
@@ -473,6 +491,10 @@ def parse_instrument(data: Any, *, source: str | None = None) -> Instrument:
             if isinstance(ctx_error, InstrumentError):
                 problems.extend(ctx_error.problems)
                 continue
-            message = _MESSAGES.get(err["type"]) or err["msg"].removeprefix("Value error, ")
-            problems.append(Problem(_format_loc(tuple(err["loc"])), message))
+            problems.append(Problem(_format_loc(tuple(err["loc"])), _message(err)))
         raise InstrumentError(problems, source=source) from None
+
+
+def parse_instrument(data: Any, *, source: str | None = None) -> Instrument:
+    """Validate a plain mapping into an :class:`Instrument` (see :func:`validate_document`)."""
+    return validate_document(Instrument, data, source=source, what="описание методики")

@@ -222,3 +222,11 @@ def test_items_of_one_scale_must_share_a_range() -> None:
         match=r"scales\[0\]\.items: вопросы шкалы отвечают на разных диапазонах \(1–2, 1–5\)",
     ):
         load_yaml(text)
+
+
+def test_a_response_scale_needs_two_scored_options() -> None:
+    text = MINIMAL.replace(
+        '      - {value: 2, label: "Да"}', '      - {value: 2, label: "Не знаю", missing: true}'
+    )
+    with pytest.raises(InstrumentError, match="не меньше двух оцениваемых вариантов"):
+        load_yaml(text)

@@ -1,0 +1,299 @@
+"""School risk factors: composites of indicators from several audiences, each with its measures.
+
+A factor (e.g. low motivation) is read from indicators on the instruments of several audiences
+(students' amotivation, teachers' view of student motivation, parents' view of the child) and
+comes with the measures a school or a municipality puts into its roadmap (дорожная карта).
+The catalogue is data (``library/risk_factors.yaml``); this module defines and validates it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, field_validator, model_validator
+
+from instruments.errors import InstrumentError, Problem
+from instruments.library import builtin_instruments
+from instruments.schema import (
+    INSTITUTIONAL_AUDIENCES,
+    Audience,
+    Code,
+    FrozenModel,
+    Instrument,
+    ItemType,
+    LocalizedText,
+    check_localized,
+    validate_document,
+)
+
+RISK_FACTORS_FILE = Path(__file__).parent / "library" / "risk_factors.yaml"
+
+#: statistics of a scale; ``share`` and ``value`` are read from a single item
+SCALE_STATISTICS = frozenset({"mean", "pomp", "prevalence"})
+ITEM_STATISTICS = frozenset({"share", "value"})
+
+Statistic = Literal["mean", "pomp", "prevalence", "share", "value"]
+Direction = Literal["risk", "favourable"]
+
+
+def _check_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("текст не должен быть пустым")
+    return value
+
+
+def _check_optional_localized(value: dict[str, str] | None) -> dict[str, str] | None:
+    return None if value is None else check_localized(value)
+
+
+class Indicator(FrozenModel):
+    """One measurable sign of a factor on one audience's instrument.
+
+    ``statistic`` is computed per school: ``mean`` and ``pomp`` of a scale score, ``prevalence``
+    (share meeting the scale's prevalence rule), ``share`` (share of respondents whose answer to
+    ``item`` is among ``values``) or ``value`` (the school's single answer to a number item of an
+    institutional form). ``direction`` says what a higher statistic means.
+    """
+
+    code: Code
+    title: LocalizedText
+    audience: Audience
+    instrument: Code
+    scale: Code | None = None
+    item: Code | None = None
+    statistic: Statistic
+    values: list[int | str] | None = None
+    direction: Direction
+    weight: float = Field(default=1.0, gt=0)
+
+    _check_title = field_validator("title")(check_localized)
+
+    @model_validator(mode="after")
+    def _fits_statistic(self) -> Indicator:
+        if (self.scale is None) == (self.item is None):
+            raise ValueError("укажите ровно одно из полей: шкала (scale) или вопрос (item)")
+        if self.statistic in SCALE_STATISTICS and self.scale is None:
+            raise ValueError(f"статистика {self.statistic} считается по шкале: укажите scale")
+        if self.statistic in ITEM_STATISTICS and self.item is None:
+            raise ValueError(f"статистика {self.statistic} считается по вопросу: укажите item")
+        if self.statistic == "share":
+            if not self.values:
+                raise ValueError("для доли (share) нужны значения ответов (values)")
+            if len(set(self.values)) != len(self.values):
+                raise ValueError("значения (values) повторяются")
+        elif self.values is not None:
+            raise ValueError("значения (values) допустимы только у доли (share)")
+        return self
+
+
+class Measure(FrozenModel):
+    """A measure for the roadmap: what is done, by whom, when, in what form, with what result."""
+
+    code: Code
+    title: LocalizedText
+    description: LocalizedText | None = None
+    responsible: str
+    timing: str
+    form: str
+    expected_result: str
+    level: Literal["school", "municipal"]
+
+    _check_title = field_validator("title")(check_localized)
+    _check_description = field_validator("description")(_check_optional_localized)
+    _check_texts = field_validator("responsible", "timing", "form", "expected_result")(_check_text)
+
+
+class RiskFactor(FrozenModel):
+    code: Code
+    title: LocalizedText
+    description: LocalizedText
+    #: the factor as roadmaps and FIOKO risk profiles name it
+    roadmap_name: str
+    indicators: list[Indicator] = Field(min_length=1)
+    measures: list[Measure] = Field(min_length=2)
+
+    _check_title = field_validator("title")(check_localized)
+    _check_description = field_validator("description")(check_localized)
+    _check_roadmap_name = field_validator("roadmap_name")(_check_text)
+
+
+class RiskFactorCatalogue(FrozenModel):
+    version: int = Field(ge=1)
+    factors: list[RiskFactor] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> RiskFactorCatalogue:
+        problems = list(self.duplicate_problems())
+        if problems:
+            raise InstrumentError(problems)
+        return self
+
+    def duplicate_problems(self) -> Iterator[Problem]:
+        """Codes of factors, of indicators and of measures are each unique in the catalogue."""
+        factors: dict[str, str] = {}
+        indicators: dict[str, str] = {}
+        measures: dict[str, str] = {}
+        for fi, factor in enumerate(self.factors):
+            where = f"factors[{fi}]"
+            yield from _once(factors, factor.code, f"{where}.code", "фактора")
+            for ii, indicator in enumerate(factor.indicators):
+                path = f"{where}.indicators[{ii}].code"
+                yield from _once(indicators, indicator.code, path, "индикатора")
+            for mi, measure in enumerate(factor.measures):
+                path = f"{where}.measures[{mi}].code"
+                yield from _once(measures, measure.code, path, "меры")
+
+    def factor(self, code: str) -> RiskFactor:
+        for factor in self.factors:
+            if factor.code == code:
+                return factor
+        raise KeyError(code)
+
+    def check_against(self, instruments: Iterable[Instrument]) -> list[Problem]:
+        """Problems of the indicators' references to ``instruments`` (empty when all fit)."""
+        by_code = {instrument.code: instrument for instrument in instruments}
+        return [
+            problem
+            for fi, factor in enumerate(self.factors)
+            for ii, indicator in enumerate(factor.indicators)
+            for problem in _indicator_problems(
+                indicator, f"factors[{fi}].indicators[{ii}]", by_code
+            )
+        ]
+
+
+def _once(seen: dict[str, str], code: str, path: str, what: str) -> Iterator[Problem]:
+    if code in seen:
+        yield Problem(path, f"код {what} '{code}' уже есть в {seen[code].removesuffix('.code')}")
+    else:
+        seen[code] = path
+
+
+def _indicator_problems(
+    indicator: Indicator, path: str, instruments: dict[str, Instrument]
+) -> Iterator[Problem]:
+    instrument = instruments.get(indicator.instrument)
+    if instrument is None:
+        yield Problem(f"{path}.instrument", f"неизвестная методика '{indicator.instrument}'")
+        return
+    where = f"в методике '{instrument.code}'"
+    if instrument.audience is not indicator.audience:
+        yield Problem(
+            f"{path}.audience",
+            f"аудитория '{indicator.audience.value}' не совпадает с аудиторией методики "
+            f"'{instrument.code}' ('{instrument.audience.value}')",
+        )
+    if indicator.scale is not None:
+        scale = next((s for s in instrument.scales if s.code == indicator.scale), None)
+        if scale is None:
+            yield Problem(f"{path}.scale", f"неизвестная шкала '{indicator.scale}' {where}")
+            return
+        if indicator.statistic == "prevalence" and scale.prevalence is None:
+            yield Problem(
+                f"{path}.statistic",
+                f"у шкалы '{scale.code}' нет правила распространённости (prevalence)",
+            )
+        if indicator.direction != scale.higher_is:
+            yield Problem(
+                f"{path}.direction",
+                f"направление '{indicator.direction}' противоречит шкале '{scale.code}': "
+                f"у неё higher_is: {scale.higher_is}",
+            )
+        return
+    item = instrument.items_by_code().get(indicator.item or "")
+    if item is None:
+        yield Problem(f"{path}.item", f"неизвестный вопрос '{indicator.item}' {where}")
+        return
+    if indicator.statistic == "value":
+        if item.type is not ItemType.number:
+            yield Problem(
+                f"{path}.item",
+                f"значение (value) берётся только из числового вопроса, "
+                f"а '{item.code}' — {item.type.value}",
+            )
+        if instrument.audience not in INSTITUTIONAL_AUDIENCES:
+            yield Problem(
+                f"{path}.statistic",
+                "значение (value) — единственный ответ школы: допустимо только для анкеты, "
+                f"заполняемой от школы, а '{instrument.code}' заполняют многие респонденты",
+            )
+        return
+    options = {o.value for o in instrument.options_for(item)}
+    if not options:
+        yield Problem(
+            f"{path}.item",
+            f"у вопроса '{item.code}' нет вариантов ответа: долю по значениям посчитать нельзя",
+        )
+        return
+    for vi, value in enumerate(indicator.values or []):
+        if value not in options:
+            shown = ", ".join(str(v) for v in sorted(options, key=str))
+            yield Problem(
+                f"{path}.values[{vi}]",
+                f"значения {value!r} нет среди вариантов ответа на вопрос '{item.code}' ({shown})",
+            )
+    if set(indicator.values or []) >= options:
+        yield Problem(
+            f"{path}.values", "значения охватывают все варианты ответа: доля всегда 100 %"
+        )
+
+
+def parse_risk_factors(data: Any, *, source: str | None = None) -> RiskFactorCatalogue:
+    """Validate a plain mapping into a :class:`RiskFactorCatalogue` (structure and codes only).
+
+    Raises
+    ------
+    InstrumentError
+        Naming ``source`` and, for every problem, its path inside the document.
+    """
+    return validate_document(
+        RiskFactorCatalogue, data, source=source, what="каталог факторов риска"
+    )
+
+
+def load_risk_factors(
+    path: str | Path | None = None, *, instruments: Iterable[Instrument] | None = None
+) -> RiskFactorCatalogue:
+    """Read a catalogue (by default the built-in one) and check it against the instruments.
+
+    Parameters
+    ----------
+    path
+        A YAML file; ``None`` for ``library/risk_factors.yaml``.
+    instruments
+        The instruments the indicators refer to; ``None`` for the built-in library.
+
+    Raises
+    ------
+    InstrumentError
+        Naming the file and every problem with its path, e.g.
+        ``factors[3].indicators[1].scale: неизвестная шкала 'x' в методике 'teacher'``.
+    """
+    path = Path(path) if path is not None else RISK_FACTORS_FILE
+    source = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"строка {mark.line + 1}, столбец {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InstrumentError(
+            [Problem(where, f"ошибка синтаксиса YAML: {problem}")], source=source
+        ) from None
+    catalogue = parse_risk_factors(data, source=source)
+    problems = catalogue.check_against(
+        builtin_instruments() if instruments is None else instruments
+    )
+    if problems:
+        raise InstrumentError(problems, source=source)
+    return catalogue
+
+
+@cache
+def builtin_risk_factors() -> RiskFactorCatalogue:
+    """The built-in catalogue, checked against the built-in instruments (read once)."""
+    return load_risk_factors()
