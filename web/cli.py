@@ -4,40 +4,21 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
 from werkzeug.serving import WSGIRequestHandler
 
 from instruments.errors import InstrumentError
 from surveys import audit
 from surveys import models as m
-from surveys.db import database_url, make_engine, session_scope, upgrade
+from surveys.db import session_scope, upgrade
 from surveys.errors import SurveysError
 from surveys.instrument_store import load_builtin_instruments
 from surveys.users import create_user
-
-
-@contextmanager
-def _database() -> Iterator[Engine]:
-    """The configured database; its connections are closed when the command ends."""
-    from web import instance_path
-
-    engine = make_engine(database_url(instance_path()))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    with _database() as engine, session_scope(engine) as session:
-        yield session
+from web.cli_common import database_cli, session_scope_cli, write_atomic
+from web.cli_instrument import instrument
 
 
 def _fail(message: str) -> None:
@@ -78,7 +59,7 @@ def initialise(engine: Engine) -> int:
 @main.command()
 def init() -> None:
     """Create or upgrade the database schema and load the built-in instruments (idempotent)."""
-    with _database() as engine:
+    with database_cli() as engine:
         count = initialise(engine)
         url = engine.url.render_as_string(hide_password=True)
     click.echo(f"База данных готова: {url}")
@@ -110,7 +91,7 @@ def demo(n_schools: int, seed: int, skip_if_present: bool) -> None:
     """Load a demo district: schools, accounts, an open campaign and simulated answers."""
     from surveys.demo import DEMO_PASSWORD, DISTRICT_NAME, generate_demo
 
-    with _database() as engine:
+    with database_cli() as engine:
         initialise(engine)
         if skip_if_present:
             with session_scope(engine) as session:
@@ -193,7 +174,7 @@ def user_add(
         password = click.prompt("Пароль", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    with _session() as session:
+    with session_scope_cli() as session:
         account = create_user(
             session,
             login=login,
@@ -215,7 +196,7 @@ def user_add(
 @main.command()
 def schools() -> None:
     """List schools: code, name, district, locality, enrolment (tab-separated)."""
-    with _session() as session:
+    with session_scope_cli() as session:
         rows = session.execute(
             select(m.School, m.District.name)
             .join(m.District, m.District.id == m.School.district_id)
@@ -232,7 +213,7 @@ def schools() -> None:
 @main.command()
 def campaigns() -> None:
     """List campaigns: id, title, status, opens, closes, schools, responses (tab-separated)."""
-    with _session() as session:
+    with session_scope_cli() as session:
         n_schools = (
             select(func.count())
             .where(m.CampaignSchool.campaign_id == m.Campaign.id)
@@ -283,11 +264,11 @@ def report(campaign_id: int, school_code: str, fmt: str, output: Path) -> None:
     from analysis.report import render_html
     from web.reporting import school_reference
 
-    with _session() as session:
+    with session_scope_cli() as session:
         model = school_reference(session, campaign_id, school_code)
     content = render_html(model)
-    # Write beside the target first: a failed write never leaves half a report behind.
-    tmp = output.with_name(output.name + ".part")
-    tmp.write_text(content, encoding="utf-8")
-    tmp.replace(output)
+    write_atomic(output, content)
     click.echo(f"Справка записана: {output}")
+
+
+main.add_command(instrument)

@@ -1,0 +1,77 @@
+"""Reading and writing instrument files by their format: YAML (canonical) or XLSX (XLSForm)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from instruments.errors import InstrumentError, Problem
+from instruments.io.yaml_io import dump_yaml, load_yaml
+from instruments.schema import Instrument
+
+FORMATS = ("yaml", "xlsx")
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """An instrument read from a file, with what the reader could not carry over."""
+
+    instrument: Instrument
+    #: one line per row or element that was not mapped (XLSForms of other tools)
+    notes: list[str] = field(default_factory=list)
+
+
+def file_format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    if suffix == ".xlsx":
+        return "xlsx"
+    raise InstrumentError(
+        [
+            Problem(
+                "", f"неизвестный формат файла «{suffix or path.name}»: ожидается .yaml или .xlsx"
+            )
+        ],
+        source=str(path),
+    )
+
+
+def load_bytes(data: bytes, *, name: str) -> LoadedFile:
+    """Read an instrument from the bytes of a file called ``name`` (its suffix picks the reader)."""
+    if file_format(Path(name)) == "yaml":
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InstrumentError([Problem("", "файл не в кодировке UTF-8")], source=name) from None
+        return LoadedFile(load_yaml(text, source=name))
+    from instruments.io.xlsx_io import read_xlsx
+
+    result = read_xlsx(data, source=name)
+    if result.instrument is None:
+        raise InstrumentError(
+            [Problem("", "в файле нет методики, которую можно импортировать")], source=name
+        )
+    return LoadedFile(result.instrument, [str(note) for note in result.unmapped])
+
+
+def read_instrument_file(path: str | Path) -> LoadedFile:
+    path = Path(path)
+    file_format(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InstrumentError(
+            [Problem("", f"файл не читается: {exc.strerror}")], source=str(path)
+        ) from None
+    return load_bytes(data, name=str(path))
+
+
+def instrument_bytes(instrument: Instrument, fmt: str) -> bytes:
+    if fmt == "yaml":
+        return dump_yaml(instrument).encode("utf-8")
+    if fmt == "xlsx":
+        from instruments.io.xlsx_io import export_xlsx
+
+        return export_xlsx(instrument)
+    raise ValueError(f"unknown format {fmt!r}")
