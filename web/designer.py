@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -16,12 +17,15 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
 from instruments.diff import diff_instruments
+from instruments.errors import InstrumentError
+from instruments.io.files import FORMATS, instrument_bytes, load_bytes
 from instruments.schema import CODE_PATTERN, Audience
 from surveys import audit, drafts
 from surveys import models as m
@@ -52,6 +56,13 @@ class NewInstrumentForm(FlaskForm):
     title = StringField("Название", validators=[DataRequired("Укажите название."), Length(max=300)])
     audience = SelectField(
         "Кто отвечает", choices=[SelectChoice(k, v) for k, v in AUDIENCE_LABELS.items()]
+    )
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        "Файл методики (.yaml или .xlsx)",
+        validators=[FileRequired("Выберите файл."), FileAllowed(["yaml", "yml", "xlsx"])],
     )
 
 
@@ -94,6 +105,7 @@ def index():  # type: ignore[no-untyped-def]
         "designer/index.html",
         instruments=list(instruments.values()),
         form=NewInstrumentForm(),
+        import_form=ImportForm(),
         audience_labels=AUDIENCE_LABELS,
     )
 
@@ -118,6 +130,63 @@ def new():  # type: ignore[no-untyped-def]
     audit.record(db, "instrument_created", user_id=_user().id, target=form.code.data or "")
     db.commit()
     return redirect(url_for("designer.version", version_id=version.id))
+
+
+MAX_UPLOAD = 5 * 2**20
+
+
+@bp.route("/import", methods=["POST"])
+@requires_role(*DESIGNERS)
+def import_file():  # type: ignore[no-untyped-def]
+    """A YAML or XLSX (XLSForm) file becomes a draft; what could not be mapped is listed."""
+    request.max_content_length = MAX_UPLOAD  # a workbook may exceed the form limit
+    form = ImportForm()
+    if not form.validate_on_submit():
+        flash("Выберите файл .yaml или .xlsx.")
+        return redirect(url_for("designer.index"))
+    upload = form.file.data
+    name = Path(upload.filename or "файл").name
+    db = get_session()
+    try:
+        loaded = load_bytes(upload.read(), name=name)
+    except InstrumentError as exc:
+        return render_template("designer/import_failed.html", name=name, error=exc), 400
+    version = drafts.import_instrument(db, loaded.instrument, user_id=_user().id)
+    audit.record(
+        db,
+        "instrument_imported",
+        user_id=_user().id,
+        target=f"{loaded.instrument.code} v{version.version}",
+        details={"file": name},
+    )
+    db.commit()
+    flash(f"Файл «{name}» импортирован как черновик версии {version.version}.")
+    for note in loaded.notes[:50]:
+        flash(f"Не перенесено: {note}")
+    if len(loaded.notes) > 50:
+        flash(f"…и ещё {len(loaded.notes) - 50} строк не перенесено.")
+    return redirect(url_for("designer.version", version_id=version.id))
+
+
+@bp.route("/versions/<int:version_id>/export.<fmt>")
+@requires_role(*DESIGNERS)
+def export(version_id: int, fmt: str):  # type: ignore[no-untyped-def]
+    if fmt not in FORMATS:
+        abort(404)
+    db = get_session()
+    record = drafts.get_version(db, version_id)
+    instrument = instrument_of(record)
+    content = instrument_bytes(instrument, fmt)
+    mimetype = {
+        "yaml": "application/yaml",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }[fmt]
+    response = make_response(content)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{instrument.code}-v{record.version}.{fmt}"'
+    )
+    return response
 
 
 @bp.route("/instruments/<code>/draft", methods=["POST"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from instruments.io.yaml_io import dump_yaml, load_yaml
 from instruments.schema import Instrument
 
 FORMATS = ("yaml", "xlsx")
+MAX_UNPACKED_XLSX = 50 * 2**20
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,30 @@ def load_bytes(data: bytes, *, name: str) -> LoadedFile:
         return LoadedFile(load_yaml(text, source=name))
     from instruments.io.xlsx_io import read_xlsx
 
+    _check_archive(data, name)
     result = read_xlsx(data, source=name)
     if result.instrument is None:
         raise InstrumentError(
             [Problem("", "в файле нет методики, которую можно импортировать")], source=name
         )
     return LoadedFile(result.instrument, [str(note) for note in result.unmapped])
+
+
+def _check_archive(data: bytes, name: str) -> None:
+    """Refuse an XLSX whose contents would unpack to far more than any questionnaire needs
+    (a "zip bomb"), before a spreadsheet library expands it in memory."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise InstrumentError(
+            [Problem("", "файл не является книгой Excel (.xlsx)")], source=name
+        ) from None
+    if unpacked > MAX_UNPACKED_XLSX:
+        raise InstrumentError(
+            [Problem("", f"книга слишком велика: {unpacked // 2**20} МБ в распакованном виде")],
+            source=name,
+        )
 
 
 def read_instrument_file(path: str | Path) -> LoadedFile:

@@ -182,3 +182,33 @@ def test_campaigns_of_other_districts_cannot_be_targeted(client: FlaskClient, db
     )
     assert response.status_code == 400
     assert re.search("Чужая", client.get("/designer/").text) is None
+
+
+def test_import_yaml_file_and_download_it_back(client: FlaskClient, db: Session) -> None:
+    import io
+
+    from instruments.io.yaml_io import dump_yaml, load_yaml
+    from instruments.library import builtin
+
+    _psychologist(db)
+    token = _sign_in(client, "psy")
+    pilot = builtin("parent").model_copy(update={"code": "parent_pilot"})
+    upload = {"file": (io.BytesIO(dump_yaml(pilot).encode()), "pilot.yaml"), "csrf_token": token}
+    response = client.post("/designer/import", data=upload, content_type="multipart/form-data")
+    assert response.status_code == 302, response.text
+    version_id = int(response.headers["Location"].split("/")[-1])
+    download = client.get(f"/designer/versions/{version_id}/export.yaml")
+    assert download.headers["Content-Disposition"] == 'attachment; filename="parent_pilot-v1.yaml"'
+    assert load_yaml(download.data.decode()) == pilot
+
+    broken = dump_yaml(pilot).replace("higher_is: risk", "higher_is: dangerous")
+    upload = {"file": (io.BytesIO(broken.encode()), "broken.yaml"), "csrf_token": token}
+    refused = client.post("/designer/import", data=upload, content_type="multipart/form-data")
+    assert refused.status_code == 400
+    assert "Файл «broken.yaml» не импортирован" in refused.text
+    assert "<li>scales[3].higher_is: недопустимое значение</li>" in refused.text
+    db.expire_all()
+    versions = db.scalars(
+        select(m.InstrumentVersion).join(m.Instrument).where(m.Instrument.code == "parent_pilot")
+    ).all()
+    assert len(versions) == 1  # nothing stored by the refused file
