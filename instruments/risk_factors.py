@@ -23,6 +23,7 @@ from instruments.schema import (
     Audience,
     Code,
     FrozenModel,
+    IndicatorSpec,
     Instrument,
     ItemType,
     LocalizedText,
@@ -31,13 +32,6 @@ from instruments.schema import (
 )
 
 RISK_FACTORS_FILE = Path(__file__).parent / "library" / "risk_factors.yaml"
-
-#: statistics of a scale; ``share`` and ``value`` are read from a single item
-SCALE_STATISTICS = frozenset({"mean", "pomp", "prevalence"})
-ITEM_STATISTICS = frozenset({"share", "value"})
-
-Statistic = Literal["mean", "pomp", "prevalence", "share", "value"]
-Direction = Literal["risk", "favourable"]
 
 
 def _check_text(value: str) -> str:
@@ -50,44 +44,11 @@ def _check_optional_localized(value: dict[str, str] | None) -> dict[str, str] | 
     return None if value is None else check_localized(value)
 
 
-class Indicator(FrozenModel):
-    """One measurable sign of a factor on one audience's instrument.
+class Indicator(IndicatorSpec):
+    """One measurable sign of a factor on one audience's instrument (see IndicatorSpec)."""
 
-    ``statistic`` is computed per school: ``mean`` and ``pomp`` of a scale score, ``prevalence``
-    (share meeting the scale's prevalence rule), ``share`` (share of respondents whose answer to
-    ``item`` is among ``values``) or ``value`` (the school's single answer to a number item of an
-    institutional form). ``direction`` says what a higher statistic means.
-    """
-
-    code: Code
-    title: LocalizedText
     audience: Audience
     instrument: Code
-    scale: Code | None = None
-    item: Code | None = None
-    statistic: Statistic
-    values: list[int | str] | None = None
-    direction: Direction
-    weight: float = Field(default=1.0, gt=0)
-
-    _check_title = field_validator("title")(check_localized)
-
-    @model_validator(mode="after")
-    def _fits_statistic(self) -> Indicator:
-        if (self.scale is None) == (self.item is None):
-            raise ValueError("укажите ровно одно из полей: шкала (scale) или вопрос (item)")
-        if self.statistic in SCALE_STATISTICS and self.scale is None:
-            raise ValueError(f"статистика {self.statistic} считается по шкале: укажите scale")
-        if self.statistic in ITEM_STATISTICS and self.item is None:
-            raise ValueError(f"статистика {self.statistic} считается по вопросу: укажите item")
-        if self.statistic == "share":
-            if not self.values:
-                raise ValueError("для доли (share) нужны значения ответов (values)")
-            if len(set(self.values)) != len(self.values):
-                raise ValueError("значения (values) повторяются")
-        elif self.values is not None:
-            raise ValueError("значения (values) допустимы только у доли (share)")
-        return self
 
 
 class Measure(FrozenModel):
@@ -164,6 +125,44 @@ class RiskFactorCatalogue(FrozenModel):
                 indicator, f"factors[{fi}].indicators[{ii}]", by_code
             )
         ]
+
+    def check_instrument(self, instrument: Instrument) -> list[Problem]:
+        """Problems of the indicators an instrument declares itself: unknown factor, a code
+        the catalogue already uses, or a reference that does not fit (as for the catalogue)."""
+        taken = {i.code for f in self.factors for i in f.indicators}
+        factors = {f.code for f in self.factors}
+        problems: list[Problem] = []
+        for index, declared in enumerate(instrument.indicators):
+            path = f"indicators[{index}]"
+            if declared.factor not in factors:
+                problems.append(
+                    Problem(f"{path}.factor", f"неизвестный фактор риска '{declared.factor}'")
+                )
+            if declared.code in taken:
+                problems.append(
+                    Problem(f"{path}.code", f"код показателя '{declared.code}' уже есть в каталоге")
+                )
+            problems.extend(
+                _indicator_problems(
+                    as_indicator(instrument, declared), path, {instrument.code: instrument}
+                )
+            )
+        return problems
+
+    def indicators_by_factor(self, instruments: Iterable[Instrument]) -> dict[str, list[Indicator]]:
+        """The catalogue's indicators plus those the given instruments declare, per factor."""
+        merged = {f.code: list(f.indicators) for f in self.factors}
+        for instrument in instruments:
+            for declared in instrument.indicators:
+                if declared.factor in merged:
+                    merged[declared.factor].append(as_indicator(instrument, declared))
+        return merged
+
+
+def as_indicator(instrument: Instrument, declared: IndicatorSpec) -> Indicator:
+    """An instrument's own indicator in the catalogue's terms (its audience and code filled in)."""
+    fields = declared.model_dump(exclude={"factor"})
+    return Indicator(audience=instrument.audience, instrument=instrument.code, **fields)
 
 
 def _once(seen: dict[str, str], code: str, path: str, what: str) -> Iterator[Problem]:

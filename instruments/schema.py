@@ -245,6 +245,58 @@ class Scale(FrozenModel):
         return self
 
 
+#: statistics of a scale; ``share`` and ``value`` are read from a single item
+SCALE_STATISTICS = frozenset({"mean", "pomp", "prevalence"})
+ITEM_STATISTICS = frozenset({"share", "value"})
+Statistic = Literal["mean", "pomp", "prevalence", "share", "value"]
+Direction = Literal["risk", "favourable"]
+
+
+class IndicatorSpec(FrozenModel):
+    """What a school-level indicator measures: a statistic of a scale or of an item.
+
+    ``statistic`` is computed per school: ``mean`` and ``pomp`` of a scale score, ``prevalence``
+    (share meeting the scale's prevalence rule), ``share`` (share of respondents whose answer to
+    ``item`` is among ``values``) or ``value`` (the school's single answer to a number item of an
+    institutional form). ``direction`` says what a higher statistic means.
+    """
+
+    code: Code
+    title: LocalizedText
+    scale: Code | None = None
+    item: Code | None = None
+    statistic: Statistic
+    values: list[int | str] | None = None
+    direction: Direction
+    weight: float = Field(default=1.0, gt=0)
+
+    _check_title = field_validator("title")(check_localized)
+
+    @model_validator(mode="after")
+    def _fits_statistic(self) -> IndicatorSpec:
+        if (self.scale is None) == (self.item is None):
+            raise ValueError("укажите ровно одно из полей: шкала (scale) или вопрос (item)")
+        if self.statistic in SCALE_STATISTICS and self.scale is None:
+            raise ValueError(f"статистика {self.statistic} считается по шкале: укажите scale")
+        if self.statistic in ITEM_STATISTICS and self.item is None:
+            raise ValueError(f"статистика {self.statistic} считается по вопросу: укажите item")
+        if self.statistic == "share":
+            if not self.values:
+                raise ValueError("для доли (share) нужны значения ответов (values)")
+            if len(set(self.values)) != len(self.values):
+                raise ValueError("значения (values) повторяются")
+        elif self.values is not None:
+            raise ValueError("значения (values) допустимы только у доли (share)")
+        return self
+
+
+class RiskIndicator(IndicatorSpec):
+    """An indicator declared by the instrument itself: which risk factor (a code of the
+    catalogue, ``library/risk_factors.yaml``) one of its scales or items feeds."""
+
+    factor: Code
+
+
 class Instrument(FrozenModel):
     code: Code
     version: int = Field(default=1, ge=1)
@@ -258,6 +310,7 @@ class Instrument(FrozenModel):
     response_scales: list[ResponseScale] = Field(default_factory=list)
     sections: list[Section] = Field(min_length=1)
     scales: list[Scale] = Field(default_factory=list)
+    indicators: list[RiskIndicator] = Field(default_factory=list)
 
     _check_title = field_validator("title")(check_localized)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from instruments.errors import InstrumentError, Problem
 from instruments.io.yaml_io import dump_yaml, load_yaml, to_data
+from instruments.risk_factors import builtin_risk_factors
 from instruments.schema import Instrument
 from surveys import models as m
 from surveys.campaigns import create_links
@@ -207,6 +208,7 @@ def check_draft_text(session: Session, version: m.InstrumentVersion, text: str) 
         problems.append(Problem("audience", f"группа респондентов должна быть «{record.audience}»"))
     if instrument.version != version.version:
         problems.append(Problem("version", f"номер версии черновика — {version.version}"))
+    problems.extend(builtin_risk_factors().check_instrument(instrument))
     return problems
 
 

@@ -417,3 +417,33 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
 def test_not_a_mapping(tmp_path: Path) -> None:
     with pytest.raises(InstrumentError, match="ожидался словарь: каталог факторов риска"):
         load_risk_factors(_write(tmp_path, ["factors"]))
+
+
+def test_an_instrument_can_declare_its_own_indicators() -> None:
+    from instruments.library import builtin
+    from instruments.risk_factors import builtin_risk_factors
+    from instruments.schema import parse_instrument
+
+    catalogue = builtin_risk_factors()
+    data = builtin("parent").model_dump(mode="json", exclude_defaults=True)
+    data["code"] = "parent_pilot"
+    indicator = {
+        "factor": "wellbeing",
+        "code": "pilot_safety",
+        "title": {"ru": "Тревога родителей"},
+        "scale": "safety_concern",
+        "statistic": "pomp",
+        "direction": "risk",
+    }
+    pilot = parse_instrument({**data, "indicators": [indicator]})
+    assert catalogue.check_instrument(pilot) == []
+    merged = catalogue.indicators_by_factor([pilot])
+    added = [i for i in merged["wellbeing"] if i.code == "pilot_safety"]
+    assert added and added[0].instrument == "parent_pilot" and added[0].audience == "parent"
+
+    wrong = parse_instrument(
+        {**data, "indicators": [{**indicator, "factor": "luck", "direction": "favourable"}]}
+    )
+    messages = [str(p) for p in catalogue.check_instrument(wrong)]
+    assert "indicators[0].factor: неизвестный фактор риска 'luck'" in messages
+    assert any(m.startswith("indicators[0].direction: направление 'favourable'") for m in messages)
