@@ -95,30 +95,61 @@ def validate_answers(
     AnswerErrors
         Mapping each offending item code (or the unknown key) to a Russian message.
     """
-    items = instrument.items_by_code()
+    return _validate(instrument, list(instrument.items()), raw, {}, require=require)
+
+
+def validate_section(
+    instrument: Instrument,
+    section_index: int,
+    raw: Mapping[str, Any],
+    earlier: Mapping[str, Any],
+    *,
+    require: bool = True,
+) -> dict[str, Answer]:
+    """Clean the answers to one section (one page of the questionnaire).
+
+    ``earlier`` holds the clean answers of the sections before it, which relevance conditions
+    may refer to. Keys that are not items of this section are errors.
+    """
+    section = instrument.sections[section_index]
+    items = [a for item in section.items for a in instrument.answerable(item)]
+    return _validate(instrument, items, raw, earlier, require=require)
+
+
+def _validate(
+    instrument: Instrument,
+    items: list[Item],
+    raw: Mapping[str, Any],
+    earlier: Mapping[str, Any],
+    *,
+    require: bool,
+) -> dict[str, Answer]:
+    codes = {item.code for item in items}
     errors: dict[str, str] = {}
     for key in raw:
-        if key not in items:
+        if key not in codes:
             errors[key] = "такого вопроса нет в анкете"
+    context: dict[str, Any] = dict(earlier)
     clean: dict[str, Answer] = {}
     conditions = instrument.conditions
-    for code, item in items.items():
-        condition = conditions.get(code)
-        # Conditions refer to earlier items only, so ``clean`` already holds what they need.
+    for item in items:
+        condition = conditions.get(item.code)
+        # Conditions refer to earlier items only, so ``context`` already holds what they need.
         # An answer to a question that does not apply is dropped, not an error: without
         # JavaScript the respondent saw every question.
-        if condition is not None and not condition(clean):
+        if condition is not None and not condition(context):
             continue
         try:
-            value = clean_answer(instrument, item, raw.get(code))
+            value = clean_answer(instrument, item, raw.get(item.code))
         except ValueError as exc:
-            errors[code] = str(exc)
+            errors[item.code] = str(exc)
             continue
         if value is None:
             if require and item.required:
-                errors[code] = "это обязательный вопрос"
+                errors[item.code] = "это обязательный вопрос"
             continue
-        clean[code] = value
+        clean[item.code] = value
+        context[item.code] = value
     if errors:
         raise AnswerErrors(errors)
     return clean

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal, TypeVar
@@ -413,6 +413,26 @@ class Instrument(FrozenModel):
             for item in self.items()
             if item.relevant is not None
         }
+
+    def answerable(self, item: Item) -> list[Item]:
+        """The answerable items an item stands for: itself, or a matrix's rows."""
+        return _answerable(item)
+
+    def is_shown(
+        self, item: Item, answers: Mapping[str, Any], pending: frozenset[str] = frozenset()
+    ) -> bool:
+        """Whether to show ``item`` given ``answers`` so far. A condition that refers to a
+        ``pending`` item (one on the same page, not answered yet) cannot be decided on the
+        server before the page is sent, so the item is shown."""
+        codes = [a.code for a in _answerable(item)]
+        condition = self.conditions.get(codes[0])
+        if condition is None or condition.referenced & pending:
+            return True
+        return condition(answers)
+
+    def section_codes(self, index: int) -> frozenset[str]:
+        """Codes of the answerable items of one section (a page)."""
+        return frozenset(a.code for item in self.sections[index].items for a in _answerable(item))
 
     @cached_property
     def _answerable(self) -> tuple[Item, ...]:

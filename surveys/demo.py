@@ -43,7 +43,7 @@ FACTORS = (
 
 # Planted causes, in order of school index (0-based); schools not listed get none.
 PLANTED = {2: "wellbeing", 4: "burnout", 6: "parents", 8: "motivation", 10: "discipline"}
-PLANTED_SHIFT = 1.2
+PLANTED_SHIFT = 1.5
 SCHOOL_SD = 0.3
 
 # Scale code -> (factor, direction): +1 when a higher scale score means more of that risk.
@@ -298,11 +298,15 @@ def simulate_answers(
     rows: list[dict[str, Any]] = []
     codes = [item.code for item in instrument.items()]
     skip = rng.random((n, len(codes))) < propensity[:, None]
+    conditions = instrument.conditions
     for r in range(n):
         answer: dict[str, Any] = {}
         for j, code in enumerate(codes):
             if skip[r, j] and code not in required:
                 continue
+            condition = conditions.get(code)
+            if condition is not None and not condition(answer):
+                continue  # the question did not apply to this respondent
             value = columns[code][r]
             if isinstance(value, float | np.floating):
                 if np.isnan(value):

@@ -301,6 +301,8 @@ class Response(Base):
     instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"))
     answers: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(16), server_default=ResponseStatus.complete.value)
+    # Pages (sections) finished so far; a partial response resumes after the last of them.
+    progress: Mapped[int] = mapped_column(server_default="0")
     submitted_on: Mapped[dt.date]
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     flags: Mapped[list[Any]] = mapped_column(server_default=text("'[]'"))

@@ -1,7 +1,7 @@
 """Reading and writing instrument definitions: YAML (canonical) and XLSX (XLSForm conventions)."""
 
 from instruments.io.files import LoadedFile, instrument_bytes, load_bytes, read_instrument_file
-from instruments.io.xlsx_io import ImportResult, RowNote, export_xlsx, read_xlsx
+from instruments.io.xlsform import ImportResult, RowNote, export_xlsx, read_xlsx
 from instruments.io.yaml_io import dump_yaml, load_yaml, read_yaml
 
 __all__ = [

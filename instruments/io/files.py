@@ -48,7 +48,7 @@ def load_bytes(data: bytes, *, name: str) -> LoadedFile:
         except UnicodeDecodeError:
             raise InstrumentError([Problem("", "файл не в кодировке UTF-8")], source=name) from None
         return LoadedFile(load_yaml(text, source=name))
-    from instruments.io.xlsx_io import read_xlsx
+    from instruments.io.xlsform import read_xlsx
 
     _check_archive(data, name)
     result = read_xlsx(data, source=name)
@@ -92,7 +92,7 @@ def instrument_bytes(instrument: Instrument, fmt: str) -> bytes:
     if fmt == "yaml":
         return dump_yaml(instrument).encode("utf-8")
     if fmt == "xlsx":
-        from instruments.io.xlsx_io import export_xlsx
+        from instruments.io.xlsform import export_xlsx
 
         return export_xlsx(instrument)
     raise ValueError(f"unknown format {fmt!r}")

@@ -48,7 +48,12 @@ def _option(page: Page, item: str, value: int):  # type: ignore[no-untyped-def]
     return page.locator("label.opt", has=page.locator(f'input[name="{item}"][value="{value}"]'))
 
 
-def test_student_answers_on_a_phone_and_the_next_one_gets_a_clean_form(
+def _next(page: Page) -> None:
+    page.get_by_role("button", name=re.compile("Далее|Отправить ответы")).click()
+    page.wait_for_load_state()
+
+
+def test_student_answers_on_a_phone_leaves_returns_and_the_next_one_starts_afresh(
     new_page: Callable[..., Page], db: Session, engine: Engine, screenshot_dir: Path
 ) -> None:
     backend = engine.dialect.name
@@ -61,46 +66,64 @@ def test_student_answers_on_a_phone_and_the_next_one_gets_a_clean_form(
     expect(page.locator("header.top")).to_contain_text(SCHOOL_NAME)
     # A word joiner keeps "5–11" on one line on narrow screens.
     expect(page.locator("h1")).to_have_text("Анкета для обучающихся 5–\u206011 классов")
-    form = page.locator(f'form[method="post"][action="/s/{code}"]')
-    expect(form).to_be_visible()
+    page.screenshot(path=screenshot_dir / f"respondent_intro_{backend}.png", full_page=True)
+    page.get_by_role("link", name="Начать").click()
+
+    expect(page.locator(".progress-line")).to_contain_text("Раздел 1 из 6")
     # Nothing wider than the phone: no sideways scrolling.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    page.screenshot(path=screenshot_dir / f"respondent_phone_{backend}.png", full_page=True)
-
     page.select_option("#q-grade", "8")
-    for item, value in LIKERT.items():
+    _option(page, "extra_classes", 3).click()  # outside school: a later question applies
+    page.screenshot(path=screenshot_dir / f"respondent_phone_{backend}.png", full_page=True)
+    _next(page)
+
+    expect(page.locator(".progress-line")).to_contain_text("Раздел 2 из 6")
+    for item, value in list(LIKERT.items())[:3]:
         label = _option(page, item, value)
         # A comfortable touch target (WCAG 2.5.5 suggests 44 CSS px).
         box = label.bounding_box()
         assert box is not None and box["height"] >= 44, (item, box)
         label.click()
         expect(page.locator(f'input[name="{item}"][value="{value}"]')).to_be_checked()
-    page.get_by_role("button", name="Отправить ответы").click()
+    _next(page)
+
+    # The student is called away, and comes back to the link later on the same phone.
+    page.goto("about:blank")
+    page.goto(f"/s/{code}")
+    expect(page.locator(".progress-line")).to_contain_text("Раздел 3 из 6")
+    for item, value in list(LIKERT.items())[3:]:
+        _option(page, item, value).click()
+    _next(page)
+    _next(page)
+    _next(page)
+
+    expect(page.locator(".progress-line")).to_contain_text("Раздел 6 из 6")
+    tutor = page.locator(".q", has=page.locator('input[name="tutor_subjects"]'))
+    expect(tutor).to_be_visible()  # relevant: extra classes outside school on page 1
+    page.locator("label.opt", has=page.locator('input[name="tutor_subjects"][value="2"]')).click()
+    _next(page)
 
     page.wait_for_url(f"**/s/{code}/thanks")
     expect(page.locator("h1")).to_contain_text("Спасибо")
-    expect(page.locator("header.top")).to_contain_text(SCHOOL_NAME)
     page.screenshot(path=screenshot_dir / f"thanks_{backend}.png", full_page=True)
-
     stored = _responses(db)
     assert len(stored) == 1
-    assert stored[0].answers == {"grade": 8, **LIKERT}
-    assert stored[0].audience == "student"
+    assert stored[0].answers == {"grade": 8, "extra_classes": 3, **LIKERT, "tutor_subjects": [2]}
     assert stored[0].status == m.ResponseStatus.complete.value
 
     # The next student on the same school PC presses "back": no answers of the previous one.
     page.go_back()
-    expect(page).to_have_url(re.compile(rf"/s/{code}$"))
-    expect(page.locator("input[type=radio]:checked")).to_have_count(0)
-    page.reload()
-    expect(page.locator("form")).to_be_visible()
     expect(page.locator("input[type=radio]:checked")).to_have_count(0)
     expect(page.locator("input[type=checkbox]:checked")).to_have_count(0)
+    page.goto(f"/s/{code}")
+    expect(page.get_by_role("link", name="Начать")).to_be_visible()  # not a resumed form
+    page.get_by_role("link", name="Начать").click()
     expect(page.locator("#q-grade")).to_have_value("")
+    expect(page.locator("input[type=radio]:checked")).to_have_count(0)
     assert len(_responses(db)) == 1  # going back and reloading stored nothing new
 
     desktop = new_page(DESKTOP)
-    desktop.goto(f"/s/{code}")
+    desktop.goto(f"/s/{code}?p=2")
     expect(desktop.locator("form")).to_be_visible()
     desktop.screenshot(path=screenshot_dir / f"respondent_desktop_{backend}.png", full_page=True)
 
@@ -110,15 +133,14 @@ def test_missing_grade_is_explained_in_russian_and_nothing_is_stored(
 ) -> None:
     code = _open_campaign(db)
     page = new_page(PHONE)
-    page.goto(f"/s/{code}")
+    page.goto(f"/s/{code}?p=1")
     # The browser's own check would stop the form; remove it to reach the server's message.
     page.evaluate(
         "document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))"
     )
-    _option(page, "mot_int_1", 2).click()
-    page.get_by_role("button", name="Отправить ответы").click()
+    _option(page, "home_language", 2).click()
+    _next(page)
 
-    page.wait_for_load_state()
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Проверьте ответы")
     grade = page.locator(".q.invalid", has=page.locator("#q-grade"))
@@ -126,8 +148,7 @@ def test_missing_grade_is_explained_in_russian_and_nothing_is_stored(
     expect(grade.locator(".err")).to_have_text(re.compile("обязательный вопрос", re.IGNORECASE))
     expect(page.locator("#q-grade")).to_have_attribute("aria-describedby", "q-grade-err")
     # What the student already answered is kept.
-    expect(page.locator('input[name="mot_int_1"][value="2"]')).to_be_checked()
-    assert page.url.endswith(f"/s/{code}")
+    expect(page.locator('input[name="home_language"][value="2"]')).to_be_checked()
     page.screenshot(
         path=screenshot_dir / f"validation_phone_{engine.dialect.name}.png", full_page=True
     )

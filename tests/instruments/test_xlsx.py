@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from instruments.errors import InstrumentError
-from instruments.io.xlsx_io import ImportResult, RowNote, export_xlsx, read_xlsx
+from instruments.io.xlsform import ImportResult, RowNote, export_xlsx, read_xlsx
 from instruments.library import builtin_instruments
 from instruments.schema import Audience, Instrument, ItemType, parse_instrument
 

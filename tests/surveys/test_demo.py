@@ -74,12 +74,21 @@ def test_planted_bullying_school_stands_out(db: Session) -> None:
     data = audience_data(db, demo.campaign_id, "student")
     scores = score_scales(data.answers, data.instrument)
     table = school_scale_summary(scores, data.answers["school_code"], data.instrument)
-    bullying = table[table.scale == "bullying"].set_index("school_code")
-    bullied_school = next(c for c, f in demo.truth["planted"].items() if f == "wellbeing")
-    assert bullying["prevalence"].idxmax() == bullied_school
-    disorder = table[table.scale == "classroom_disorder"].set_index("school_code")["mean"]
-    disorder_school = next(c for c, f in demo.truth["planted"].items() if f == "discipline")
-    assert disorder.idxmax() == disorder_school
+    planted = {f: c for c, f in demo.truth["planted"].items()}
+    for scale, statistic, factor in (
+        ("bullying", "prevalence", "wellbeing"),
+        ("classroom_disorder", "mean", "discipline"),
+        ("amotivation", "mean", "motivation"),
+    ):
+        values = table[table.scale == scale].set_index("school_code")[statistic]
+        school = planted[factor]
+        # Among the two highest, and clearly above the district's typical school.
+        assert school in values.nlargest(2).index, (scale, values.sort_values().tail(3))
+        assert values[school] > values.median() + values.std(), (scale, values[school])
+    # Relevance is honoured: subjects with a tutor only from those who study outside school.
+    tutored = data.answers["tutor_subjects"].notna()
+    assert tutored.any()
+    assert data.answers.loc[tutored, "extra_classes"].isin([3, 4]).all()
     # Missing answers are realistic: present, but a small share.
     likert = [i.code for i in data.instrument.items() if i.type.value == "likert"]
     missing = float(np.mean(data.answers[likert].isna().to_numpy()))

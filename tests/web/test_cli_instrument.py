@@ -15,7 +15,9 @@ from web.cli import main
 
 
 def _student_file(tmp_path: Path, **changes: object) -> Path:
-    instrument = builtin("student_5_11").model_copy(update={"code": "student_pilot", **changes})
+    instrument = builtin("student_5_11").model_copy(
+        update={"code": "student_pilot", "version": 1, **changes}
+    )
     path = tmp_path / "pilot.yaml"
     path.write_text(dump_yaml(instrument), encoding="utf-8")
     return path
@@ -25,7 +27,7 @@ def test_validate_reports_ok_and_problems(tmp_path: Path) -> None:
     runner = CliRunner()
     ok = runner.invoke(main, ["instrument", "validate", str(_student_file(tmp_path))])
     assert ok.exit_code == 0, ok.output
-    assert "Файл корректен" in ok.output and "вопросов 34" in ok.output
+    assert "Файл корректен" in ok.output and "вопросов 35" in ok.output
     broken = tmp_path / "broken.yaml"
     broken.write_text(
         _student_file(tmp_path).read_text(encoding="utf-8").replace("- bul_5", "- bul_55"),

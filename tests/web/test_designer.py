@@ -163,7 +163,7 @@ def test_field_a_published_version_in_a_campaign(client: FlaskClient, db: Sessio
     )
     assert links == 1
     link_code = db.scalar(select(m.SurveyLink.code).where(m.SurveyLink.audience == "parent"))
-    assert "Первое утверждение." in client.get(f"/s/{link_code}").text
+    assert "Первое утверждение." in client.get(f"/s/{link_code}?p=1").text
 
 
 def test_campaigns_of_other_districts_cannot_be_targeted(client: FlaskClient, db: Session) -> None:

@@ -1,4 +1,5 @@
-"""The respondent's page through the Flask test client: CSRF, validation, idempotency."""
+"""The respondent's pages through the Flask test client: one section per page, CSRF,
+validation, save and resume, idempotency, and a fresh form for the next person."""
 
 from __future__ import annotations
 
@@ -8,15 +9,21 @@ import re
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from surveys import models as m
 from tests.conftest import csrf_token
 from tests.factories import TODAY, link_for, make_campaign, make_school
 
+PAGES = 6  # sections of student_5_11
 
-def _count(db: Session) -> int:
+
+def _count(db: Session, status: str | None = None) -> int:
     db.expire_all()
-    return db.scalar(select(func.count()).select_from(m.Response)) or 0
+    query = select(func.count()).select_from(m.Response)
+    if status:
+        query = query.where(m.Response.status == status)
+    return db.scalar(query) or 0
 
 
 def _open(db: Session, **campaign: object) -> str:
@@ -26,83 +33,140 @@ def _open(db: Session, **campaign: object) -> str:
     return link.code
 
 
-def _form(page: str) -> dict[str, str]:
-    sid = re.search(r'name="submission_id" type="hidden" value="([^"]+)"', page)
-    started = re.search(r'name="started" type="hidden" value="([^"]+)"', page)
-    assert sid and started
+def _hidden(page: str, name: str) -> str:
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', page)
+    assert match, f"no hidden {name}"
+    return match.group(1)
+
+
+def _fields(page: str) -> dict[str, str]:
     return {
         "csrf_token": csrf_token(page),
-        "submission_id": sid.group(1),
-        "started": started.group(1),
+        **{n: _hidden(page, n) for n in ("submission_id", "started", "page")},
     }
 
 
-def test_questionnaire_page_is_russian_accessible_and_not_cached(
-    client: FlaskClient, db: Session
-) -> None:
-    code = _open(db)
-    page = client.get(f"/s/{code}")
-    assert page.status_code == 200
-    html = page.text
-    assert '<html lang="ru">' in html
-    assert "МБОУ «Школа № 5»" in html
-    assert "<fieldset" in html and "<legend>" in html
-    assert 'for="q-grade"' in html and 'id="q-grade"' in html
-    assert page.headers["Cache-Control"] == "no-store"
-    assert page.headers["Referrer-Policy"] == "no-referrer"
-    assert "script" not in html  # works without JavaScript
+def _post(
+    client: FlaskClient, code: str, p: int, answers: dict[str, str], direction: str = "next"
+) -> TestResponse:
+    page = client.get(f"/s/{code}?p={p}").text
+    return client.post(f"/s/{code}", data={**_fields(page), **answers, "direction": direction})
 
 
-def test_submit_stores_one_response_and_thanks(client: FlaskClient, db: Session) -> None:
+def _finish(client: FlaskClient, code: str, first: dict[str, str]) -> TestResponse:
+    response = _post(client, code, 1, first)
+    for p in range(2, PAGES + 1):
+        assert response.status_code == 303, response.text
+        assert response.headers["Location"].endswith(f"?p={p}")
+        response = _post(client, code, p, {})
+    return response
+
+
+def test_introduction_page_then_one_section_per_page(client: FlaskClient, db: Session) -> None:
     code = _open(db)
-    fields = _form(client.get(f"/s/{code}").text)
-    answers = {"grade": "8", "mot_int_1": "4", "bul_2": "2"}
-    response = client.post(f"/s/{code}", data={**fields, **answers})
+    intro = client.get(f"/s/{code}")
+    assert intro.status_code == 200
+    assert "Начать" in intro.text and "анонимная" in intro.text
+    assert intro.headers["Cache-Control"] == "no-store"
+    page = client.get(f"/s/{code}?p=1").text
+    assert '<html lang="ru">' in page and "МБОУ «Школа № 5»" in page
+    assert "Раздел 1 из 6" in page and "<progress" in page
+    assert 'id="q-grade"' in page and "mot_int_1" not in page  # only this section
+    assert "<fieldset" in page and "<legend>" in page
+    assert "<script" not in page  # works without JavaScript
+
+
+def test_pages_are_kept_and_the_last_one_completes(client: FlaskClient, db: Session) -> None:
+    code = _open(db)
+    response = _post(client, code, 1, {"grade": "8"})
+    assert response.status_code == 303
+    assert _count(db, "partial") == 1
+    response = _post(client, code, 2, {"mot_int_1": "4"})
+    for p in range(3, PAGES + 1):
+        response = _post(client, code, p, {"bul_2": "2"} if p == 5 else {})
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/s/{code}/thanks")
     assert "Спасибо" in client.get(response.headers["Location"]).text
     assert _count(db) == 1
     stored = db.scalars(select(m.Response)).one()
+    assert stored.status == "complete" and stored.progress == PAGES
     assert stored.answers == {"grade": 8, "mot_int_1": 4, "bul_2": 2}
-    assert stored.submitted_on == TODAY
+    assert stored.submitted_on == TODAY  # a date, never a time of day
 
 
-def test_the_same_form_posted_twice_stores_one_row(client: FlaskClient, db: Session) -> None:
+def test_a_respondent_who_leaves_resumes_where_they_stopped(
+    client: FlaskClient, db: Session
+) -> None:
     code = _open(db)
-    fields = _form(client.get(f"/s/{code}").text)
-    data = {**fields, "grade": "5", "mot_int_2": "3"}
+    _post(client, code, 1, {"grade": "6"})
+    _post(client, code, 2, {"mot_int_2": "3"})
+    resumed = client.get(f"/s/{code}")  # back later on the same device
+    assert "Раздел 3 из 6" in resumed.text
+    back = client.get(f"/s/{code}?p=2").text
+    assert re.search(r'name="mot_int_2" value="3" checked', back)
+
+
+def test_back_keeps_answers_without_requiring(client: FlaskClient, db: Session) -> None:
+    code = _open(db)
+    _post(client, code, 1, {"grade": "7"})
+    response = _post(client, code, 2, {"mot_int_1": "2"}, direction="back")
+    assert response.headers["Location"].endswith("?p=1")
+    assert db.scalars(select(m.Response)).one().answers == {"grade": 7, "mot_int_1": 2}
+
+
+def test_after_finishing_the_next_person_gets_a_fresh_form(
+    client: FlaskClient, db: Session
+) -> None:
+    code = _open(db)
+    _finish(client, code, {"grade": "9"})
+    fresh = client.get(f"/s/{code}?p=1").text
+    assert "checked" not in fresh and "selected>" not in fresh
+    _finish(client, code, {"grade": "10"})
+    assert _count(db, "complete") == 2
+
+
+def test_posting_the_last_page_twice_stores_one_response(client: FlaskClient, db: Session) -> None:
+    code = _open(db)
+    _post(client, code, 1, {"grade": "5"})
+    for p in range(2, PAGES):
+        _post(client, code, p, {})
+    page = client.get(f"/s/{code}?p={PAGES}").text
+    data = {**_fields(page), "direction": "next", "home_1": "3"}
     first = client.post(f"/s/{code}", data=data)
     second = client.post(f"/s/{code}", data=data)  # double click, or a retry after a timeout
     assert first.status_code == second.status_code == 303
-    assert _count(db) == 1
-
-
-def test_each_new_page_is_a_new_submission(client: FlaskClient, db: Session) -> None:
-    code = _open(db)
-    for _ in range(2):
-        fields = _form(client.get(f"/s/{code}").text)
-        assert client.post(f"/s/{code}", data={**fields, "grade": "9"}).status_code == 303
-    assert _count(db) == 2
+    assert second.headers["Location"].endswith("/thanks")
+    assert _count(db) == 1 and _count(db, "complete") == 1
 
 
 def test_invalid_answers_get_russian_messages_and_store_nothing(
     client: FlaskClient, db: Session
 ) -> None:
     code = _open(db)
-    fields = _form(client.get(f"/s/{code}").text)
-    response = client.post(f"/s/{code}", data={**fields, "mot_int_1": "7", "bogus": "x"})
+    page = client.get(f"/s/{code}?p=1").text
+    response = client.post(
+        f"/s/{code}",
+        data={**_fields(page), "grade": "", "home_language": "7", "bogus": "x"},
+    )
     assert response.status_code == 400
     html = response.text
     assert "это обязательный вопрос" in html  # grade missing
     assert "выбран вариант, которого нет в списке" in html
     assert "В анкете нет вопросов: bogus" in html
-    assert 'value="7"' not in html or "checked" not in html.split('value="7"')[1][:20]
+    assert _count(db) == 0
+
+
+def test_questions_of_another_page_are_refused(client: FlaskClient, db: Session) -> None:
+    code = _open(db)
+    page = client.get(f"/s/{code}?p=1").text
+    response = client.post(f"/s/{code}", data={**_fields(page), "grade": "7", "bul_1": "1"})
+    assert response.status_code == 400
     assert _count(db) == 0
 
 
 def test_missing_or_wrong_csrf_is_refused(client: FlaskClient, db: Session) -> None:
     code = _open(db)
-    fields = _form(client.get(f"/s/{code}").text)
+    fields = _fields(client.get(f"/s/{code}?p=1").text)
     no_token = {k: v for k, v in fields.items() if k != "csrf_token"}
     assert client.post(f"/s/{code}", data={**no_token, "grade": "7"}).status_code == 400
     bad = {**fields, "csrf_token": "forged"}
@@ -115,6 +179,7 @@ def test_closed_campaign_says_so(client: FlaskClient, db: Session) -> None:
     page = client.get(f"/s/{code}")
     assert page.status_code == 410
     assert "Опрос завершился" in page.text
+    # CSRF is checked first (400); with a token the closed link answers 410.
     assert client.post(f"/s/{code}", data={"grade": "7"}).status_code in (400, 410)
     assert _count(db) == 0
 
@@ -127,7 +192,7 @@ def test_unknown_link_is_404_in_russian(client: FlaskClient, db: Session) -> Non
 
 def test_huge_payload_is_refused(client: FlaskClient, db: Session) -> None:
     code = _open(db)
-    fields = _form(client.get(f"/s/{code}").text)
-    response = client.post(f"/s/{code}", data={**fields, "grade": "7", "mot_int_1": "1" * 400_000})
+    fields = _fields(client.get(f"/s/{code}?p=1").text)
+    response = client.post(f"/s/{code}", data={**fields, "grade": "7", "x": "1" * 400_000})
     assert response.status_code == 413
     assert _count(db) == 0
