@@ -66,6 +66,7 @@ def audience_data(
             m.Response.submitted_on,
             m.Response.duration_seconds,
             m.Response.answers,
+            m.Response.flags,
         )
         .join(m.School, m.School.id == m.Response.school_id)
         .where(
@@ -79,6 +80,8 @@ def audience_data(
     if school_codes is not None:
         query = query.where(m.School.code.in_(school_codes))
     rows = session.execute(query).all()
+    if campaign.exclude_flagged:
+        rows = [r for r in rows if not r[6]]
     columns = _item_columns(instrument)
     index = pd.Index([r[0] for r in rows], name="response_id", dtype="int64")
     data: dict[str, object] = {

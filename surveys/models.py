@@ -215,6 +215,8 @@ class Campaign(Base):
     status: Mapped[str] = mapped_column(String(16), server_default=CampaignStatus.draft.value)
     anonymous: Mapped[bool] = mapped_column(server_default=true())
     min_group_size: Mapped[int] = mapped_column(server_default="5")
+    # Leave responses flagged for data quality (too fast, straight-lined) out of analysis.
+    exclude_flagged: Mapped[bool] = mapped_column(server_default=false())
     created_at: Mapped[created_at]
 
     district: Mapped[District] = relationship(lazy="raise")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from instruments.answers import validate_answers, validate_section
 from instruments.errors import AnswerErrors
+from instruments.quality import quality_flags
 from surveys import models as m
 from surveys.campaigns import OpenLink
 from surveys.errors import AnswersInvalid, InvalidInput
@@ -56,8 +57,9 @@ def submit_response(
     existing = session.scalar(select(m.Response).where(m.Response.submission_id == submission_id))
     if existing is not None:
         return existing, False
+    instrument = instrument_of(opened.version)
     try:
-        clean = validate_answers(instrument_of(opened.version), answers)
+        clean = validate_answers(instrument, answers)
     except AnswerErrors as exc:
         raise AnswersInvalid(exc.errors) from None
     if duration_seconds is not None and not 0 <= duration_seconds <= MAX_PLAUSIBLE_DURATION:
@@ -76,6 +78,7 @@ def submit_response(
         status=m.ResponseStatus.complete.value,
         submitted_on=today,
         duration_seconds=duration_seconds,
+        flags=quality_flags(instrument, clean, duration_seconds),
     )
     try:
         # A concurrent retry may insert the same submission between our check and insert.
@@ -203,6 +206,7 @@ def save_page(
         response.status = m.ResponseStatus.complete.value
         if duration_seconds is not None and 0 <= duration_seconds <= MAX_PLAUSIBLE_DURATION:
             response.duration_seconds = duration_seconds
+        response.flags = quality_flags(instrument, merged, response.duration_seconds)
     session.flush()
     if complete:
         return PageResult(response, None)

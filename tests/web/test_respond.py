@@ -196,3 +196,27 @@ def test_huge_payload_is_refused(client: FlaskClient, db: Session) -> None:
     response = client.post(f"/s/{code}", data={**fields, "grade": "7", "x": "1" * 400_000})
     assert response.status_code == 413
     assert _count(db) == 0
+
+
+def test_a_straight_lined_response_is_kept_but_flagged_and_can_be_excluded(
+    client: FlaskClient, db: Session
+) -> None:
+    from surveys.dataset import audience_data
+
+    code = _open(db)
+    response = _post(client, code, 1, {"grade": "8"})
+    same = {
+        2: {f"mot_{k}": "3" for k in ("int_1", "int_2", "int_3", "int_4", "ext_1", "ext_2")},
+        3: {"bel_1": "3", "bel_2": "3", "tsup_1": "3"},
+    }
+    for p in range(2, PAGES + 1):
+        response = _post(client, code, p, same.get(p, {}))
+    assert response.headers["Location"].endswith("/thanks")
+    stored = db.scalars(select(m.Response)).one()
+    assert "straight_lining" in stored.flags
+    campaign = db.get(m.Campaign, stored.campaign_id)
+    assert campaign is not None
+    assert len(audience_data(db, campaign.id, "student").answers) == 1
+    campaign.exclude_flagged = True
+    db.commit()
+    assert len(audience_data(db, campaign.id, "student").answers) == 0
