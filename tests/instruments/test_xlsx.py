@@ -14,7 +14,7 @@ import pytest
 
 from instruments.errors import InstrumentError
 from instruments.io.xlsform import ImportResult, RowNote, export_xlsx, read_xlsx
-from instruments.library import builtin_instruments
+from instruments.library import builtin, builtin_instruments
 from instruments.schema import Audience, Instrument, ItemType, parse_instrument
 
 SHARED_XLSFORM = Path(__file__).resolve().parents[3] / "shared" / "xlsform"
@@ -187,6 +187,33 @@ def synthetic() -> Instrument:
     return parse_instrument(SYNTHETIC)
 
 
+INDICATORS = [
+    {
+        "factor": "parental_involvement",
+        "code": "parent_involvement_pomp",
+        "title": {"ru": "Вовлечённость родителей", "en": FORMULA},
+        "scale": "parent_involvement",
+        "statistic": "pomp",
+        "direction": "favourable",
+    },
+    {
+        "factor": "wellbeing",
+        "code": "meetings_rarely",
+        "title": {"ru": "Родители редко ходят на собрания"},
+        "item": "meetings_attendance",
+        "statistic": "share",
+        "values": [3, 4],
+        "direction": "risk",
+        "weight": 0.5,
+    },
+]
+
+
+def with_indicators() -> Instrument:
+    data = builtin("parent").model_dump(mode="json", exclude_defaults=True)
+    return parse_instrument({**data, "indicators": INDICATORS})
+
+
 # --------------------------------------------------------------------------------------------
 # helpers
 
@@ -303,6 +330,59 @@ def test_export_follows_xlsform_conventions() -> None:
     settings = list(workbook["settings"].iter_rows(values_only=True))
     assert dict(zip(settings[0], settings[1], strict=True))["form_id"] == "synthetic"
     workbook.close()
+
+
+def test_indicators_round_trip_on_their_own_sheet() -> None:
+    instrument = with_indicators()
+    data = export_xlsx(instrument)
+
+    result = read_xlsx(data, source="parent.xlsx")
+    assert result.instrument == instrument
+    assert result.unmapped == []
+    assert result.instrument is not None
+    assert [i.values for i in result.instrument.indicators] == [None, [3, 4]]
+
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    assert workbook.sheetnames == ["survey", "choices", "settings", "scales", "indicators"]
+    rows = list(workbook["indicators"].iter_rows(values_only=True))
+    assert rows[0] == (
+        "factor",
+        "code",
+        "title::ru",
+        "title::en",
+        "scale",
+        "item",
+        "statistic",
+        "values",
+        "direction",
+        "weight",
+    )
+    assert rows[2][rows[0].index("values")] == "3, 4"
+    title = workbook["indicators"].cell(row=2, column=rows[0].index("title::en") + 1)
+    assert title.value == FORMULA
+    assert title.data_type == "s"
+    assert title.quotePrefix
+
+
+def test_indicators_sheet_of_a_plain_xlsform_is_read_too() -> None:
+    data = _workbook(
+        {
+            "survey": [
+                ["type", "name", "label"],
+                ["select_one yn", "Meetings", "Ходите на собрания?"],
+            ],
+            "choices": [["list_name", "name", "label"], ["yn", "1", "Да"], ["yn", "2", "Нет"]],
+            "indicators": [
+                ["factor", "code", "title", "item", "statistic", "values", "direction"],
+                ["parental_involvement", "no_meetings", "Не ходят", "Meetings", "share", 2, "risk"],
+            ],
+        }
+    )
+    result = read_xlsx(data, source="plain.xlsx")
+    assert result.instrument is not None
+    (indicator,) = result.instrument.indicators
+    assert (indicator.item, indicator.values, indicator.weight) == ("meetings", [2], 1.0)
+    assert "indicators" not in {note.sheet for note in result.unmapped}
 
 
 def test_xlsform_relevance_is_used_when_our_own_condition_column_is_emptied() -> None:
@@ -566,3 +646,15 @@ def test_bad_settings_in_our_own_format_name_the_settings_cell() -> None:
     )
     message = _refused(_edit(data, "settings", 2, "grades", "пятые"))
     assert "лист settings, строка 2, столбец grades" in message
+
+
+def test_broken_indicator_row_names_the_indicators_sheet_and_row() -> None:
+    data = export_xlsx(with_indicators())
+    message = _refused(_edit(data, "indicators", 2, "statistic", "median"))
+    assert message == (
+        "broken.xlsx: лист indicators, строка 2, столбец statistic: недопустимое значение"
+    )
+    message = _refused(_edit(data, "indicators", 3, "values", None))
+    assert message == (
+        "broken.xlsx: лист indicators, строка 3: для доли (share) нужны значения ответов (values)"
+    )

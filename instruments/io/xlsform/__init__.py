@@ -3,9 +3,10 @@
 Export: :func:`export_xlsx`
 ===========================
 
-The workbook has four sheets. Columns marked *ours* are rootcause's own: a plain XLSForm tool
-ignores them, and on import they take precedence over the standard columns that carry the same
-information for other tools (``relevant``, ``constraint``).
+The workbook has four sheets, and a fifth, ``indicators``, when the instrument declares risk
+indicators. Columns marked *ours* are rootcause's own: a plain XLSForm tool ignores them, and on
+import they take precedence over the standard columns that carry the same information for other
+tools (``relevant``, ``constraint``).
 
 ``survey`` — one row per question::
 
@@ -57,6 +58,12 @@ cell is an ``int`` value, a text cell a ``str`` value.
 min_answered, higher_is, prevalence_at_least, prevalence_any_item, prevalence_label::ru/en,
 cutoff_statistic, cutoff_low_below, cutoff_high_above, cutoff_source``.
 
+``indicators`` (only when there are any) — one row per risk indicator the instrument declares:
+``factor`` (a risk factor of ``library/risk_factors.yaml``), ``code, title::ru, title::en``,
+``scale`` or ``item`` (exactly one), ``statistic`` (``mean``, ``pomp``, ``prevalence``, ``share``
+or ``value``), ``values`` (comma-separated, only for ``share``: ints when every value is an
+integer, strings otherwise), ``direction`` (``risk`` or ``favourable``), ``weight``.
+
 Every text is written as a string cell, never as a formula; a text beginning with = + - @, a tab
 or a carriage return also carries Excel's *quotePrefix* style (the apostrophe Excel shows in
 front of such text), so that editing the cell in Excel does not turn it into a formula either.
@@ -94,6 +101,8 @@ is reported in :attr:`ImportResult.unmapped` (sheet, row number as Excel shows i
 * notes, calculations, repeats (with everything inside them), media, geodata, dates, metadata,
   ``select_one_from_file``, ``or_other``, unknown types and untranslatable constraints are
   reported as not mapped;
+* an ``indicators`` sheet is unusual outside rootcause, but if there is one it is read as in our
+  own format (its ``item`` referring to a question by its XLSForm name);
 * the audience is taken from ``settings`` if it has one, otherwise ``student``; the title from
   ``form_title``, otherwise the file name; the code from ``form_id``, otherwise the file name —
   each default is reported.

@@ -99,6 +99,7 @@ class ReaderBase:
         self.choices = sheets.get("choices") or Sheet("choices", {}, {}, [])
         self.settings = sheets.get("settings")
         self.scales = sheets.get("scales")
+        self.indicators = sheets.get("indicators")
         first = self.settings.first if self.settings else None
         marked = bool(first and filled(sheets["settings"].get(first[1], "rootcause_format")))
         self.ours = marked or "rootcause_type" in self.survey.columns

@@ -63,3 +63,15 @@ SCALES_COLUMNS = (
     "cutoff_high_above",
     "cutoff_source",
 )
+INDICATORS_COLUMNS = (
+    "factor",
+    "code",
+    "title::ru",
+    "title::en",
+    "scale",
+    "item",
+    "statistic",
+    "values",
+    "direction",
+    "weight",
+)

@@ -8,15 +8,17 @@ from pathlib import Path
 
 from instruments.errors import InstrumentError, Problem
 from instruments.io.xlsform.base import ImportResult, Node, RowNote, place
+from instruments.io.xlsform.indicators import IndicatorsReader
 from instruments.io.xlsform.settings import SettingsReader
 from instruments.io.xlsform.sheets import load_sheets
 from instruments.io.xlsform.survey import SurveyReader
 from instruments.schema import Instrument, parse_instrument
 
-_KNOWN_SHEETS = frozenset({"survey", "choices", "settings", "scales"})
+_SHEET_ORDER = ("survey", "choices", "settings", "scales", "indicators")
+_KNOWN_SHEETS = frozenset(_SHEET_ORDER)
 
 
-class _Reader(SurveyReader, SettingsReader):
+class _Reader(SurveyReader, SettingsReader, IndicatorsReader):
     """The whole workbook: every sheet read, the definition validated, the report sorted."""
 
     def run(self) -> ImportResult:
@@ -25,6 +27,7 @@ class _Reader(SurveyReader, SettingsReader):
         self.read_choices()
         self.read_survey()
         scales = self.read_scales()
+        indicators = self.read_indicators()
         self.report_columns()
         if not self.sections:
             self.unmapped.append(
@@ -42,6 +45,7 @@ class _Reader(SurveyReader, SettingsReader):
                 "response_scales": self.response_scales,
                 "sections": self.sections,
                 "scales": scales,
+                "indicators": indicators,
             },
         )
         data = top.build("", self.where)
@@ -53,7 +57,7 @@ class _Reader(SurveyReader, SettingsReader):
         return self.result(instrument)
 
     def result(self, instrument: Instrument | None) -> ImportResult:
-        order = {name: i for i, name in enumerate(("survey", "choices", "settings", "scales"))}
+        order = {name: i for i, name in enumerate(_SHEET_ORDER)}
 
         def key(note: RowNote) -> tuple[int, str, int]:
             return (order.get(note.sheet.lower(), len(order)), note.sheet, note.row)

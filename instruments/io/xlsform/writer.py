@@ -15,6 +15,7 @@ from instruments.io.xlsform.columns import (
     CLASS_LETTER_LIST,
     DANGEROUS_PREFIXES,
     FORMAT_VERSION,
+    INDICATORS_COLUMNS,
     SCALES_COLUMNS,
     SETTINGS_COLUMNS,
     SURVEY_COLUMNS,
@@ -22,7 +23,15 @@ from instruments.io.xlsform.columns import (
 from instruments.io.xlsform.xpath import to_xpath
 from instruments.schema import CHOICE_TYPES, Instrument, Item, ItemType, Option
 
-_WIDTHS = {"type": 26, "name": 22, "list_name": 22, "code": 22, "items": 40, "notes": 60}
+_WIDTHS = {
+    "type": 26,
+    "name": 22,
+    "list_name": 22,
+    "code": 22,
+    "factor": 22,
+    "items": 40,
+    "notes": 60,
+}
 _WIDE = ("label::", "hint::", "title::", "form_title", "introduction::", "consent::")
 
 
@@ -241,6 +250,23 @@ def export_xlsx(instrument: Instrument) -> bytes:
                 "cutoff_source": cutoffs.source if cutoffs else None,
             }
         )
+    if instrument.indicators:
+        indicators = _Writer(workbook.create_sheet(), "indicators", INDICATORS_COLUMNS)
+        for indicator in instrument.indicators:
+            values = indicator.values
+            indicators.add(
+                {
+                    "factor": indicator.factor,
+                    "code": indicator.code,
+                    **_texts("title", indicator.title),
+                    "scale": indicator.scale,
+                    "item": indicator.item,
+                    "statistic": indicator.statistic,
+                    "values": ", ".join(str(v) for v in values) if values is not None else None,
+                    "direction": indicator.direction,
+                    "weight": indicator.weight,
+                }
+            )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
