@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, render_template
+import segno
+from flask import Blueprint, abort, make_response, render_template, url_for
 from sqlalchemy import func, select
 
 from analysis.report import render_html
 from surveys import audit
 from surveys import models as m
+from surveys.rates import response_rates
 from surveys.users import can_see_school, visible_schools
 from web.auth import current_user, requires_role
 from web.db import get_session
@@ -92,4 +94,93 @@ def reference(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
     )
+    return response
+
+
+AUDIENCE_NAMES = {
+    "student": "обучающиеся",
+    "parent": "родители",
+    "teacher": "педагоги",
+    "specialist": "специалисты",
+    "administration": "администрация",
+}
+
+
+def _campaign_or_404(campaign_id: int) -> m.Campaign:
+    user = current_user()
+    campaign = get_session().get(m.Campaign, campaign_id)
+    if campaign is None or user is None:
+        abort(404)
+    if user.role != m.Role.admin and campaign.district_id != _district_of(user):
+        abort(404)
+    return campaign
+
+
+def _district_of(user: m.User) -> int | None:
+    if user.district_id is not None:
+        return user.district_id
+    if user.school_id is not None:
+        school = get_session().get(m.School, user.school_id)
+        return school.district_id if school else None
+    return None
+
+
+@bp.route("/campaigns/")
+@requires_role()
+def campaigns():  # type: ignore[no-untyped-def]
+    user = current_user()
+    if user is None:
+        abort(401)
+    query = select(m.Campaign).order_by(m.Campaign.opens_on.desc(), m.Campaign.id.desc())
+    if user.role != m.Role.admin:
+        query = query.where(m.Campaign.district_id == _district_of(user))
+    return render_template("staff/campaigns.html", campaigns=get_session().scalars(query).all())
+
+
+@bp.route("/campaigns/<int:campaign_id>/")
+@requires_role()
+def campaign(campaign_id: int):  # type: ignore[no-untyped-def]
+    """Response counts and rates per school and audience, and the links to hand out."""
+    db = get_session()
+    user = current_user()
+    if user is None:
+        abort(401)
+    campaign = _campaign_or_404(campaign_id)
+    school_ids = [s.id for s in db.scalars(visible_schools(user))]
+    rows = response_rates(db, campaign, school_ids)
+    links = {
+        (school_code, link.audience): link
+        for link, school_code in db.execute(
+            select(m.SurveyLink, m.School.code)
+            .join(m.School, m.School.id == m.SurveyLink.school_id)
+            .where(
+                m.SurveyLink.campaign_id == campaign.id,
+                m.SurveyLink.school_id.in_(school_ids),
+                m.SurveyLink.class_name.is_(None),
+            )
+        )
+    }
+    return render_template(
+        "staff/campaign.html",
+        campaign=campaign,
+        rows=rows,
+        links=links,
+        audience_names=AUDIENCE_NAMES,
+    )
+
+
+@bp.route("/links/<code>/qr.svg")
+@requires_role()
+def link_qr(code: str):  # type: ignore[no-untyped-def]
+    """The QR code of a survey link (SVG, scales to a poster) for staff of that school."""
+    db = get_session()
+    link = db.scalar(select(m.SurveyLink).where(m.SurveyLink.code == code))
+    user = current_user()
+    school = db.get(m.School, link.school_id) if link else None
+    if link is None or school is None or user is None or not can_see_school(user, school):
+        abort(404)
+    url = url_for("respond.questionnaire", code=code, _external=True)
+    svg = segno.make(url, error="m").svg_inline(scale=8, border=2)
+    response = make_response(svg)
+    response.headers["Content-Type"] = "image/svg+xml"
     return response

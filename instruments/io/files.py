@@ -9,6 +9,7 @@ from pathlib import Path
 
 from instruments.errors import InstrumentError, Problem
 from instruments.io.yaml_io import dump_yaml, load_yaml
+from instruments.risk_factors import builtin_risk_factors
 from instruments.schema import Instrument
 
 FORMATS = ("yaml", "xlsx")
@@ -41,7 +42,16 @@ def file_format(path: Path) -> str:
 
 
 def load_bytes(data: bytes, *, name: str) -> LoadedFile:
-    """Read an instrument from the bytes of a file called ``name`` (its suffix picks the reader)."""
+    """Read an instrument from the bytes of a file called ``name`` (its suffix picks the reader);
+    the indicators it declares are checked against the risk-factor catalogue too."""
+    loaded = _load(data, name=name)
+    problems = builtin_risk_factors().check_instrument(loaded.instrument)
+    if problems:
+        raise InstrumentError(problems, source=name)
+    return loaded
+
+
+def _load(data: bytes, *, name: str) -> LoadedFile:
     if file_format(Path(name)) == "yaml":
         try:
             text = data.decode("utf-8-sig")

@@ -80,3 +80,24 @@ def test_import_export_round_trip_and_versions(cli_env: str, db: Session, tmp_pa
     db.expire_all()
     events = db.scalars(select(m.AuditEvent.action)).all()
     assert events.count("instrument_imported") == 2
+
+
+def test_declared_indicators_are_checked_against_the_catalogue(tmp_path: Path) -> None:
+    import yaml
+
+    path = _student_file(tmp_path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["indicators"] = [
+        {
+            "factor": "motivation",
+            "code": "pilot_amotivation",
+            "title": {"ru": "Немотивированные"},
+            "scale": "amotivatoin",
+            "statistic": "pomp",
+            "direction": "risk",
+        }
+    ]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(main, ["instrument", "validate", str(path)])
+    assert result.exit_code == 1
+    assert "indicators[0].scale: неизвестная шкала 'amotivatoin'" in result.output
