@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_wtf import CSRFProtect
 
 from analysis.report.html import ru_number
@@ -37,6 +39,16 @@ def _secret_key(path: Path) -> str:
     return key_file.read_text().strip()
 
 
+@cache
+def _static_version(path: str) -> str:
+    content = (Path(__file__).parent / "static" / path).read_bytes()
+    return hashlib.sha256(content).hexdigest()[:12]
+
+
+def _static_url(filename: str) -> str:
+    return url_for("static", filename=filename, v=_static_version(filename))
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     path = instance_path()
     app = Flask(__name__, instance_path=str(path), instance_relative_config=True)
@@ -51,6 +63,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=256 * 1024,
         MAX_FORM_PARTS=2000,
     )
+    # Static files carry a content hash in their URL (see static_url), so phones may keep
+    # them for a long time and still never see a stale stylesheet.
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 86400
     app.config.update(config)
     if "SECRET_KEY" not in config:
         app.config["SECRET_KEY"] = _secret_key(path)
@@ -61,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # "5–11": keep a range on one line in headings on narrow screens.
     app.jinja_env.filters["nobreak"] = lambda text: str(text).replace("–", "–\u2060")
     app.jinja_env.filters["ru_num"] = ru_number
+    app.jinja_env.globals["static_url"] = _static_url
     csrf.init_app(app)
     from web import auth, db, designer, errors, public, respond, staff
 

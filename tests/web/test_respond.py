@@ -220,3 +220,20 @@ def test_a_straight_lined_response_is_kept_but_flagged_and_can_be_excluded(
     campaign.exclude_flagged = True
     db.commit()
     assert len(audience_data(db, campaign.id, "student").answers) == 0
+
+
+def test_every_page_is_light_for_a_weak_connection(client: FlaskClient, db: Session) -> None:
+    """HTML + CSS of each page, compressed as any proxy sends them, stays under 30 KB;
+    the stylesheet is cached for long under a content-hashed URL."""
+    import gzip
+
+    code = _open(db)
+    css_url = re.search(r'href="(/static/app\.css\?v=[0-9a-f]+)"', client.get(f"/s/{code}").text)
+    assert css_url, "stylesheet URL carries a content hash"
+    with client.get(css_url.group(1)) as css:
+        assert "max-age=31536000" in css.headers["Cache-Control"]
+        css_bytes = len(gzip.compress(css.data))
+    for p in range(0, PAGES + 1):
+        html = client.get(f"/s/{code}?p={p}").data
+        total = len(gzip.compress(html)) + css_bytes
+        assert total <= 30 * 1024, (p, total)
