@@ -19,6 +19,7 @@ from surveys.instrument_store import load_builtin_instruments
 from surveys.users import create_user
 from web.cli_common import database_cli, session_scope_cli, write_atomic
 from web.cli_instrument import instrument
+from web.cli_links import links
 
 
 def _fail(message: str) -> None:
@@ -272,3 +273,4 @@ def report(campaign_id: int, school_code: str, fmt: str, output: Path) -> None:
 
 
 main.add_command(instrument)
+main.add_command(links)

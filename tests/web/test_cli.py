@@ -129,3 +129,33 @@ def test_development_server_log_has_no_client_address() -> None:
     handler = AnonymousRequestHandler.__new__(AnonymousRequestHandler)
     handler.client_address = ("203.0.113.7", 5555)
     assert handler.address_string() == "-"
+
+
+def test_links_lists_full_urls_with_counts(cli_env: str, db: Session) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["demo", "--schools", "2"])
+    result = runner.invoke(
+        main,
+        [
+            "links",
+            "--campaign",
+            "1",
+            "--school",
+            "S001",
+            "--audience",
+            "administration",
+            "--base-url",
+            "https://опрос.example/",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == 1
+    url, school, audience, class_name, count = lines[0].split("\t")
+    assert (
+        url.startswith("https://опрос.example/s/")
+        and len(url) > len("https://опрос.example/s/") + 12
+    )
+    assert (school, audience, class_name, count) == ("S001", "administration", "", "1")
+    missing = runner.invoke(main, ["links", "--campaign", "99"])
+    assert missing.exit_code == 1 and "Кампания 99 не найдена" in missing.output
