@@ -264,6 +264,8 @@ class SurveyLink(Base):
     audience: Mapped[str] = mapped_column(String(16))
     class_name: Mapped[str | None] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(server_default=true())
+    # A token link admits only holders of its personal one-time tokens (printed slips).
+    requires_token: Mapped[bool] = mapped_column(server_default=false())
     created_at: Mapped[created_at]
 
     campaign: Mapped[Campaign] = relationship(lazy="raise")
@@ -279,6 +281,9 @@ class PersonalToken(Base):
     link_id: Mapped[int] = mapped_column(ForeignKey("survey_link.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     used_on: Mapped[dt.date | None]
+    # While the holder's questionnaire is unfinished, the token resumes it; cleared when it is
+    # finished, so that nothing then ties the response to the token.
+    resume_submission_id: Mapped[str | None] = mapped_column(String(36), index=True)
     created_at: Mapped[created_at]
 
 
@@ -330,6 +335,17 @@ class AssessmentResult(Base):
     participants: Mapped[int]
     mean_score: Mapped[float | None]
     share_failing: Mapped[float | None]
+
+
+class Throttle(Base):
+    """Attempts per key (e.g. token entry on one link) in fixed time windows, shared by all
+    workers through the database; never keyed by a respondent's address."""
+
+    __tablename__ = "throttle"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(primary_key=True)
+    hits: Mapped[int] = mapped_column(server_default="0")
 
 
 class AuditEvent(Base):

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -207,6 +207,12 @@ def save_page(
         if duration_seconds is not None and 0 <= duration_seconds <= MAX_PLAUSIBLE_DURATION:
             response.duration_seconds = duration_seconds
         response.flags = quality_flags(instrument, merged, response.duration_seconds)
+        # Finished: the personal token that started it no longer points at it.
+        session.execute(
+            update(m.PersonalToken)
+            .where(m.PersonalToken.resume_submission_id == submission_id)
+            .values(resume_submission_id=None)
+        )
     session.flush()
     if complete:
         return PageResult(response, None)

@@ -9,15 +9,18 @@ from typing import Any
 
 from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField
+from wtforms import HiddenField, StringField
+from wtforms.validators import DataRequired, Length
 
 from instruments.schema import Instrument, ItemType
 from surveys import models as m
 from surveys.campaigns import OpenLink, resolve_link
-from surveys.errors import AnswersInvalid
+from surveys.errors import AnswersInvalid, SurveysError
 from surveys.instrument_store import instrument_of
 from surveys.responses import find_response, new_submission_id, save_page
+from surveys.tokens import redeem
 from web.db import get_session
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
@@ -111,12 +114,77 @@ def _earlier(instrument: Instrument, stored: dict[str, Any], page: int) -> dict[
     return {k: v for k, v in stored.items() if k in codes}
 
 
+class TokenForm(FlaskForm):
+    token = StringField(
+        "Личный код с листка",
+        validators=[DataRequired("Введите код с листка."), Length(max=20)],
+    )
+
+
+def _admitted(opened: OpenLink, code: str) -> str | None:
+    """For a token link: the submission id this device was let in with (None: not let in)."""
+    submission_id, _ = _resume_state(code)
+    if not submission_id:
+        return None
+    db = get_session()
+    started = db.scalar(
+        select(m.PersonalToken.id).where(
+            m.PersonalToken.link_id == opened.link.id,
+            m.PersonalToken.resume_submission_id == submission_id,
+        )
+    )
+    return submission_id if started is not None else None
+
+
+@bp.route("/<code>/token", methods=["GET", "POST"])
+def token(code: str):  # type: ignore[no-untyped-def]
+    db = get_session()
+    opened = resolve_link(db, code, today=_today())
+    if not opened.link.requires_token:
+        return redirect(url_for("respond.questionnaire", code=code))
+    form = TokenForm()
+    status = 200
+    if request.method == "GET":
+        form.token.data = request.args.get("t", "")
+    elif form.validate_on_submit():
+        try:
+            submission_id = redeem(db, opened.link, form.token.data or "", today=_today())
+        except SurveysError as exc:
+            db.commit()  # the attempt counts even when it fails
+            form.token.errors = [exc.message]
+            status = exc.status
+        else:
+            db.commit()
+            reply = redirect(url_for("respond.questionnaire", code=code), code=303)
+            _remember(reply, code, submission_id, "")
+            return reply
+    else:
+        status = 400
+    page = render_template("respond/token.html", opened=opened, form=form, lang="ru")
+    return _no_store(make_response(page, status))
+
+
+def _remember(reply: Any, code: str, submission_id: str, started: str) -> None:
+    reply.set_cookie(
+        _cookie(code),
+        f"{submission_id}.{started}",
+        max_age=RESUME_DAYS * 86400,
+        path=f"/s/{code}",
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
+
+
 @bp.route("/<code>", methods=["GET"])
 def questionnaire(code: str):  # type: ignore[no-untyped-def]
     opened = resolve_link(get_session(), code, today=_today())
     instrument = instrument_of(opened.version)
     pages = len(instrument.sections)
     response = _current(opened, code)
+    admitted = _admitted(opened, code) if opened.link.requires_token else None
+    if opened.link.requires_token and response is None and admitted is None:
+        return redirect(url_for("respond.token", code=code, t=request.args.get("t")))
     has_intro = bool(instrument.introduction or instrument.consent)
     page = request.args.get("p", type=int)
     if page is None:
@@ -124,7 +192,9 @@ def questionnaire(code: str):  # type: ignore[no-untyped-def]
     page = max(0 if has_intro else 1, min(page, pages))
     form = RespondForm()
     _, started = _resume_state(code)
-    form.submission_id.data = response.submission_id if response else new_submission_id()
+    form.submission_id.data = (
+        response.submission_id if response else admitted or new_submission_id()
+    )
     form.started.data = started or str(int(time.time()))
     form.page.data = str(page)
     stored = dict(response.answers) if response else {}
@@ -166,6 +236,21 @@ def submit(code: str):  # type: ignore[no-untyped-def]
     except ValueError:
         started = 0
     forward = request.form.get("direction", "next") != "back"
+    if (
+        opened.link.requires_token
+        and response is None
+        and _admitted(opened, code) != (form.submission_id.data or None)
+    ):
+        return _render(
+            opened,
+            instrument,
+            form,
+            page,
+            values=values,
+            earlier=earlier,
+            errors={"_form": "Для этой анкеты нужен личный код с листка."},
+            status=403,
+        )
     try:
         result = save_page(
             db,
@@ -197,15 +282,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
         reply.delete_cookie(_cookie(code), path=f"/s/{code}")
         return reply
     reply = redirect(url_for("respond.questionnaire", code=code, p=result.next_page), code=303)
-    reply.set_cookie(
-        _cookie(code),
-        f"{result.response.submission_id}.{int(started) if started else ''}",
-        max_age=RESUME_DAYS * 86400,
-        path=f"/s/{code}",
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure,
-    )
+    _remember(reply, code, result.response.submission_id, str(int(started)) if started else "")
     return reply
 
 

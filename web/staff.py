@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import segno
 from flask import Blueprint, abort, make_response, render_template, url_for
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from wtforms import IntegerField
+from wtforms.validators import NumberRange
 
 from analysis.report import render_html
 from surveys import audit
 from surveys import models as m
 from surveys.rates import response_rates
+from surveys.tokens import MAX_BATCH, issue_tokens, token_link
 from surveys.users import can_see_school, visible_schools
 from web.auth import current_user, requires_role
 from web.db import get_session
+from web.errors import render_error
+from web.pdf import PdfUnavailable, html_to_pdf
 from web.reporting import school_reference
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -162,6 +168,7 @@ def campaign(campaign_id: int):  # type: ignore[no-untyped-def]
     }
     return render_template(
         "staff/campaign.html",
+        slips_form=SlipsForm(),
         campaign=campaign,
         rows=rows,
         links=links,
@@ -183,4 +190,75 @@ def link_qr(code: str):  # type: ignore[no-untyped-def]
     svg = segno.make(url, error="m").svg_inline(scale=8, border=2)
     response = make_response(svg)
     response.headers["Content-Type"] = "image/svg+xml"
+    return response
+
+
+class SlipsForm(FlaskForm):
+    count = IntegerField(
+        "Сколько листков",
+        default=30,
+        validators=[NumberRange(1, MAX_BATCH, f"От 1 до {MAX_BATCH} листков.")],
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/links/<code>/slips", methods=["POST"])
+@requires_role("admin", "coordinator", "deputy")
+def slips(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
+    """Issue personal one-time tokens for a school × audience and print them as slips (PDF).
+
+    The plain tokens exist only in this PDF; if it cannot be made, no token is kept.
+    """
+    db = get_session()
+    user = current_user()
+    campaign = _campaign_or_404(campaign_id)
+    link = db.scalar(
+        select(m.SurveyLink).where(
+            m.SurveyLink.code == code,
+            m.SurveyLink.campaign_id == campaign.id,
+            m.SurveyLink.requires_token.is_(False),
+        )
+    )
+    school = db.get(m.School, link.school_id) if link else None
+    if link is None or school is None or user is None or not can_see_school(user, school):
+        abort(404)
+    form = SlipsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    tokened = token_link(db, link)
+    tokens = issue_tokens(db, tokened, form.count.data or 0)
+    url = url_for("respond.questionnaire", code=tokened.code, _external=True)
+    cards = [
+        {
+            "token": token,
+            "qr": segno.make(f"{url}?t={token}", error="m").svg_inline(scale=3, border=1),
+        }
+        for token in tokens
+    ]
+    html = render_template(
+        "staff/slips.html",
+        school=school,
+        campaign=campaign,
+        audience=AUDIENCE_NAMES.get(link.audience, link.audience),
+        url=url,
+        cards=cards,
+    )
+    try:
+        pdf = html_to_pdf(html)
+    except PdfUnavailable as exc:
+        db.rollback()
+        return render_error(503, str(exc))
+    audit.record(
+        db,
+        "tokens_issued",
+        user_id=user.id,
+        target=f"campaign {campaign.id} school {school.code} {link.audience}",
+        details={"count": len(tokens)},
+    )
+    db.commit()
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="slips-{school.code}-{link.audience}.pdf"'
+    )
+    response.headers["Cache-Control"] = "no-store"
     return response
