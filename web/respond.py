@@ -92,8 +92,16 @@ def _render(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Any:
+    pending = instrument.section_codes(page - 1) if page else frozenset()
+    # Conditions on answers of this same page are applied in the browser as well.
+    dynamic = any(
+        condition.referenced & pending
+        for code in pending
+        if (condition := instrument.conditions.get(code)) is not None
+    )
     body = render_template(
         "respond/form.html",
+        dynamic=dynamic,
         opened=opened,
         instrument=instrument,
         form=form,
@@ -101,7 +109,7 @@ def _render(
         pages=len(instrument.sections),
         values=values,
         earlier=earlier,
-        pending=instrument.section_codes(page - 1) if page else frozenset(),
+        pending=pending,
         errors=errors or {},
         lang="ru",
         preview=False,

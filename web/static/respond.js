@@ -1,0 +1,108 @@
+// Relevance conditions on the respondent's page, applied as the respondent answers.
+// The server applies the same conditions on every submit; this only hides questions that do
+// not apply, so a page works the same without JavaScript. The language is the one of
+// instruments/expressions.py: comparisons, in [..], and/or/not, answered(q), selected(q, v).
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-earlier]");
+  if (!form) { return; }
+  var earlier = JSON.parse(form.getAttribute("data-earlier") || "{}");
+
+  function typed(v) { return (v !== "" && !isNaN(Number(v))) ? Number(v) : v; }
+
+  function current(code) {
+    var inputs = form.querySelectorAll('[name="' + code + '"]');
+    if (!inputs.length) { return earlier.hasOwnProperty(code) ? earlier[code] : null; }
+    var first = inputs[0];
+    if (first.type === "checkbox") {
+      var chosen = [];
+      inputs.forEach(function (i) { if (i.checked) { chosen.push(typed(i.value)); } });
+      return chosen;
+    }
+    if (first.type === "radio") {
+      var value = null;
+      inputs.forEach(function (i) { if (i.checked) { value = typed(i.value); } });
+      return value;
+    }
+    return first.value === "" ? null : typed(first.value);
+  }
+
+  function tokenize(text) {
+    var re = /\s*(?:(-?\d+(?:\.\d+)?)|('[^']*'|"[^"]*")|(<=|>=|!=|==|=|<|>)|([()\[\],])|([A-Za-z_][A-Za-z0-9_]*))/y;
+    var out = [], m;
+    re.lastIndex = 0;
+    while (re.lastIndex < text.length && text.slice(re.lastIndex).trim() !== "") {
+      m = re.exec(text);
+      if (!m) { throw new Error("syntax"); }
+      if (m[1] !== undefined) { out.push({k: "num", v: Number(m[1])}); }
+      else if (m[2] !== undefined) { out.push({k: "str", v: m[2].slice(1, -1)}); }
+      else if (m[3] !== undefined) { out.push({k: "op", v: m[3]}); }
+      else if (m[4] !== undefined) { out.push({k: "p", v: m[4]}); }
+      else { var w = m[5].toLowerCase(); out.push(["and", "or", "not", "in", "answered", "selected"].indexOf(w) >= 0 ? {k: "kw", v: w} : {k: "id", v: m[5]}); }
+    }
+    out.push({k: "end"});
+    return out;
+  }
+
+  function present(v) { return v !== null && v !== undefined && v !== "" && !(Array.isArray(v) && !v.length); }
+
+  function evaluate(text) {
+    var t = tokenize(text), i = 0;
+    function peek(k, v) { return t[i].k === k && (v === undefined || t[i].v === v); }
+    function take(k, v) { if (peek(k, v)) { return t[i++]; } return null; }
+    function need(k, v) { var x = take(k, v); if (!x) { throw new Error("syntax"); } return x; }
+    function literal() { var x = take("num") || take("str"); if (!x) { throw new Error("syntax"); } return x.v; }
+    function operand() {
+      if (peek("num") || peek("str")) { return literal(); }
+      if (take("p", "(")) { var v = expr(); need("p", ")"); return v; }
+      if (take("kw", "answered")) { need("p", "("); var a = need("id").v; need("p", ")"); return present(current(a)); }
+      if (take("kw", "selected")) {
+        need("p", "("); var s = need("id").v; need("p", ","); var want = literal(); need("p", ")");
+        var got = current(s) || [];
+        return got.some(function (x) { return String(x) === String(want); });
+      }
+      return current(need("id").v);
+    }
+    function comparison() {
+      var left = operand();
+      var negate = !!take("kw", "not");
+      if (negate || peek("kw", "in")) {
+        need("kw", "in"); need("p", "[");
+        var list = [literal()];
+        while (take("p", ",")) { list.push(literal()); }
+        need("p", "]");
+        if (!present(left)) { return false; }
+        return list.some(function (x) { return x === left; }) !== negate;
+      }
+      var op = take("op");
+      if (!op) { return left; }
+      var right = operand();
+      if (!present(left) || !present(right)) { return false; }
+      switch (op.v) {
+        case "=": case "==": return left === right;
+        case "!=": return left !== right;
+        case "<": return left < right;
+        case "<=": return left <= right;
+        case ">": return left > right;
+        default: return left >= right;
+      }
+    }
+    function truthy(v) { return typeof v === "boolean" ? v : present(v); }
+    function not() { if (take("kw", "not")) { return !truthy(not()); } return comparison(); }
+    function and() { var v = not(); while (take("kw", "and")) { var r = not(); v = truthy(v) && truthy(r); } return v; }
+    function expr() { var v = and(); while (take("kw", "or")) { var r = and(); v = truthy(v) || truthy(r); } return v; }
+    return truthy(expr());
+  }
+
+  var conditional = form.querySelectorAll("[data-relevant]");
+  function apply() {
+    conditional.forEach(function (q) {
+      var show;
+      try { show = evaluate(q.getAttribute("data-relevant")); } catch (e) { show = true; }
+      q.hidden = !show;
+      q.querySelectorAll("input, select, textarea").forEach(function (i) { i.disabled = !show; });
+    });
+  }
+  form.addEventListener("change", apply);
+  apply();
+})();
