@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -82,7 +83,9 @@ def create_links(session: Session, campaign: m.Campaign) -> list[m.SurveyLink]:
         (link.school_id, link.audience)
         for link in session.scalars(
             select(m.SurveyLink).where(
-                m.SurveyLink.campaign_id == campaign.id, m.SurveyLink.class_name.is_(None)
+                m.SurveyLink.campaign_id == campaign.id,
+                m.SurveyLink.class_name.is_(None),
+                m.SurveyLink.requires_token.is_(False),
             )
         )
     }
@@ -97,6 +100,48 @@ def create_links(session: Session, campaign: m.Campaign) -> list[m.SurveyLink]:
     session.add_all(links)
     session.flush()
     return links
+
+
+CLASS_NAME = re.compile(r"^(1[01]|[1-9])\s*-?\s*([А-ЯЁA-Z])?$")
+
+
+def class_link(
+    session: Session, campaign: m.Campaign, school: m.School, audience: str, class_name: str
+) -> m.SurveyLink:
+    """The open link of one class (e.g. "7Б"), made on first request; answers through it are
+    counted per class. The class is only a grouping: groups under the campaign's minimum
+    are never reported."""
+    match = CLASS_NAME.match(class_name.strip().upper())
+    if match is None:
+        raise InvalidInput("Класс указывается как номер и буква, например «7Б».")
+    name = f"{match.group(1)}{match.group(2) or ''}"
+    fielded = session.scalar(
+        select(m.Fielding.id).where(
+            m.Fielding.campaign_id == campaign.id, m.Fielding.audience == audience
+        )
+    )
+    if fielded is None:
+        raise InvalidInput("В кампании нет анкеты для этой группы респондентов.")
+    link = session.scalar(
+        select(m.SurveyLink).where(
+            m.SurveyLink.campaign_id == campaign.id,
+            m.SurveyLink.school_id == school.id,
+            m.SurveyLink.audience == audience,
+            m.SurveyLink.class_name == name,
+            m.SurveyLink.requires_token.is_(False),
+        )
+    )
+    if link is None:
+        link = m.SurveyLink(
+            code=new_link_code(),
+            campaign_id=campaign.id,
+            school_id=school.id,
+            audience=audience,
+            class_name=name,
+        )
+        session.add(link)
+        session.flush()
+    return link
 
 
 @dataclass(frozen=True)

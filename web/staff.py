@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import segno
-from flask import Blueprint, abort, make_response, render_template, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import IntegerField
-from wtforms.validators import NumberRange
+from wtforms import IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange
 
 from analysis.report import render_html
 from surveys import audit
 from surveys import models as m
+from surveys.campaigns import class_link
 from surveys.rates import response_rates
 from surveys.tokens import MAX_BATCH, issue_tokens, token_link
 from surveys.users import can_see_school, visible_schools
@@ -155,20 +156,21 @@ def campaign(campaign_id: int):  # type: ignore[no-untyped-def]
     school_ids = [s.id for s in db.scalars(visible_schools(user))]
     rows = response_rates(db, campaign, school_ids)
     links = {
-        (school_code, link.audience): link
+        (school_code, link.audience, link.class_name): link
         for link, school_code in db.execute(
             select(m.SurveyLink, m.School.code)
             .join(m.School, m.School.id == m.SurveyLink.school_id)
             .where(
                 m.SurveyLink.campaign_id == campaign.id,
                 m.SurveyLink.school_id.in_(school_ids),
-                m.SurveyLink.class_name.is_(None),
+                m.SurveyLink.requires_token.is_(False),
             )
         )
     }
     return render_template(
         "staff/campaign.html",
         slips_form=SlipsForm(),
+        class_form=ClassLinkForm(),
         campaign=campaign,
         rows=rows,
         links=links,
@@ -193,6 +195,72 @@ def link_qr(code: str):  # type: ignore[no-untyped-def]
     return response
 
 
+class ClassLinkForm(FlaskForm):
+    class_name = StringField(
+        "Класс", validators=[DataRequired("Укажите класс, например 7Б."), Length(max=4)]
+    )
+
+
+def _school_link_or_404(campaign: m.Campaign, code: str) -> tuple[m.SurveyLink, m.School]:
+    db = get_session()
+    user = current_user()
+    link = db.scalar(
+        select(m.SurveyLink).where(
+            m.SurveyLink.code == code,
+            m.SurveyLink.campaign_id == campaign.id,
+            m.SurveyLink.requires_token.is_(False),
+        )
+    )
+    school = db.get(m.School, link.school_id) if link else None
+    if link is None or school is None or user is None or not can_see_school(user, school):
+        abort(404)
+    return link, school
+
+
+@bp.route("/campaigns/<int:campaign_id>/links/<code>/class", methods=["POST"])
+@requires_role("admin", "coordinator", "deputy")
+def add_class_link(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
+    """A separate open link for one class of the school (counted per class)."""
+    db = get_session()
+    campaign = _campaign_or_404(campaign_id)
+    link, school = _school_link_or_404(campaign, code)
+    form = ClassLinkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    made = class_link(db, campaign, school, link.audience, form.class_name.data or "")
+    db.commit()
+    flash(f"Ссылка для класса {made.class_name} готова.")
+    return redirect(url_for("staff.campaign", campaign_id=campaign.id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/links/<code>/poster.pdf")
+@requires_role()
+def poster(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
+    """An A4 poster with the link's QR code, for a classroom wall or a parents' meeting."""
+    campaign = _campaign_or_404(campaign_id)
+    link, school = _school_link_or_404(campaign, code)
+    url = url_for("respond.questionnaire", code=link.code, _external=True)
+    html = render_template(
+        "staff/poster.html",
+        school=school,
+        campaign=campaign,
+        audience=AUDIENCE_NAMES.get(link.audience, link.audience),
+        class_name=link.class_name,
+        url=url,
+        qr=segno.make(url, error="q").svg_inline(scale=10, border=2),
+    )
+    try:
+        pdf = html_to_pdf(html)
+    except PdfUnavailable as exc:
+        return render_error(503, str(exc))
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="poster-{school.code}-{link.audience}.pdf"'
+    )
+    return response
+
+
 class SlipsForm(FlaskForm):
     count = IntegerField(
         "Сколько листков",
@@ -211,16 +279,9 @@ def slips(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     db = get_session()
     user = current_user()
     campaign = _campaign_or_404(campaign_id)
-    link = db.scalar(
-        select(m.SurveyLink).where(
-            m.SurveyLink.code == code,
-            m.SurveyLink.campaign_id == campaign.id,
-            m.SurveyLink.requires_token.is_(False),
-        )
-    )
-    school = db.get(m.School, link.school_id) if link else None
-    if link is None or school is None or user is None or not can_see_school(user, school):
-        abort(404)
+    link, school = _school_link_or_404(campaign, code)
+    if user is None:
+        abort(401)
     form = SlipsForm()
     if not form.validate_on_submit():
         abort(400)

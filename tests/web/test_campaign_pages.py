@@ -73,3 +73,50 @@ def test_campaigns_of_another_district_are_hidden(client: FlaskClient, db: Sessi
     _sign_in(client, "far")
     assert client.get(f"/staff/campaigns/{demo.campaign_id}/").status_code == 404
     assert "Диагностика" not in client.get("/staff/campaigns/").text
+
+
+def test_class_links_count_per_class_and_posters_print(client: FlaskClient, db: Session) -> None:
+    import os
+
+    import pytest
+
+    from surveys.campaigns import class_link, resolve_link
+    from surveys.errors import InvalidInput
+    from surveys.responses import new_submission_id, submit_response
+    from web.pdf import chromium_path
+
+    demo = generate_demo(db, n_schools=2, with_users=False)
+    campaign = db.get(m.Campaign, demo.campaign_id)
+    school = db.scalars(select(m.School).where(m.School.code == "S001")).one()
+    assert campaign is not None
+    link = class_link(db, campaign, school, "student", " 7б ")
+    assert link.class_name == "7Б"
+    assert class_link(db, campaign, school, "student", "7Б").id == link.id
+    with pytest.raises(InvalidInput):
+        class_link(db, campaign, school, "student", "седьмой")
+    opened = resolve_link(db, link.code, today=dt.date.today())
+    submit_response(
+        db,
+        opened,
+        submission_id=new_submission_id(),
+        answers={"grade": "7"},
+        today=dt.date.today(),
+    )
+    make_user(db, "coordinator", login="coord", district_name=demo_district_name(db))
+    db.commit()
+    rows = [r for r in response_rates(db, campaign) if r.class_name == "7Б"]
+    assert len(rows) == 1 and rows[0].complete == 1 and rows[0].eligible is None
+
+    _sign_in(client, "coord")
+    page = client.get(f"/staff/campaigns/{campaign.id}/").text
+    assert "7Б" in page and f"/s/{link.code}" in page
+    if chromium_path() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required for posters under CI=true", pytrace=False)
+        pytest.skip("Chromium (package chromium) is not installed: posters not tested")
+    poster = client.get(f"/staff/campaigns/{campaign.id}/links/{link.code}/poster.pdf")
+    assert poster.status_code == 200 and poster.data.startswith(b"%PDF")
+
+
+def demo_district_name(db: Session) -> str:
+    return db.scalars(select(m.District.name)).one()
