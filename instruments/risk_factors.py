@@ -17,7 +17,6 @@ import yaml
 from pydantic import Field, field_validator, model_validator
 
 from instruments.errors import InstrumentError, Problem
-from instruments.library import builtin_instruments
 from instruments.schema import (
     INSTITUTIONAL_AUDIENCES,
     Audience,
@@ -284,9 +283,7 @@ def load_risk_factors(
             [Problem(where, f"ошибка синтаксиса YAML: {problem}")], source=source
         ) from None
     catalogue = parse_risk_factors(data, source=source)
-    problems = catalogue.check_against(
-        builtin_instruments() if instruments is None else instruments
-    )
+    problems = catalogue.check_against(_library() if instruments is None else instruments)
     if problems:
         raise InstrumentError(problems, source=source)
     return catalogue
@@ -296,3 +293,10 @@ def load_risk_factors(
 def builtin_risk_factors() -> RiskFactorCatalogue:
     """The built-in catalogue, checked against the built-in instruments (read once)."""
     return load_risk_factors()
+
+
+def _library() -> tuple[Instrument, ...]:
+    # Imported late: the library package reads its files through instruments.io.
+    from instruments.library import builtin_instruments
+
+    return builtin_instruments()

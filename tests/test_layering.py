@@ -35,3 +35,26 @@ def test_packages_import_only_what_they_may(modules: str, forbidden: set[str]) -
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "", f"{modules} pulled in {result.stdout.strip()}"
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "instruments.library",
+        "instruments.io",
+        "instruments.io.files",
+        "instruments.risk_factors",
+        "instruments.answers",
+        "analysis.report",
+        "surveys.dataset",
+        "surveys.imports",
+        "web",
+        "web.cli",
+    ],
+)
+def test_each_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
+    """No import cycle hides behind the order in which the test suite happens to import."""
+    result = subprocess.run(
+        [sys.executable, "-c", f"import {module}"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

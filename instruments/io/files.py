@@ -9,7 +9,6 @@ from pathlib import Path
 
 from instruments.errors import InstrumentError, Problem
 from instruments.io.yaml_io import dump_yaml, load_yaml
-from instruments.risk_factors import builtin_risk_factors
 from instruments.schema import Instrument
 
 FORMATS = ("yaml", "xlsx")
@@ -44,6 +43,9 @@ def file_format(path: Path) -> str:
 def load_bytes(data: bytes, *, name: str) -> LoadedFile:
     """Read an instrument from the bytes of a file called ``name`` (its suffix picks the reader);
     the indicators it declares are checked against the risk-factor catalogue too."""
+    # Imported here: the catalogue reads the library, which reads YAML through this package.
+    from instruments.risk_factors import builtin_risk_factors
+
     loaded = _load(data, name=name)
     problems = builtin_risk_factors().check_instrument(loaded.instrument)
     if problems:
