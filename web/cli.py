@@ -18,6 +18,7 @@ from surveys.errors import SurveysError
 from surveys.instrument_store import load_builtin_instruments
 from surveys.users import create_user
 from web.cli_common import database_cli, session_scope_cli, write_atomic
+from web.cli_import import import_
 from web.cli_instrument import instrument
 from web.cli_links import links
 
@@ -274,3 +275,4 @@ def report(campaign_id: int, school_code: str, fmt: str, output: Path) -> None:
 
 main.add_command(instrument)
 main.add_command(links)
+main.add_command(import_)

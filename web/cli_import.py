@@ -1,0 +1,143 @@
+"""``rootcause import``: bring in data collected outside the platform."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from surveys import audit
+from surveys import models as m
+from surveys.campaigns import get_campaign
+from surveys.errors import InvalidInput
+from surveys.imports import (
+    answer_template,
+    campaign_schools,
+    fielded_version,
+    import_answers,
+    read_answers_file,
+    read_mapping_file,
+)
+from surveys.instrument_store import instrument_of
+from web.cli_common import session_scope_cli, write_atomic
+
+AUDIENCES = [a.value for a in m.AudienceKind]
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"Не удалось прочитать файл {path}: {exc.strerror}.") from None
+
+
+@click.group("import")
+def import_() -> None:
+    """Import data collected elsewhere.
+
+    responses: answers from paper questionnaires typed into the template (import template),
+    or from CSV / XLSX exports of Google Forms and Yandex Forms. Assessment results
+    (ВПР, ОГЭ, ЕГЭ) will follow as "import results".
+    """
+
+
+@import_.command("template")
+@click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
+@click.option(
+    "--audience",
+    required=True,
+    type=click.Choice(AUDIENCES),
+    help="Respondent group whose questionnaire the template is for.",
+)
+@click.option(
+    "--with-class",
+    "class_column",
+    is_flag=True,
+    help="Add a class_name column (the class with its letter, e.g. 7Б).",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="XLSX file to write.",
+)
+def template(campaign_id: int, audience: str, class_column: bool, output: Path) -> None:
+    """Write an XLSX template for typing in paper questionnaires of a campaign's audience."""
+    with session_scope_cli() as session:
+        campaign = get_campaign(session, campaign_id)
+        version = fielded_version(session, campaign, audience)
+        content = answer_template(
+            instrument_of(version),
+            school_codes=list(campaign_schools(session, campaign)),
+            class_column=class_column,
+        )
+    write_atomic(output, content)
+    click.echo(f"Шаблон записан: {output}")
+
+
+@import_.command("responses")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
+@click.option(
+    "--audience",
+    required=True,
+    type=click.Choice(AUDIENCES),
+    help="Respondent group the answers come from.",
+)
+@click.option(
+    "--school",
+    "school_code",
+    help="School code for rows without a school_code column or cell.",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML or CSV file: column header -> item code, answer text -> option value.",
+)
+@click.option("--dry-run", is_flag=True, help="Check and report only; store nothing.")
+def responses(
+    file: Path,
+    campaign_id: int,
+    audience: str,
+    school_code: str | None,
+    mapping: Path | None,
+    dry_run: bool,
+) -> None:
+    """Import answers from our template or a Google / Yandex Forms export (CSV or XLSX).
+
+    All rows are stored, or none: if any cell is wrong, the report names its row and column
+    and nothing is stored. Rows imported before from the same file are not stored again.
+    Timestamps and e-mail addresses are never imported.
+    """
+    data = _read(file)
+    rules = read_mapping_file(_read(mapping), mapping.name) if mapping else None
+    with session_scope_cli() as session:
+        campaign = get_campaign(session, campaign_id)
+        version = fielded_version(session, campaign, audience)
+        rows = read_answers_file(data, file.name, instrument_of(version), mapping=rules)
+        report = import_answers(
+            session,
+            campaign=campaign,
+            school_code=school_code,
+            audience=audience,
+            rows=rows,
+            dry_run=dry_run,
+            today=dt.date.today(),
+        )
+        if report.rows_stored:
+            audit.record(
+                session,
+                "responses_imported",
+                target=f"campaign {campaign.id} {audience}",
+                details={
+                    "file": file.name,
+                    "rows": report.rows_stored,
+                    "already_imported": report.already_imported,
+                    "via": "cli",
+                },
+            )
+    click.echo(str(report))
+    if report.errors:
+        raise InvalidInput("в файле есть ошибки, ничего не импортировано.")
