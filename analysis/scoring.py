@@ -9,6 +9,7 @@ maximum possible) rescales each item to 0-100 by its response scale before avera
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +54,9 @@ def keyed_items(answers: pd.DataFrame, instrument: Instrument, scale: Scale) -> 
     return pd.DataFrame(out, index=answers.index)
 
 
-def score_scales(answers: pd.DataFrame, instrument: Instrument) -> ScaleScores:
+def score_scales(
+    answers: pd.DataFrame, instrument: Instrument, scales: Iterable[str] | None = None
+) -> ScaleScores:
     """Score every scale of ``instrument`` for each row of ``answers``.
 
     Parameters
@@ -62,10 +65,15 @@ def score_scales(answers: pd.DataFrame, instrument: Instrument) -> ScaleScores:
         One row per respondent, one column per item code (numeric, NaN for no answer).
     instrument
         The instrument version the answers were given on.
+    scales
+        Only these scale codes (default: every scale of the instrument).
     """
     items = instrument.items_by_code()
     score, pomp, answered, prevalence = {}, {}, {}, {}
+    wanted = None if scales is None else set(scales)
     for scale in instrument.scales:
+        if wanted is not None and scale.code not in wanted:
+            continue
         keyed = keyed_items(answers, instrument, scale)
         ranges = np.array([instrument.item_range(items[c]) for c in scale.items], dtype=float)
         share = keyed.notna().sum(axis=1) / len(scale.items)

@@ -1,0 +1,129 @@
+"""Indicators per school (shrinkage, suppression, ICC) and risk profiles on the demo district:
+the planted cause of each planted school is its highest risk factor."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from analysis.indicators import icc1, school_indicators
+from analysis.risk import LEVELS, band, factor_profiles, indicator_z, level
+from instruments.library import builtin
+from instruments.risk_factors import Indicator, builtin_risk_factors
+from surveys.dataset import audience_data
+from surveys.db import make_engine, session_scope, upgrade
+from surveys.demo import generate_demo
+
+AUDIENCES = ("student", "parent", "teacher", "administration")
+
+
+@pytest.fixture(scope="module")
+def district():  # type: ignore[no-untyped-def]
+    """The demo district's answers (analysis needs no database: this is only the source)."""
+    engine = make_engine("sqlite://")
+    upgrade(engine)
+    with session_scope(engine) as session:
+        demo = generate_demo(session, seed=2026, today=dt.date(2026, 11, 1))
+        data = {}
+        for audience in AUDIENCES:
+            loaded = audience_data(session, demo.campaign_id, audience)
+            data[audience] = (loaded.instrument, loaded.answers)
+    engine.dispose()
+    return demo, data
+
+
+def _catalogue():  # type: ignore[no-untyped-def]
+    by_factor = builtin_risk_factors().indicators_by_factor([])
+    indicators = [i for items in by_factor.values() for i in items]
+    return indicators, {f: [i.code for i in items] for f, items in by_factor.items()}
+
+
+def test_planted_causes_top_the_risk_profiles(district) -> None:  # type: ignore[no-untyped-def]
+    demo, data = district
+    indicators, factors = _catalogue()
+    table = indicator_z(school_indicators(data, indicators))
+    profiles = factor_profiles(table, factors)
+    demo_to_catalogue = {
+        "wellbeing": "wellbeing",
+        "burnout": "teacher_burnout",
+        "parents": "parental_involvement",
+        "motivation": "motivation",
+        "discipline": "discipline",
+    }
+    for school, planted in demo.truth["planted"].items():
+        factor = demo_to_catalogue[planted]
+        mine = profiles[profiles.school_code == school].set_index("factor")["composite"]
+        assert mine.idxmax() == factor, (school, mine.sort_values().tail(3))
+        assert level(mine[factor]) == "high"
+        per_factor = profiles[profiles.factor == factor].set_index("school_code")["composite"]
+        assert per_factor.idxmax() == school
+
+
+def test_unplanted_schools_rarely_show_high_risk(district) -> None:  # type: ignore[no-untyped-def]
+    demo, data = district
+    indicators, factors = _catalogue()
+    profiles = factor_profiles(indicator_z(school_indicators(data, indicators)), factors)
+    clean = profiles[~profiles.school_code.isin(demo.truth["planted"])]
+    share_high = float((clean.level == "high").mean())
+    # Composites are z-scores over 12 schools: about 1 in 6 lies above +1 SD by construction.
+    assert share_high <= 0.2, share_high
+
+
+def test_small_schools_are_shrunk_and_suppressed() -> None:
+    student = builtin("student_5_11")
+    rng = np.random.default_rng(0)
+    rows = []
+    for school, n, shift in (
+        ("big", 400, 0.0),
+        ("mid", 60, 0.3),
+        ("tiny", 6, 1.0),
+        ("few", 3, 0.0),
+    ):
+        for _ in range(n):
+            rows.append(
+                {
+                    "school_code": school,
+                    "bul_1": float(np.clip(round(1.5 + shift + rng.normal(0, 0.8)), 1, 4)),
+                }
+            )
+    answers = pd.DataFrame(rows)
+    for code in ("bul_2", "bul_3", "bul_4", "bul_5"):
+        answers[code] = answers["bul_1"]
+    indicator = Indicator(
+        code="bull",
+        title={"ru": "Травля"},
+        audience="student",
+        instrument="student_5_11",
+        scale="bullying",
+        statistic="mean",
+        direction="risk",
+    )
+    table = school_indicators({"student": (student, answers)}, [indicator], min_group_size=5)
+    rows_by = table.set_index("school_code")
+    assert rows_by.loc["few", "suppressed"] and np.isnan(rows_by.loc["few", "value"])
+    tiny = rows_by.loc["tiny"]
+    assert 0 < tiny["reliability"] < rows_by.loc["big", "reliability"] <= 1
+    # Shrunk towards the district: between its own mean and the district's.
+    assert rows_by.loc["big", "value"] < tiny["shrunken"] < tiny["value"]
+
+
+def test_icc_matches_the_anova_definition() -> None:
+    values = pd.Series([1, 2, 3, 4, 5, 6, 7, 8, 9.0])
+    groups = pd.Series(list("aaabbbccc"))
+    # MSB = 3 * ((2-5)^2 + 0 + 3^2) / 2 = 27; MSW = 1; n0 = 3 -> (27-1)/(27+2) = 26/29
+    assert_allclose(icc1(values, groups), 26 / 29)
+
+
+def test_bands_and_levels() -> None:
+    assert [band(z) for z in (-2, -1, 0, 1, 2)] == [
+        "значительно лучше",
+        "лучше",
+        "на уровне",
+        "хуже",
+        "значительно хуже",
+    ]
+    assert [level(z) for z in (1.2, 0.7, 0.0, -1.0)] == [c for _, c, _ in LEVELS]
