@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from instruments.schema import NUMERIC_TYPES, Instrument, ItemType
@@ -104,3 +104,44 @@ def audience_data(
     return AudienceData(
         instrument=instrument, answers=frame, min_group_size=campaign.min_group_size
     )
+
+
+def assessment_frame(
+    session: Session, school_codes: list[str], *, year: int | None = None
+) -> pd.DataFrame:
+    """Assessment results of the given schools (latest year by default), one row per
+    assessment × subject × grade: school_code, year, assessment, subject, grade,
+    participants, mean_score, share_failing."""
+    query = (
+        select(
+            m.School.code,
+            m.AssessmentResult.year,
+            m.AssessmentResult.assessment,
+            m.AssessmentResult.subject,
+            m.AssessmentResult.grade,
+            m.AssessmentResult.participants,
+            m.AssessmentResult.mean_score,
+            m.AssessmentResult.share_failing,
+        )
+        .join(m.School, m.School.id == m.AssessmentResult.school_id)
+        .where(m.School.code.in_(school_codes))
+    )
+    if year is None:
+        year = session.scalar(
+            select(func.max(m.AssessmentResult.year))
+            .join(m.School, m.School.id == m.AssessmentResult.school_id)
+            .where(m.School.code.in_(school_codes))
+        )
+    if year is not None:
+        query = query.where(m.AssessmentResult.year == year)
+    columns = [
+        "school_code",
+        "year",
+        "assessment",
+        "subject",
+        "grade",
+        "participants",
+        "mean_score",
+        "share_failing",
+    ]
+    return pd.DataFrame(session.execute(query).all(), columns=columns)

@@ -14,7 +14,7 @@ from analysis.indicators import icc1, school_indicators
 from analysis.risk import LEVELS, band, factor_profiles, indicator_z, level
 from instruments.library import builtin
 from instruments.risk_factors import Indicator, builtin_risk_factors
-from surveys.dataset import audience_data
+from surveys.dataset import assessment_frame, audience_data
 from surveys.db import make_engine, session_scope, upgrade
 from surveys.demo import generate_demo
 
@@ -32,8 +32,9 @@ def district():  # type: ignore[no-untyped-def]
         for audience in AUDIENCES:
             loaded = audience_data(session, demo.campaign_id, audience)
             data[audience] = (loaded.instrument, loaded.answers)
+        results = assessment_frame(session, sorted(demo.truth["risks"]))
     engine.dispose()
-    return demo, data
+    return demo, data, results
 
 
 def _catalogue():  # type: ignore[no-untyped-def]
@@ -43,7 +44,7 @@ def _catalogue():  # type: ignore[no-untyped-def]
 
 
 def test_planted_causes_top_the_risk_profiles(district) -> None:  # type: ignore[no-untyped-def]
-    demo, data = district
+    demo, data, _ = district
     indicators, factors = _catalogue()
     table = indicator_z(school_indicators(data, indicators))
     profiles = factor_profiles(table, factors)
@@ -64,7 +65,7 @@ def test_planted_causes_top_the_risk_profiles(district) -> None:  # type: ignore
 
 
 def test_unplanted_schools_rarely_show_high_risk(district) -> None:  # type: ignore[no-untyped-def]
-    demo, data = district
+    demo, data, _ = district
     indicators, factors = _catalogue()
     profiles = factor_profiles(indicator_z(school_indicators(data, indicators)), factors)
     clean = profiles[~profiles.school_code.isin(demo.truth["planted"])]
@@ -127,3 +128,39 @@ def test_bands_and_levels() -> None:
         "значительно хуже",
     ]
     assert [level(z) for z in (1.2, 0.7, 0.0, -1.0)] == [c for _, c, _ in LEVELS]
+
+
+def test_planted_causes_are_among_each_school_s_top_three_probable_causes(
+    district,  # type: ignore[no-untyped-def]
+) -> None:
+    from analysis.causes import factor_associations, probable_causes, school_outcomes
+
+    demo, data, results = district
+    indicators, factors = _catalogue()
+    profiles = factor_profiles(indicator_z(school_indicators(data, indicators)), factors)
+    outcomes = school_outcomes(results)
+    associations = factor_associations(profiles, outcomes, n_boot=300, seed=1)
+    assert associations.table.loc["motivation", "rho"] > 0  # planted to lower results
+    assert any("Школ" in w or "мало" in w for w in associations.warnings) or len(outcomes) >= 10
+    causes = probable_causes(profiles, associations)
+    demo_to_catalogue = {
+        "wellbeing": "wellbeing",
+        "burnout": "teacher_burnout",
+        "parents": "parental_involvement",
+        "motivation": "motivation",
+        "discipline": "discipline",
+    }
+    for school, planted in demo.truth["planted"].items():
+        top = causes[causes.school_code == school].head(3)["factor"].tolist()
+        assert demo_to_catalogue[planted] in top, (school, planted, top)
+
+
+def test_lmg_shares_sum_to_r_squared() -> None:
+    from analysis.causes import _r2, lmg
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+    outcome = frame["a"] * 0.8 + frame["b"] * 0.3 + rng.normal(0, 0.5, 40)
+    shares = lmg(frame, outcome)
+    assert_allclose(shares.sum(), _r2(frame, outcome, ("a", "b", "c")))
+    assert shares["a"] > shares["b"] > shares["c"] >= -1e-9
