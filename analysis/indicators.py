@@ -37,6 +37,7 @@ INDICATOR_COLUMNS = [
     "weight",
     "n",
     "value",
+    "se",
     "ci_low",
     "ci_high",
     "reliability",
@@ -150,6 +151,7 @@ def school_indicators(
         with np.errstate(invalid="ignore", divide="ignore"):
             t = stats.t.ppf(0.975, np.maximum(table["n"] - 1, 1))
             half = np.where(table["n"] > 1, t * table["sd"] / np.sqrt(table["n"]), np.nan)
+        table["se"] = np.where(table["n"] > 1, table["sd"] / np.sqrt(table["n"]), np.nan)
         table["ci_low"] = table["value"] - half
         table["ci_high"] = table["value"] + half
         table = _shrink(table)
@@ -162,7 +164,7 @@ def school_indicators(
     if not frames:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)
     out = pd.concat(frames, ignore_index=True)[INDICATOR_COLUMNS]
-    hidden = ["value", "ci_low", "ci_high", "reliability", "shrunken"]
+    hidden = ["value", "se", "ci_low", "ci_high", "reliability", "shrunken"]
     out.loc[out["suppressed"], hidden] = np.nan
     out["n"] = out["n"].astype("int64")
     return out

@@ -73,7 +73,12 @@ def indicator_z(table: pd.DataFrame, reference: Reference | None = None) -> pd.D
     out = table.copy()
     joined = out.join(reference.stats, on="indicator")
     sd = joined["sd"].where(joined["sd"] > 0)
-    z = (joined["shrunken"] - joined["mean"]) / sd
+    # Schools that do not differ at all (every estimate shrunk to the district's) sit at 0.
+    z = (
+        ((joined["shrunken"] - joined["mean"]) / sd)
+        .where(joined["sd"] > 0, 0.0)
+        .where(joined["shrunken"].notna())
+    )
     out["z"] = z.where(~out["suppressed"])
     out["risk_z"] = np.where(out["direction"] == "risk", out["z"], -out["z"])
     out["band"] = out["risk_z"].map(band)

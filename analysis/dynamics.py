@@ -1,0 +1,89 @@
+"""Change between two waves of a campaign, per school and indicator, and whether it is beyond
+noise.
+
+For an indicator with school estimates ``y₁ ± se₁`` (earlier wave) and ``y₂ ± se₂`` (later
+wave), the change ``d = y₂ − y₁`` has the interval ``d ± 1.96 √(se₁² + se₂²)`` (independent
+samples of respondents; anonymous waves cannot be paired). A change is "beyond noise" when
+that interval excludes 0; it is an improvement when it lowers the risk. A factor's change is
+the weighted mean of its indicators' risk-aligned z changes, stated only where at least one of
+its indicators changed beyond noise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+Z95 = 1.959963984540054
+
+
+def indicator_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Join two :func:`analysis.indicators.school_indicators` tables (same indicators) and add
+    change, its interval, ``beyond_noise`` and ``verdict`` (улучшение / ухудшение / без
+    значимых изменений). Suppressed cells in either wave give no change."""
+    keys = ["school_code", "indicator"]
+    columns = [*keys, "direction", "weight", "n", "value", "se", "suppressed"]
+    joined = before[columns].merge(
+        after[columns], on=[*keys, "direction", "weight"], suffixes=("_before", "_after")
+    )
+    hidden = joined["suppressed_before"] | joined["suppressed_after"]
+    change = joined["value_after"] - joined["value_before"]
+    # An institutional figure (a single answer) has no sampling error: its se is 0.
+    se = np.sqrt(joined["se_before"].fillna(0) ** 2 + joined["se_after"].fillna(0) ** 2)
+    joined["change"] = change.where(~hidden)
+    joined["change_low"] = (change - Z95 * se).where(~hidden)
+    joined["change_high"] = (change + Z95 * se).where(~hidden)
+    beyond = (joined["change_low"] > 0) | (joined["change_high"] < 0)
+    joined["beyond_noise"] = beyond & ~hidden
+    worse = np.where(joined["direction"] == "risk", change > 0, change < 0)
+    joined["verdict"] = np.select(
+        [hidden, ~joined["beyond_noise"], worse],
+        ["не оценивается (мало ответов)", "без значимых изменений", "ухудшение"],
+        default="улучшение",
+    )
+    return joined
+
+
+def factor_changes(
+    before_z: pd.DataFrame,
+    after_z: pd.DataFrame,
+    changes: pd.DataFrame,
+    factors: dict[str, list[str]],
+) -> pd.DataFrame:
+    """Per school × factor: change of the composite (weighted mean of risk_z changes) and
+    whether any of its indicators changed beyond noise. ``before_z``/``after_z`` are
+    :func:`analysis.risk.indicator_z` tables; z is taken against each wave's own reference,
+    so a change is relative to the district as it was then."""
+    keys = ["school_code", "indicator"]
+    z = before_z[[*keys, "risk_z", "weight"]].merge(
+        after_z[[*keys, "risk_z"]], on=keys, suffixes=("_before", "_after")
+    )
+    z["delta"] = z["risk_z_after"] - z["risk_z_before"]
+    beyond = changes.set_index(keys)["beyond_noise"]
+    rows = []
+    for (school, factor), codes in (
+        ((s, f), c) for s in sorted(z["school_code"].unique()) for f, c in factors.items()
+    ):
+        part = z[(z["school_code"] == school) & z["indicator"].isin(codes)].dropna(subset=["delta"])
+        if part.empty:
+            continue
+        weights = part["weight"].astype(float)
+        delta = float((part["delta"] * weights).sum() / weights.sum())
+        flagged = [code for code in part["indicator"] if bool(beyond.get((school, code), False))]
+        rows.append(
+            {
+                "school_code": school,
+                "factor": factor,
+                "composite_change": delta,
+                "indicators_changed": flagged,
+                "statement": (
+                    "без значимых изменений"
+                    if not flagged
+                    else ("риск снизился" if delta < 0 else "риск вырос")
+                ),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["school_code", "factor", "composite_change", "indicators_changed", "statement"],
+    )
