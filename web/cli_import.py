@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import click
 
 from surveys import audit
 from surveys import models as m
+from surveys.assessments import import_results
 from surveys.campaigns import get_campaign
 from surveys.errors import InvalidInput
 from surveys.imports import (
@@ -37,8 +39,8 @@ def import_() -> None:
     """Import data collected elsewhere.
 
     responses: answers from paper questionnaires typed into the template (import template),
-    or from CSV / XLSX exports of Google Forms and Yandex Forms. Assessment results
-    (ВПР, ОГЭ, ЕГЭ) will follow as "import results".
+    or from CSV / XLSX exports of Google Forms and Yandex Forms. results: assessment results
+    (ВПР, ОГЭ, ЕГЭ, term marks) per school, subject and grade.
     """
 
 
@@ -141,3 +143,29 @@ def responses(
     click.echo(str(report))
     if report.errors:
         raise InvalidInput("в файле есть ошибки, ничего не импортировано.")
+
+
+@import_.command("results")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and report; store nothing.")
+def results(file: Path, dry_run: bool) -> None:
+    """Import assessment results (ВПР, ОГЭ, ЕГЭ, term marks) from CSV or XLSX.
+
+    Columns: school_code, year, assessment, subject, grade, participants, mean_score,
+    share_failing (Russian headers are recognised too). Any error stops the whole import.
+    """
+    data = _read(file)
+    with session_scope_cli() as session:
+        report = import_results(session, data, file.name, dry_run=dry_run)
+        if not report.errors and not dry_run:
+            audit.record(
+                session,
+                "results_imported",
+                target=file.name,
+                details={"stored": report.stored, "replaced": report.replaced, "via": "cli"},
+            )
+    click.echo(str(report))
+    if report.errors:
+        sys.exit(1)
+    if dry_run:
+        click.echo("Пробный прогон: ничего не сохранено.")
