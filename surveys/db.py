@@ -10,7 +10,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,6 +54,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+@contextmanager
+def sqlite_migration_mode(connection: Connection) -> Iterator[None]:
+    """Make one SQLite connection fit for a migration, and restore it afterwards.
+
+    The driver's own transaction handling leaves DDL outside transactions, so a failed
+    migration would leave half a schema behind: here transactions are begun explicitly and
+    include DDL. Foreign keys are off while batch mode rebuilds tables (a referenced table is
+    dropped and recreated), and checked before they are switched on again.
+    """
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("no driver connection")
+    previous = driver.isolation_level
+    driver.execute("PRAGMA foreign_keys=OFF")  # only outside a transaction
+    driver.isolation_level = None
+
+    def begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    event.listen(connection, "begin", begin)
+    try:
+        yield
+    finally:
+        event.remove(connection, "begin", begin)
+        driver.isolation_level = previous
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        driver.execute("PRAGMA foreign_keys=ON")
+    if broken:
+        raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

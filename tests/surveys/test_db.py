@@ -38,3 +38,65 @@ def test_alembic_check_models_and_migrations_agree(engine: Engine) -> None:
 def test_every_model_table_exists(engine: Engine) -> None:
     tables = set(inspect(engine).get_table_names())
     assert {t.name for t in Base.metadata.sorted_tables} <= tables
+
+
+def test_upgrading_a_database_with_data_keeps_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every migration runs on a database that already holds a district's answers."""
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from surveys import models as m
+    from surveys.db import make_engine, session_scope, upgrade
+    from surveys.demo import generate_demo
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO district (name) VALUES ('Старый район')")
+        conn.exec_driver_sql(
+            "INSERT INTO instrument (code, audience, title) VALUES ('old', 'student', 'Старая')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO instrument_version (instrument_id, version, definition, checksum) "
+            "VALUES (1, 1, '{}', 'x')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO campaign (district_id, title, opens_on, closes_on) "
+            "VALUES (1, 'Волна', '2026-01-01', '2026-02-01')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO school (district_id, code, name) VALUES (1, 'OLD', 'Школа')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO response (submission_id, campaign_id, school_id, audience, "
+            "instrument_version_id, answers, submitted_on) "
+            "VALUES ('11111111-1111-4111-8111-111111111111', 1, 1, 'student', 1, '{}', "
+            "'2026-01-10')"
+        )
+    upgrade(engine)
+    check(engine)
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(m.Response)) == 1
+        assert session.scalars(select(m.Response)).one().progress == 0
+        generate_demo(session, n_schools=2, with_users=False, today=dt.date(2026, 11, 1))
+    engine.dispose()
+
+
+def test_a_failed_migration_leaves_nothing_half_done(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """In migration mode SQLite runs DDL inside the transaction: a failure rolls it back."""
+    from sqlalchemy import inspect, text
+
+    from surveys.db import make_engine, sqlite_migration_mode
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'tx.db'}")
+    with (
+        engine.connect() as conn,
+        sqlite_migration_mode(conn),
+        pytest.raises(RuntimeError, match="boom"),
+        conn.begin(),
+    ):
+        conn.execute(text("CREATE TABLE half (id INTEGER)"))
+        raise RuntimeError("boom")
+    assert "half" not in inspect(engine).get_table_names()
+    engine.dispose()
