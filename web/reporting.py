@@ -6,9 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.report import ReferenceModel, build_school_reference
+from instruments.risk_factors import builtin_risk_factors
 from surveys import models as m
 from surveys.campaigns import get_campaign
-from surveys.dataset import audience_data
+from surveys.dataset import assessment_frame, audience_data
 from surveys.errors import NotFound
 
 AUDIENCE_ORDER = ("student", "parent", "teacher", "specialist", "administration")
@@ -36,6 +37,13 @@ def school_reference(session: Session, campaign_id: int, school_code: str) -> Re
     for audience in (a for a in AUDIENCE_ORDER if a in fielded):
         data = audience_data(session, campaign.id, audience)
         audiences.append((audience, data.instrument, data.answers))
+    school_codes = list(
+        session.scalars(
+            select(m.School.code)
+            .join(m.CampaignSchool, m.CampaignSchool.school_id == m.School.id)
+            .where(m.CampaignSchool.campaign_id == campaign.id)
+        )
+    )
     return build_school_reference(
         school_code=school.code,
         school_name=school.name,
@@ -44,4 +52,6 @@ def school_reference(session: Session, campaign_id: int, school_code: str) -> Re
         period=campaign.period,
         min_group_size=campaign.min_group_size,
         audiences=audiences,
+        catalogue=builtin_risk_factors(),
+        results=assessment_frame(session, school_codes),
     )

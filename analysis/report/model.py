@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis.profiles import school_scale_summary
+from analysis.report.profile import RiskSection, build_risk_section
 from analysis.scoring import score_scales
+from instruments.risk_factors import RiskFactorCatalogue
 from instruments.schema import Instrument, text_in
 
 AUDIENCE_LABELS = {
@@ -57,6 +59,7 @@ class ReferenceModel:
     min_group_size: int
     generated_on: dt.date
     sections: list[AudienceSection] = field(default_factory=list)
+    risk: RiskSection | None = None
 
 
 def _num(value: object) -> float | None:
@@ -126,13 +129,25 @@ def build_school_reference(
     min_group_size: int,
     audiences: list[tuple[str, Instrument, pd.DataFrame]],
     generated_on: dt.date | None = None,
+    catalogue: RiskFactorCatalogue | None = None,
+    results: pd.DataFrame | None = None,
 ) -> ReferenceModel:
     """The reference of one school from each audience's answers (all schools' answers given,
-    so that later sections can compare the school with the district)."""
+    so that the school is compared with the campaign's schools); with a risk-factor
+    catalogue, also its risk profile, probable causes and a draft roadmap."""
     sections = [
         audience_section(a, instrument, answers, school_code, min_group_size=min_group_size)
         for a, instrument, answers in audiences
     ]
+    risk = None
+    if catalogue is not None:
+        risk = build_risk_section(
+            school_code,
+            {a: (instrument, answers) for a, instrument, answers in audiences},
+            catalogue,
+            min_group_size=min_group_size,
+            results=results,
+        )
     return ReferenceModel(
         school_code=school_code,
         school_name=school_name,
@@ -142,4 +157,5 @@ def build_school_reference(
         min_group_size=min_group_size,
         generated_on=generated_on or dt.date.today(),
         sections=sections,
+        risk=risk,
     )

@@ -159,3 +159,23 @@ def test_links_lists_full_urls_with_counts(cli_env: str, db: Session) -> None:
     assert (school, audience, class_name, count) == ("S001", "administration", "", "1")
     missing = runner.invoke(main, ["links", "--campaign", "99"])
     assert missing.exit_code == 1 and "Кампания 99 не найдена" in missing.output
+
+
+def test_reference_has_risk_profile_causes_and_roadmap(
+    cli_env: str, db: Session, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["demo", "--seed", "2026"])
+    out = tmp_path / "r.html"
+    result = runner.invoke(main, ["report", "--campaign", "1", "--school", "S003", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    for heading in (
+        "Профиль рисков",
+        "Вероятные причины низких результатов",
+        "Рекомендуемые меры: проект дорожной карты",
+    ):
+        assert heading in html
+    causes = html[html.index("Вероятные причины") : html.index("Рекомендуемые меры")]
+    assert "«Школьное благополучие»" in causes  # S003's planted cause
+    assert "не доказательство причины" in causes
