@@ -120,3 +120,69 @@ def test_class_links_count_per_class_and_posters_print(client: FlaskClient, db: 
 
 def demo_district_name(db: Session) -> str:
     return db.scalars(select(m.District.name)).one()
+
+
+def test_a_coordinator_creates_and_closes_a_campaign(client: FlaskClient, db: Session) -> None:
+    from surveys.instrument_store import latest_version
+
+    demo = generate_demo(db, n_schools=3, with_users=False)
+    district = db.get(m.District, demo.district_id)
+    assert district is not None
+    make_user(db, "coordinator", login="coord", district_name=district.name)
+    student = latest_version(db, "student_5_11")
+    db.commit()
+    _sign_in(client, "coord")
+    page = client.get("/staff/campaigns/new")
+    assert page.status_code == 200 and "S003" in page.text
+    token = csrf_token(page.text)
+    bad = client.post(
+        "/staff/campaigns/new",
+        data={
+            "csrf_token": token,
+            "title": "Весна",
+            "opens_on": "2027-03-01",
+            "closes_on": "2027-02-01",
+            "min_group_size": "5",
+            "school": [],
+            "fielding_student": str(student.id),
+        },
+    )
+    assert bad.status_code == 400
+    assert "Выберите хотя бы одну школу" in bad.text
+    schools = db.scalars(select(m.School.id).where(m.School.code.in_(["S001", "S002"]))).all()
+    made = client.post(
+        "/staff/campaigns/new",
+        data={
+            "csrf_token": token,
+            "title": "Весна",
+            "period": "2026/27",
+            "opens_on": "2027-03-01",
+            "closes_on": "2027-04-01",
+            "min_group_size": "7",
+            "anonymous": "y",
+            "school": [str(s) for s in schools],
+            "fielding_student": str(student.id),
+        },
+    )
+    assert made.status_code == 302, made.text[:300]
+    db.expire_all()
+    campaign = db.scalars(select(m.Campaign).where(m.Campaign.title == "Весна")).one()
+    assert campaign.min_group_size == 7 and campaign.anonymous
+    links = db.scalars(select(m.SurveyLink).where(m.SurveyLink.campaign_id == campaign.id)).all()
+    assert len(links) == 2 and {link.audience for link in links} == {"student"}
+    page = client.get(f"/staff/campaigns/{campaign.id}/").text
+    closed = client.post(
+        f"/staff/campaigns/{campaign.id}/status",
+        data={"csrf_token": csrf_token(page), "status": "closed"},
+    )
+    assert closed.status_code == 302
+    db.expire_all()
+    assert db.get(m.Campaign, campaign.id).status == "closed"  # type: ignore[union-attr]
+
+
+def test_a_deputy_cannot_create_campaigns(client: FlaskClient, db: Session) -> None:
+    generate_demo(db, n_schools=2, with_users=False)
+    make_user(db, "deputy", login="zam", school_code="S001")
+    db.commit()
+    _sign_in(client, "zam")
+    assert client.get("/staff/campaigns/new").status_code == 403
