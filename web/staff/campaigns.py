@@ -1,0 +1,217 @@
+"""Campaign pages: the list, a campaign's rates and links, creating, opening and closing."""
+
+from __future__ import annotations
+
+from flask import (
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, DateField, IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange
+
+from surveys import audit
+from surveys import models as m
+from surveys.campaigns import create_campaign, create_links
+from surveys.errors import SurveysError
+from surveys.rates import response_rates
+from surveys.users import visible_schools
+from web.auth import current_user, requires_role
+from web.db import get_session
+from web.staff import bp
+from web.staff.common import (
+    AUDIENCE_NAMES,
+    campaign_or_404,
+    district_of,
+)
+
+
+@bp.route("/campaigns/")
+@requires_role()
+def campaigns():  # type: ignore[no-untyped-def]
+    user = current_user()
+    if user is None:
+        abort(401)
+    query = select(m.Campaign).order_by(m.Campaign.opens_on.desc(), m.Campaign.id.desc())
+    if user.role != m.Role.admin:
+        query = query.where(m.Campaign.district_id == district_of(user))
+    return render_template("staff/campaigns.html", campaigns=get_session().scalars(query).all())
+
+
+@bp.route("/campaigns/<int:campaign_id>/")
+@requires_role()
+def campaign(campaign_id: int):  # type: ignore[no-untyped-def]
+    """Response counts and rates per school and audience, and the links to hand out."""
+    db = get_session()
+    user = current_user()
+    if user is None:
+        abort(401)
+    campaign = campaign_or_404(campaign_id)
+    school_ids = [s.id for s in db.scalars(visible_schools(user))]
+    rows = response_rates(db, campaign, school_ids)
+    links = {
+        (school_code, link.audience, link.class_name): link
+        for link, school_code in db.execute(
+            select(m.SurveyLink, m.School.code)
+            .join(m.School, m.School.id == m.SurveyLink.school_id)
+            .where(
+                m.SurveyLink.campaign_id == campaign.id,
+                m.SurveyLink.school_id.in_(school_ids),
+                m.SurveyLink.requires_token.is_(False),
+            )
+        )
+    }
+    return render_template(
+        "staff/campaign.html",
+        campaign=campaign,
+        rows=rows,
+        links=links,
+        audience_names=AUDIENCE_NAMES,
+    )
+
+
+class CampaignForm(FlaskForm):
+    title = StringField("Название", validators=[DataRequired("Укажите название."), Length(max=300)])
+    period = StringField("Период (например, 2026/27, осень)", validators=[Length(max=32)])
+    opens_on = DateField("Начало", validators=[DataRequired("Укажите дату начала.")])
+    closes_on = DateField("Окончание", validators=[DataRequired("Укажите дату окончания.")])
+    anonymous = BooleanField("Анонимная (рекомендуется)", default=True)
+    min_group_size = IntegerField(
+        "Минимальный размер группы для показа результатов",
+        default=5,
+        validators=[NumberRange(3, 50, "От 3 до 50.")],
+    )
+    exclude_flagged = BooleanField("Не учитывать анкеты с признаками недобросовестного заполнения")
+
+
+def _versions_by_audience() -> dict[str, list[tuple[int, str]]]:
+    rows = get_session().execute(
+        select(
+            m.InstrumentVersion.id,
+            m.Instrument.audience,
+            m.Instrument.title,
+            m.InstrumentVersion.version,
+        )
+        .join(m.Instrument, m.Instrument.id == m.InstrumentVersion.instrument_id)
+        .where(m.InstrumentVersion.status == m.VersionStatus.published.value)
+        .order_by(m.Instrument.audience, m.Instrument.title, m.InstrumentVersion.version.desc())
+    )
+    out: dict[str, list[tuple[int, str]]] = {}
+    for version_id, audience, title, number in rows:
+        out.setdefault(audience, []).append((version_id, f"{title}, версия {number}"))
+    return out
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@requires_role("admin", "coordinator")
+def new_campaign():  # type: ignore[no-untyped-def]
+    """A coordinator starts a wave: dates, schools, which questionnaire each audience gets."""
+    db = get_session()
+    user = current_user()
+    if user is None:
+        abort(401)
+    district_id = district_of(user)
+    if user.role == m.Role.admin and district_id is None:
+        district_id = request.values.get("district_id", type=int)
+    district = db.get(m.District, district_id) if district_id else None
+    if district is None:
+        abort(404 if user.role != m.Role.admin else 400)
+    schools = list(
+        db.scalars(
+            select(m.School).where(m.School.district_id == district.id).order_by(m.School.code)
+        )
+    )
+    versions = _versions_by_audience()
+    form = CampaignForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        chosen_ids = {int(v) for v in request.form.getlist("school") if v.isdigit()}
+        chosen = [s for s in schools if s.id in chosen_ids]
+        fieldings = {}
+        for audience, options in versions.items():
+            picked = request.form.get(f"fielding_{audience}", type=int)
+            if picked and picked in {v for v, _ in options}:
+                version = db.get(m.InstrumentVersion, picked)
+                if version is not None:
+                    fieldings[audience] = version
+        if not chosen:
+            errors.append("Выберите хотя бы одну школу.")
+        if not fieldings:
+            errors.append("Выберите анкету хотя бы для одной группы респондентов.")
+        if not errors:
+            try:
+                campaign = create_campaign(
+                    db,
+                    district=district,
+                    title=form.title.data or "",
+                    period=form.period.data or "",
+                    opens_on=form.opens_on.data,
+                    closes_on=form.closes_on.data,
+                    schools=chosen,
+                    fieldings=fieldings,
+                    anonymous=form.anonymous.data,
+                    min_group_size=form.min_group_size.data or 5,
+                )
+            except SurveysError as exc:
+                db.rollback()
+                errors.append(exc.message)
+            else:
+                campaign.exclude_flagged = bool(form.exclude_flagged.data)
+                create_links(db, campaign)
+                audit.record(
+                    db,
+                    "campaign_created",
+                    user_id=user.id,
+                    target=campaign.title,
+                    details={"campaign": campaign.id},
+                )
+                db.commit()
+                flash("Кампания создана, ссылки для школ готовы.")
+                return redirect(url_for("staff.campaign", campaign_id=campaign.id))
+    elif request.method == "POST":
+        errors.extend(str(e) for field_errors in form.errors.values() for e in field_errors)
+    status = 400 if errors else 200
+    page = render_template(
+        "staff/campaign_new.html",
+        form=form,
+        schools=schools,
+        versions=versions,
+        audience_names=AUDIENCE_NAMES,
+        errors=errors,
+        district=district,
+        chosen={int(v) for v in request.form.getlist("school") if v.isdigit()}
+        if request.method == "POST"
+        else {s.id for s in schools},
+    )
+    return make_response(page, status)
+
+
+@bp.route("/campaigns/<int:campaign_id>/status", methods=["POST"])
+@requires_role("admin", "coordinator")
+def campaign_status(campaign_id: int):  # type: ignore[no-untyped-def]
+    """Open or close a campaign (a closed one accepts no answers)."""
+    db = get_session()
+    campaign = campaign_or_404(campaign_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    wanted = request.form.get("status")
+    if wanted not in (m.CampaignStatus.open.value, m.CampaignStatus.closed.value):
+        abort(400)
+    campaign.status = wanted
+    user = current_user()
+    audit.record(
+        db,
+        f"campaign_{wanted}",
+        user_id=user.id if user else None,
+        target=campaign.title,
+        details={"campaign": campaign.id},
+    )
+    db.commit()
+    flash("Приём ответов открыт." if wanted == "open" else "Приём ответов закрыт.")
+    return redirect(url_for("staff.campaign", campaign_id=campaign.id))

@@ -1,0 +1,90 @@
+"""Staff pages of schools: the list an account may see, a school's results, its reference."""
+
+from __future__ import annotations
+
+from flask import (
+    abort,
+    make_response,
+    render_template,
+)
+from sqlalchemy import func, select
+
+from analysis.report import render_html
+from surveys import audit
+from surveys import models as m
+from surveys.users import visible_schools
+from web.auth import current_user, requires_role
+from web.db import get_session
+from web.reporting import school_reference
+from web.staff import bp
+from web.staff.common import (
+    school_or_404,
+)
+
+
+@bp.route("/")
+@requires_role()
+def schools():  # type: ignore[no-untyped-def]
+    db = get_session()
+    user = current_user()
+    if user is None:  # requires_role lets no anonymous request through; be safe anyway
+        abort(401)
+    school_list = db.scalars(visible_schools(user)).all()
+    ids = [s.id for s in school_list]
+    counts: dict[tuple[int, str], int] = {}
+    if ids:
+        for school_id, audience, n in db.execute(
+            select(m.Response.school_id, m.Response.audience, func.count())
+            .where(
+                m.Response.school_id.in_(ids),
+                m.Response.status == m.ResponseStatus.complete.value,
+            )
+            .group_by(m.Response.school_id, m.Response.audience)
+        ):
+            counts[(school_id, audience)] = n
+    audiences = ("student", "parent", "teacher", "administration")
+    return render_template(
+        "staff/schools.html", schools=school_list, counts=counts, audiences=audiences
+    )
+
+
+def _campaigns_of(school: m.School) -> list[m.Campaign]:
+    return list(
+        get_session().scalars(
+            select(m.Campaign)
+            .join(m.CampaignSchool, m.CampaignSchool.campaign_id == m.Campaign.id)
+            .where(m.CampaignSchool.school_id == school.id)
+            .order_by(m.Campaign.opens_on.desc(), m.Campaign.id.desc())
+        )
+    )
+
+
+@bp.route("/schools/<code>")
+@requires_role()
+def school(code: str):  # type: ignore[no-untyped-def]
+    school = school_or_404(code)
+    campaigns = _campaigns_of(school)
+    references = [(c, school_reference(get_session(), c.id, school.code)) for c in campaigns]
+    return render_template("staff/school.html", school=school, references=references)
+
+
+@bp.route("/campaigns/<int:campaign_id>/schools/<code>/reference.html")
+@requires_role()
+def reference(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
+    school = school_or_404(code)
+    db = get_session()
+    model = school_reference(db, campaign_id, school.code)
+    user = current_user()
+    audit.record(
+        db,
+        "reference_viewed",
+        user_id=user.id if user else None,
+        target=f"campaign {campaign_id} school {school.code}",
+    )
+    db.commit()
+    response = make_response(render_html(model))
+    # The reference is a standalone file with its own inline styles.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+    )
+    return response
