@@ -164,3 +164,21 @@ def test_lmg_shares_sum_to_r_squared() -> None:
     shares = lmg(frame, outcome)
     assert_allclose(shares.sum(), _r2(frame, outcome, ("a", "b", "c")))
     assert shares["a"] > shares["b"] > shares["c"] >= -1e-9
+
+
+def test_empirical_factor_scores_recover_the_student_scales(district) -> None:  # type: ignore[no-untyped-def]
+    from analysis.factor_scores import school_factor_scores
+
+    demo, data, _ = district
+    instrument, answers = data["student"]
+    result = school_factor_scores(answers, instrument, seed=1)
+    labels = set(result.labels.values())
+    # The data were generated from the scales: the main ones come back as factors.
+    assert any("bullying" in label for label in labels)
+    assert any("classroom_disorder" in label for label in labels)
+    bullying = next(f for f, label in result.labels.items() if "bullying" in label)
+    table = result.schools[result.schools.factor == bullying].set_index("school_code")
+    planted = next(s for s, f in demo.truth["planted"].items() if f == "wellbeing")
+    loading_sign = np.sign(result.solution.loadings[bullying].sum())
+    assert (table["mean"] * loading_sign).idxmax() == planted
+    assert not table["suppressed"].any() or table.loc[table["suppressed"], "mean"].isna().all()
