@@ -98,42 +98,31 @@ def factor_profiles(
     factors
         factor code -> the indicator codes that feed it.
     """
-    rows = []
-    usable = table.dropna(subset=["risk_z"])
-    by_school = {
-        code: frame.set_index("indicator") for code, frame in usable.groupby("school_code")
-    }
-    for school in sorted(table["school_code"].unique()):
-        mine = by_school.get(school)
-        for factor, codes in factors.items():
-            present = [] if mine is None else [c for c in codes if c in mine.index]
-            if mine is None or len(present) < min_indicators:
-                rows.append(
-                    {
-                        "school_code": school,
-                        "factor": factor,
-                        "composite": np.nan,
-                        "level": None,
-                        "indicators": len(present),
-                        "drivers": [],
-                    }
-                )
-                continue
-            part = mine.loc[present]
-            weights = part["weight"].astype(float)
-            contributions = part["risk_z"] * weights / weights.sum()
-            composite = float(contributions.sum())
-            drivers = list(contributions.sort_values(ascending=False).index)
-            rows.append(
-                {
-                    "school_code": school,
-                    "factor": factor,
-                    "composite": composite,
-                    "level": level(composite),
-                    "indicators": len(present),
-                    "drivers": drivers,
-                }
-            )
-    return pd.DataFrame(
-        rows, columns=["school_code", "factor", "composite", "level", "indicators", "drivers"]
+    columns = ["school_code", "factor", "composite", "level", "indicators", "drivers"]
+    mapping = pd.DataFrame(
+        [(factor, code) for factor, codes in factors.items() for code in codes],
+        columns=["factor", "indicator"],
     )
+    usable = table.dropna(subset=["risk_z"])[["school_code", "indicator", "risk_z", "weight"]]
+    joined = usable.merge(mapping, on="indicator")
+    joined["weight"] = joined["weight"].astype(float)
+    keys = ["school_code", "factor"]
+    totals = joined.groupby(keys)["weight"].transform("sum")
+    joined["contribution"] = joined["risk_z"] * joined["weight"] / totals
+    summary = joined.groupby(keys).agg(
+        composite=("contribution", "sum"), indicators=("indicator", "size")
+    )
+    drivers = (
+        joined.sort_values([*keys, "contribution"], ascending=[True, True, False])
+        .groupby(keys)["indicator"]
+        .agg(list)
+    )
+    grid = pd.MultiIndex.from_product(
+        [sorted(table["school_code"].unique()), list(factors)], names=keys
+    )
+    out = summary.join(drivers.rename("drivers")).reindex(grid)
+    out["indicators"] = out["indicators"].fillna(0).astype("int64")
+    out.loc[out["indicators"] < min_indicators, "composite"] = np.nan
+    out["drivers"] = [d if isinstance(d, list) else [] for d in out["drivers"]]
+    out["level"] = [level(c) for c in out["composite"]]
+    return out.reset_index()[columns]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -84,23 +83,20 @@ def audience_data(
         rows = [r for r in rows if not r[6]]
     columns = _item_columns(instrument)
     index = pd.Index([r[0] for r in rows], name="response_id", dtype="int64")
-    data: dict[str, object] = {
-        "school_code": pd.Series([r[1] for r in rows], index=index, dtype="object"),
-        "class_name": pd.Series([r[2] for r in rows], index=index, dtype="object"),
-        "submitted_on": pd.Series([r[3] for r in rows], index=index, dtype="object"),
-        "duration_seconds": pd.Series(
-            [np.nan if r[4] is None else r[4] for r in rows], index=index, dtype="float64"
-        ),
-    }
+    meta = pd.DataFrame([r[1:5] for r in rows], index=index, columns=META_COLUMNS, dtype="object")
+    meta["duration_seconds"] = pd.to_numeric(meta["duration_seconds"]).astype("float64")
+    # pandas builds the item columns from the answer documents in one pass (missing keys NaN).
+    items = (
+        pd.DataFrame.from_records([r[5] for r in rows], index=index, columns=list(columns))
+        if rows
+        else pd.DataFrame(index=index, columns=list(columns), dtype="object")
+    )
     for code, numeric in columns.items():
-        values = [r[5].get(code) for r in rows]
         if numeric:
-            data[code] = pd.Series(
-                [np.nan if v is None else v for v in values], index=index, dtype="float64"
-            )
+            items[code] = pd.to_numeric(items[code], errors="coerce").astype("float64")
         else:
-            data[code] = pd.Series(values, index=index, dtype="object")
-    frame = pd.DataFrame(data, index=index)
+            items[code] = items[code].astype("object").where(items[code].notna(), None)
+    frame = pd.concat([meta, items], axis=1)
     return AudienceData(
         instrument=instrument, answers=frame, min_group_size=campaign.min_group_size
     )
