@@ -8,8 +8,8 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, defer
 
 from surveys import models as m
 from surveys.errors import InvalidInput, LinkClosed, NotFound
@@ -154,6 +154,22 @@ class OpenLink:
     version: m.InstrumentVersion
 
 
+# Built once: it runs on every respondent request. The version's definition and source text
+# (tens of kilobytes) are loaded only when the parsed instrument is not cached yet.
+_LINK_QUERY = (
+    select(m.SurveyLink, m.Campaign, m.School, m.InstrumentVersion)
+    .join(m.Campaign, m.Campaign.id == m.SurveyLink.campaign_id)
+    .join(m.School, m.School.id == m.SurveyLink.school_id)
+    .join(
+        m.Fielding,
+        (m.Fielding.campaign_id == m.Campaign.id) & (m.Fielding.audience == m.SurveyLink.audience),
+    )
+    .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
+    .where(m.SurveyLink.code == bindparam("code"))
+    .options(defer(m.InstrumentVersion.definition), defer(m.InstrumentVersion.source_text))
+)
+
+
 def resolve_link(session: Session, code: str, *, today: dt.date) -> OpenLink:
     """The link behind ``code`` if it accepts answers today.
 
@@ -164,18 +180,7 @@ def resolve_link(session: Session, code: str, *, today: dt.date) -> OpenLink:
     LinkClosed
         The link is switched off, or the campaign is closed or outside its dates.
     """
-    row = session.execute(
-        select(m.SurveyLink, m.Campaign, m.School, m.InstrumentVersion)
-        .join(m.Campaign, m.Campaign.id == m.SurveyLink.campaign_id)
-        .join(m.School, m.School.id == m.SurveyLink.school_id)
-        .join(
-            m.Fielding,
-            (m.Fielding.campaign_id == m.Campaign.id)
-            & (m.Fielding.audience == m.SurveyLink.audience),
-        )
-        .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
-        .where(m.SurveyLink.code == code)
-    ).one_or_none()
+    row = session.execute(_LINK_QUERY, {"code": code}).one_or_none()
     if row is None:
         raise NotFound("Ссылка не найдена. Проверьте адрес или обратитесь в школу.")
     link, campaign, school, version = row

@@ -122,6 +122,7 @@ def save_page(
     forward: bool,
     today: dt.date,
     duration_seconds: int | None = None,
+    known: m.Response | None = None,
 ) -> PageResult:
     """Keep one page's answers in the respondent's partial response; finish after the last.
 
@@ -139,7 +140,12 @@ def save_page(
     instrument = instrument_of(opened.version)
     if not 1 <= page <= len(instrument.sections):
         raise InvalidInput("Такой страницы в анкете нет.")
-    response = session.scalar(select(m.Response).where(m.Response.submission_id == submission_id))
+    # The caller may have loaded the response already (it shows the stored answers).
+    response = (
+        known
+        if known is not None and known.submission_id == submission_id
+        else session.scalar(select(m.Response).where(m.Response.submission_id == submission_id))
+    )
     if response is not None and (
         response.link_id != opened.link.id or response.instrument_version_id != opened.version.id
     ):

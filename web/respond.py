@@ -269,6 +269,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             forward=forward,
             today=_today(),
             duration_seconds=int(time.time() - started) if started else None,
+            known=response,
         )
     except AnswersInvalid as exc:
         db.rollback()
