@@ -22,6 +22,7 @@ from surveys.instrument_store import instrument_of
 from surveys.responses import find_response, new_submission_id, save_page
 from surveys.tokens import redeem
 from web.db import get_session
+from web.ratelimit import link_limiter
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
 
@@ -215,6 +216,7 @@ def questionnaire(code: str):  # type: ignore[no-untyped-def]
 def submit(code: str):  # type: ignore[no-untyped-def]
     db = get_session()
     opened = resolve_link(db, code, today=_today())
+    link_limiter().hit(code)
     instrument = instrument_of(opened.version)
     form = RespondForm()
     try:

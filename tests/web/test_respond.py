@@ -237,3 +237,26 @@ def test_every_page_is_light_for_a_weak_connection(client: FlaskClient, db: Sess
         html = client.get(f"/s/{code}?p={p}").data
         total = len(gzip.compress(html)) + css_bytes
         assert total <= 30 * 1024, (p, total)
+
+
+def test_a_flood_on_one_link_is_limited_per_link_not_per_address(
+    app,
+    client: FlaskClient,
+    db: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    code = _open(db)
+    other = link_for(
+        db,
+        make_campaign(db, [make_school(db, code="R2")]),
+        db.scalars(select(m.School).where(m.School.code == "R2")).one(),
+    ).code
+    db.commit()
+    app.config["LINK_POSTS_PER_MINUTE"] = 3
+    app.extensions.pop("rootcause.link_limiter", None)
+    for _ in range(3):
+        assert _post(client, code, 1, {"grade": "7"}).status_code == 303
+    limited = _post(client, code, 1, {"grade": "7"})
+    assert limited.status_code == 429
+    assert "Подождите минуту" in limited.text
+    # Another school's link, from the same address, is not affected.
+    assert _post(client, other, 1, {"grade": "7"}).status_code == 303
