@@ -34,6 +34,32 @@ def _checked_submission_id(value: str) -> str:
         raise InvalidInput("Неверный идентификатор отправки анкеты.") from None
 
 
+def _new_response(
+    opened: OpenLink,
+    submission_id: str,
+    answers: dict[str, Any],
+    *,
+    status: str,
+    today: dt.date,
+    **extra: Any,
+) -> m.Response:
+    # Anonymous campaigns keep no link to the token or the exact time: the link (shared by the
+    # whole school and audience, or a class) and the date only.
+    return m.Response(
+        submission_id=submission_id,
+        campaign_id=opened.campaign.id,
+        school_id=opened.school.id,
+        link_id=opened.link.id,
+        audience=opened.link.audience,
+        class_name=opened.link.class_name,
+        instrument_version_id=opened.version.id,
+        answers=answers,
+        status=status,
+        submitted_on=today,
+        **extra,
+    )
+
+
 def submit_response(
     session: Session,
     opened: OpenLink,
@@ -64,19 +90,12 @@ def submit_response(
         raise AnswersInvalid(exc.errors) from None
     if duration_seconds is not None and not 0 <= duration_seconds <= MAX_PLAUSIBLE_DURATION:
         duration_seconds = None
-    response = m.Response(
-        submission_id=submission_id,
-        campaign_id=opened.campaign.id,
-        school_id=opened.school.id,
-        # Anonymous campaigns keep no link to the token or the exact time: the open link
-        # (shared by the whole school and audience) and the date only.
-        link_id=opened.link.id,
-        audience=opened.link.audience,
-        class_name=opened.link.class_name,
-        instrument_version_id=opened.version.id,
-        answers=clean,
+    response = _new_response(
+        opened,
+        submission_id,
+        clean,
         status=m.ResponseStatus.complete.value,
-        submitted_on=today,
+        today=today,
         duration_seconds=duration_seconds,
         flags=quality_flags(instrument, clean, duration_seconds),
     )
@@ -177,17 +196,8 @@ def save_page(
         except AnswerErrors as exc:
             raise AnswersInvalid(exc.errors) from None
     if response is None:
-        response = m.Response(
-            submission_id=submission_id,
-            campaign_id=opened.campaign.id,
-            school_id=opened.school.id,
-            link_id=opened.link.id,
-            audience=opened.link.audience,
-            class_name=opened.link.class_name,
-            instrument_version_id=opened.version.id,
-            answers=merged,
-            status=m.ResponseStatus.partial.value,
-            submitted_on=today,
+        response = _new_response(
+            opened, submission_id, merged, status=m.ResponseStatus.partial.value, today=today
         )
         try:
             with session.begin_nested():

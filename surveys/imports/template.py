@@ -5,15 +5,14 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from instruments.answers import MAX_TEXT
+from instruments.io.spreadsheet import DANGEROUS_PREFIXES, put
 from instruments.schema import CHOICE_TYPES, Instrument, Item, ItemType, text_in
 from surveys.imports.common import (
     ANSWERS_SHEET,
@@ -27,21 +26,10 @@ from surveys.imports.common import (
 )
 
 #: rows of the template that carry drop-down lists
+__all__ = ["DANGEROUS_PREFIXES", "TEMPLATE_ROWS", "answer_template"]
+
 TEMPLATE_ROWS = 2000
 #: Text starting with one of these is a formula-injection vector in spreadsheet programs.
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _put(cell: Any, value: object) -> None:
-    """Write a value; text is always a string cell, quote-prefixed if it could be a formula."""
-    if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.value = text
-        cell.data_type = "s"  # a string, never a formula, whatever it starts with
-        if text.startswith(DANGEROUS_PREFIXES):
-            cell.quotePrefix = True
-    else:
-        cell.value = value
 
 
 @dataclass(frozen=True)
@@ -196,7 +184,7 @@ def answer_template(
     for index, heading in enumerate(
         ("код столбца", "вопрос", "значение", "ответ", "примечание"), start=1
     ):
-        _put(codes.cell(row=1, column=index), heading)
+        put(codes.cell(row=1, column=index), heading)
         codes.cell(row=1, column=index).font = bold
     for letter, width in zip("ABCDE", (18, 60, 12, 45, 45), strict=True):
         codes.column_dimensions[letter].width = width
@@ -206,9 +194,9 @@ def answer_template(
     line = 2
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
-        _put(answers.cell(row=1, column=index), column.code)
+        put(answers.cell(row=1, column=index), column.code)
         answers.cell(row=1, column=index).font = bold
-        _put(answers.cell(row=2, column=index), column.text)
+        put(answers.cell(row=2, column=index), column.text)
         answers.cell(row=2, column=index).alignment = wrap
         answers.column_dimensions[letter].width = 14 if index > 1 else 12
 
@@ -217,16 +205,16 @@ def answer_template(
             (None, column.description)
         ]
         for number, (value, label) in enumerate(entries):
-            _put(codes.cell(row=line, column=1), column.code)
+            put(codes.cell(row=line, column=1), column.code)
             if number == 0:
-                _put(codes.cell(row=line, column=2), column.text)
+                put(codes.cell(row=line, column=2), column.text)
                 codes.cell(row=line, column=2).alignment = wrap
                 if column.notes:
-                    _put(codes.cell(row=line, column=5), "; ".join(column.notes))
+                    put(codes.cell(row=line, column=5), "; ".join(column.notes))
             if value is not None:
-                _put(codes.cell(row=line, column=3), value)
+                put(codes.cell(row=line, column=3), value)
             if label:
-                _put(codes.cell(row=line, column=4), label)
+                put(codes.cell(row=line, column=4), label)
             line += 1
         values_ref = f"'{CODES_SHEET}'!$C${first}:$C${line - 1}" if column.values else None
         validation = _validation(column, values_ref)

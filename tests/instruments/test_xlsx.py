@@ -17,7 +17,8 @@ from instruments.io.xlsform import ImportResult, RowNote, export_xlsx, read_xlsx
 from instruments.library import builtin, builtin_instruments
 from instruments.schema import Audience, Instrument, ItemType, parse_instrument
 
-SHARED_XLSFORM = Path(__file__).resolve().parents[3] / "shared" / "xlsform"
+# A copy kept in the repository (see its README), so the test never depends on the layout.
+SHARED_XLSFORM = Path(__file__).resolve().parents[1] / "data" / "xlsform"
 SHARED_FILES = (
     "UCL_Biomass_Plot_Form.xlsx",
     "group.xlsx",
@@ -413,7 +414,7 @@ def test_xlsform_relevance_is_used_when_our_own_condition_column_is_emptied() ->
 @pytest.fixture(scope="module")
 def shared() -> Path:
     if not SHARED_XLSFORM.is_dir():
-        pytest.skip(f"нет папки с XLSForm-файлами {SHARED_XLSFORM} (shared/ рядом с репозиторием)")
+        pytest.fail(f"нет папки с XLSForm-файлами {SHARED_XLSFORM}", pytrace=False)
     return SHARED_XLSFORM
 
 

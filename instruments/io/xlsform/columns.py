@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 FORMAT_VERSION = 1
-#: Text starting with one of these is a formula-injection vector in spreadsheet programs.
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
 DEFAULT_SECTION = "main"
 CLASS_LETTER_LIST = "class_letters"
 

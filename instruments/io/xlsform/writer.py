@@ -7,13 +7,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
+from instruments.io.spreadsheet import put
 from instruments.io.xlsform.columns import (
     CHOICES_COLUMNS,
     CLASS_LETTER_LIST,
-    DANGEROUS_PREFIXES,
     FORMAT_VERSION,
     INDICATORS_COLUMNS,
     SCALES_COLUMNS,
@@ -50,19 +49,8 @@ class _Writer:
     def add(self, values: Mapping[str, object]) -> None:
         for name, value in values.items():
             if value is not None:
-                _put(self.sheet.cell(row=self.row, column=self.columns[name]), value)
+                put(self.sheet.cell(row=self.row, column=self.columns[name]), value)
         self.row += 1
-
-
-def _put(cell: Any, value: object) -> None:
-    if isinstance(value, str):
-        text = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.value = text
-        cell.data_type = "s"  # a string, never a formula, whatever it starts with
-        if text.startswith(DANGEROUS_PREFIXES):
-            cell.quotePrefix = True
-    else:
-        cell.value = value
 
 
 def _yes(flag: bool) -> str | None:
