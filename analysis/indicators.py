@@ -181,8 +181,11 @@ def icc1(values: pd.Series, groups: pd.Series) -> float:
     means = frame.groupby("g")["v"].mean()
     grand = frame["v"].mean()
     k, total = len(sizes), len(frame)
+    if total <= k:  # one respondent per group (an institutional form): no within variance
+        return float("nan")
     ms_between = float((sizes * (means - grand) ** 2).sum() / (k - 1))
     resid = frame["v"] - frame["g"].map(means)
     ms_within = float((resid**2).sum() / (total - k))
     n0 = (total - float((sizes**2).sum()) / total) / (k - 1)
-    return (ms_between - ms_within) / (ms_between + (n0 - 1) * ms_within)
+    denominator = ms_between + (n0 - 1) * ms_within
+    return float("nan") if denominator == 0 else (ms_between - ms_within) / denominator

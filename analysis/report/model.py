@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from analysis.indicators import icc1
 from analysis.profiles import school_scale_summary
 from analysis.report.profile import RiskSection, build_risk_section
 from analysis.scoring import score_scales
 from instruments.risk_factors import RiskFactorCatalogue
-from instruments.schema import Instrument, text_in
+from instruments.schema import Instrument, Scale, text_in
 
 AUDIENCE_LABELS = {
     "student": "Обучающиеся",
@@ -38,6 +39,10 @@ class ScaleRow:
     prevalence_label: str | None = None
     item_min: int = 1
     item_max: int = 4
+    #: share of the scale's variance lying between schools (ICC(1) over the campaign)
+    icc: float | None = None
+    #: position against the instrument's published cut-offs: "high", "low", "middle" or None
+    cutoff: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,22 @@ def _num(value: object) -> float | None:
         return None
     number = float(value)  # type: ignore[arg-type]
     return None if math.isnan(number) else number
+
+
+def _cutoff(scale: Scale, row: pd.Series) -> str | None:
+    """Where the school stands against the scale's published cut-offs, in risk terms."""
+    if scale.cutoffs is None:
+        return None
+    value = _num(row[scale.cutoffs.statistic])
+    if value is None:
+        return None
+    if scale.cutoffs.statistic == "prevalence":
+        value *= 100  # cut-offs for shares are written in percent
+    if value > scale.cutoffs.high_above:
+        return "high" if scale.higher_is == "risk" else "low"
+    if value < scale.cutoffs.low_below:
+        return "low" if scale.higher_is == "risk" else "high"
+    return "middle"
 
 
 def audience_section(
@@ -107,6 +128,8 @@ def audience_section(
                 prevalence_label=text_in(scale.prevalence.label) if scale.prevalence else None,
                 item_min=low,
                 item_max=high,
+                icc=_num(icc1(scores.score[scale.code], answers["school_code"])),
+                cutoff=None if r is None or suppressed else _cutoff(scale, r),
             )
         )
     n_responses = int((answers["school_code"] == school_code).sum())

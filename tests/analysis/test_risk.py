@@ -182,3 +182,7 @@ def test_empirical_factor_scores_recover_the_student_scales(district) -> None:  
     loading_sign = np.sign(result.solution.loadings[bullying].sum())
     assert (table["mean"] * loading_sign).idxmax() == planted
     assert not table["suppressed"].any() or table.loc[table["suppressed"], "mean"].isna().all()
+
+
+def test_icc_is_undefined_with_one_answer_per_school() -> None:
+    assert np.isnan(icc1(pd.Series([1.0, 2.0, 3.0]), pd.Series(["a", "b", "c"])))
