@@ -75,9 +75,15 @@ def _header_map(headers: list[Any]) -> dict[str, int]:
 
 
 def import_results(
-    session: Session, data: bytes, name: str, *, dry_run: bool = False
+    session: Session,
+    data: bytes,
+    name: str,
+    *,
+    dry_run: bool = False,
+    district_id: int | None = None,
 ) -> ResultsReport:
-    """Check every row, then (unless ``dry_run`` or any error) store them all."""
+    """Check every row, then (unless ``dry_run`` or any error) store them all. With
+    ``district_id`` only that district's schools may appear in the file."""
     records = read_table(data, name)
     if not records:
         raise InvalidInput(f"Файл {name}: таблица пуста.")
@@ -89,7 +95,10 @@ def import_results(
         for key in missing:
             report.errors.append((header_row, COLUMNS[key][1], "нет такого столбца"))
         return report
-    schools = {s.code: s for s in session.scalars(select(m.School))}
+    query = select(m.School)
+    if district_id is not None:
+        query = query.where(m.School.district_id == district_id)
+    schools = {s.code: s for s in session.scalars(query)}
     parsed: list[dict[str, Any]] = []
     seen: dict[tuple[Any, ...], int] = {}
     for row_number, cells in records[1:]:

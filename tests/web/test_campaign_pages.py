@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys import models as m
@@ -186,3 +186,54 @@ def test_a_deputy_cannot_create_campaigns(client: FlaskClient, db: Session) -> N
     db.commit()
     _sign_in(client, "zam")
     assert client.get("/staff/campaigns/new").status_code == 403
+
+
+def test_a_coordinator_uploads_results_checked_first(client: FlaskClient, db: Session) -> None:
+    import io
+
+    demo = generate_demo(db, n_schools=2, with_users=False)
+    district = db.get(m.District, demo.district_id)
+    assert district is not None
+    other = make_school(db, code="ELSEWHERE")
+    make_user(db, "coordinator", login="coord", district_name=district.name)
+    db.commit()
+    _sign_in(client, "coord")
+    page = client.get("/staff/results")
+    assert page.status_code == 200
+    token = csrf_token(page.text)
+    table = "school_code,year,assessment,subject,grade,participants,mean_score,share_failing\n"
+    good = table + "S001,2027,ВПР,Математика,6,30,3.5,0.1\n"
+    checked = client.post(
+        "/staff/results",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "dry_run": "y",
+            "file": (io.BytesIO(good.encode()), "r.csv"),
+        },
+    )
+    assert checked.status_code == 200 and "Строк: 1" in checked.text
+    db.expire_all()
+    assert db.scalar(select(func.count()).where(m.AssessmentResult.year == 2027)) == 0
+    stored = client.post(
+        "/staff/results",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO(good.encode()), "r.csv"),
+        },
+    )
+    assert stored.status_code == 200 and "загружено новых: 1" in stored.text
+    db.expire_all()
+    assert db.scalar(select(func.count()).where(m.AssessmentResult.year == 2027)) == 1
+    foreign = table + f"{other.code},2027,ВПР,Математика,6,30,3.5,0.1\n"
+    refused = client.post(
+        "/staff/results",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO(foreign.encode()), "f.csv"),
+        },
+    )
+    assert refused.status_code == 400
+    assert f"нет школы с кодом «{other.code}»" in refused.text  # not of this district
