@@ -96,3 +96,48 @@ def school_factor_scores(
     out.loc[out["suppressed"], ["mean", "sd", "ci_low", "ci_high"]] = np.nan
     out = out[["school_code", "factor", "n", "mean", "ci_low", "ci_high", "suppressed"]]
     return SchoolFactorScores(solution=solution, labels=labels, schools=out)
+
+
+def scale_reliability(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
+    """Per scale: respondents, items, Cronbach's alpha (raw and standardised), mean inter-item
+    r, McDonald's omega total (one factor) and the weakest corrected item-total r, on the
+    reverse-keyed items (psych::alpha and psych::omega conventions, pairwise)."""
+    from analysis.psychometrics import cronbach_alpha, omega
+
+    rows = []
+    for scale in instrument.scales:
+        keyed = keyed_items(answers, instrument, scale)
+        row: dict[str, object] = {
+            "scale": scale.code,
+            "title": text_in(scale.title),
+            "items": len(scale.items),
+            "n": int(keyed.dropna(how="all").shape[0]),
+        }
+        if len(scale.items) >= 2 and keyed.dropna().shape[0] >= 10:
+            try:
+                alpha = cronbach_alpha(keyed, items=list(scale.items))
+                row.update(
+                    alpha=alpha.raw_alpha,
+                    std_alpha=alpha.std_alpha,
+                    average_r=alpha.average_r,
+                    weakest_item=str(alpha.items["r_drop"].idxmin()),
+                    weakest_r_drop=float(alpha.items["r_drop"].min()),
+                )
+                if len(scale.items) >= 3:
+                    row["omega_total"] = omega(keyed, items=list(scale.items)).omega_total
+            except AnalysisError:
+                pass
+        rows.append(row)
+    columns = [
+        "scale",
+        "title",
+        "items",
+        "n",
+        "alpha",
+        "std_alpha",
+        "average_r",
+        "omega_total",
+        "weakest_item",
+        "weakest_r_drop",
+    ]
+    return pd.DataFrame(rows).reindex(columns=columns)

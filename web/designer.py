@@ -81,8 +81,10 @@ def _user() -> m.User:
     return user
 
 
-def _campaigns_for(user: m.User) -> list[m.Campaign]:
-    query = select(m.Campaign).where(m.Campaign.status != m.CampaignStatus.closed.value)
+def _campaigns_for(user: m.User, *, include_closed: bool = False) -> list[m.Campaign]:
+    query = select(m.Campaign)
+    if not include_closed:
+        query = query.where(m.Campaign.status != m.CampaignStatus.closed.value)
     if user.role != m.Role.admin:
         query = query.where(m.Campaign.district_id == (user.district_id or -1))
     return list(get_session().scalars(query.order_by(m.Campaign.id.desc())))
@@ -365,3 +367,54 @@ def render(version_id: int):  # type: ignore[no-untyped-def]
         "default-src 'self'; style-src 'self'; frame-ancestors 'self'; form-action 'none'"
     )
     return response
+
+
+@bp.route("/versions/<int:version_id>/psychometrics")
+@requires_role(*DESIGNERS)
+def psychometrics(version_id: int):  # type: ignore[no-untyped-def]
+    """Reliability of each scale and the empirical factor structure on fielded answers."""
+    from analysis.errors import AnalysisError
+    from analysis.factor_scores import scale_reliability, school_factor_scores
+    from surveys.dataset import audience_data
+
+    db = get_session()
+    record = drafts.get_version(db, version_id)
+    instrument_record = db.get(m.Instrument, record.instrument_id)
+    campaigns = [
+        c
+        for c in _campaigns_for(_user(), include_closed=True)
+        if db.scalar(
+            select(m.Fielding.id).where(
+                m.Fielding.campaign_id == c.id, m.Fielding.instrument_version_id == record.id
+            )
+        )
+    ]
+    chosen = request.args.get("campaign", type=int)
+    campaign = next((c for c in campaigns if c.id == chosen), campaigns[0] if campaigns else None)
+    reliability = loadings = None
+    labels: dict[str, str] = {}
+    message = None
+    n = 0
+    if campaign is not None and instrument_record is not None:
+        data = audience_data(db, campaign.id, instrument_record.audience)
+        n = len(data.answers)
+        reliability = scale_reliability(data.answers, data.instrument)
+        try:
+            factors = school_factor_scores(data.answers, data.instrument, seed=0)
+        except AnalysisError as exc:
+            message = f"Факторный анализ не выполнен: {exc}."
+        else:
+            loadings = factors.solution.loadings
+            labels = factors.labels
+    return render_template(
+        "designer/psychometrics.html",
+        record=record,
+        instrument=instrument_of(record),
+        campaigns=campaigns,
+        campaign=campaign,
+        reliability=reliability,
+        loadings=loadings,
+        labels=labels,
+        message=message,
+        n=n,
+    )

@@ -16,7 +16,7 @@ _env = Environment(
 
 def ru_number(value: float | None, digits: int = 2) -> str:
     """A number as Russian readers write it: decimal comma, a dash for no value."""
-    if value is None:
+    if value is None or value != value:  # None or NaN
         return "—"
     return f"{value:.{digits}f}".replace(".", ",")
 

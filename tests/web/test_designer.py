@@ -212,3 +212,23 @@ def test_import_yaml_file_and_download_it_back(client: FlaskClient, db: Session)
         select(m.InstrumentVersion).join(m.Instrument).where(m.Instrument.code == "parent_pilot")
     ).all()
     assert len(versions) == 1  # nothing stored by the refused file
+
+
+def test_psychometrics_of_a_fielded_version(client: FlaskClient, db: Session) -> None:
+    from surveys.demo import generate_demo
+
+    demo = generate_demo(db, n_schools=4, seed=3, with_users=False)
+    district = db.get(m.District, demo.district_id)
+    assert district is not None
+    make_user(db, "psychologist", login="psy", district_name=district.name)
+    version_id = db.scalar(
+        select(m.Fielding.instrument_version_id).where(
+            m.Fielding.campaign_id == demo.campaign_id, m.Fielding.audience == "student"
+        )
+    )
+    db.commit()
+    _sign_in(client, "psy")
+    page = client.get(f"/designer/versions/{version_id}/psychometrics")
+    assert page.status_code == 200
+    assert "α Кронбаха" in page.text and "Подверженность травле" in page.text
+    assert "Эмпирическая факторная структура" in page.text and "bullying" in page.text
