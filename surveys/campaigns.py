@@ -7,12 +7,15 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
+from instruments.schema import Instrument
 from surveys import models as m
 from surveys.errors import InvalidInput, LinkClosed, NotFound
+from surveys.instrument_store import instrument_by_checksum
 
 # 10 random bytes: 80 bits, far beyond guessing even for a whole region's links.
 LINK_CODE_BYTES = 10
@@ -145,19 +148,74 @@ def class_link(
 
 
 @dataclass(frozen=True)
+class LinkRef:
+    id: int
+    code: str
+    audience: str
+    class_name: str | None
+    requires_token: bool
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class CampaignRef:
+    id: int
+    title: str
+    status: str
+    opens_on: dt.date
+    closes_on: dt.date
+    anonymous: bool
+
+
+@dataclass(frozen=True)
+class SchoolRef:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    id: int
+    checksum: str
+
+
+@dataclass(frozen=True)
 class OpenLink:
-    """Everything the respondent page needs about a link, loaded in one place."""
+    """Everything the respondent pages need about a link: plain immutable values (no ORM
+    objects, so a web worker may keep them for a few seconds across requests) and the parsed
+    instrument the link fields."""
 
-    link: m.SurveyLink
-    campaign: m.Campaign
-    school: m.School
-    version: m.InstrumentVersion
+    link: LinkRef
+    campaign: CampaignRef
+    school: SchoolRef
+    version: VersionRef
+    instrument: Instrument
 
 
-# Built once: it runs on every respondent request. The version's definition and source text
-# (tens of kilobytes) are loaded only when the parsed instrument is not cached yet.
+# Built once: it runs for every respondent request that misses the web tier's short cache.
+# Only the columns the respondent pages use; the version's definition (tens of kilobytes) is
+# read only when the parsed instrument is not cached in this process yet.
 _LINK_QUERY = (
-    select(m.SurveyLink, m.Campaign, m.School, m.InstrumentVersion)
+    select(
+        m.SurveyLink.id,
+        m.SurveyLink.code,
+        m.SurveyLink.audience,
+        m.SurveyLink.class_name,
+        m.SurveyLink.requires_token,
+        m.SurveyLink.is_active,
+        m.Campaign.id,
+        m.Campaign.title,
+        m.Campaign.status,
+        m.Campaign.opens_on,
+        m.Campaign.closes_on,
+        m.Campaign.anonymous,
+        m.School.id,
+        m.School.code,
+        m.School.name,
+        m.InstrumentVersion.id,
+        m.InstrumentVersion.checksum,
+    )
     .join(m.Campaign, m.Campaign.id == m.SurveyLink.campaign_id)
     .join(m.School, m.School.id == m.SurveyLink.school_id)
     .join(
@@ -166,8 +224,48 @@ _LINK_QUERY = (
     )
     .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
     .where(m.SurveyLink.code == bindparam("code"))
-    .options(defer(m.InstrumentVersion.definition), defer(m.InstrumentVersion.source_text))
 )
+
+
+def load_link(session: Session, code: str) -> OpenLink:
+    """The link behind ``code`` with its campaign, school and instrument, whether or not it
+    accepts answers today (see :func:`check_accepting`).
+
+    Raises
+    ------
+    NotFound
+        No such link (or its audience is not fielded).
+    """
+    row = session.execute(_LINK_QUERY, {"code": code}).one_or_none()
+    if row is None:
+        raise NotFound("Ссылка не найдена. Проверьте адрес или обратитесь в школу.")
+    values: tuple[Any, ...] = tuple(row)
+    version = VersionRef(*values[15:17])
+    return OpenLink(
+        link=LinkRef(*values[0:6]),
+        campaign=CampaignRef(*values[6:12]),
+        school=SchoolRef(*values[12:15]),
+        version=version,
+        instrument=instrument_by_checksum(session, version.id, version.checksum),
+    )
+
+
+def check_accepting(opened: OpenLink, *, today: dt.date) -> OpenLink:
+    """``opened`` itself if its link accepts answers ``today``.
+
+    Raises
+    ------
+    LinkClosed
+        The link is switched off, or the campaign is closed or outside its dates.
+    """
+    campaign = opened.campaign
+    if not opened.link.is_active or campaign.status != m.CampaignStatus.open.value:
+        raise LinkClosed("Приём ответов по этой ссылке закрыт.")
+    if today < campaign.opens_on:
+        raise LinkClosed(f"Опрос начнётся {campaign.opens_on:%d.%m.%Y}.")
+    if today > campaign.closes_on:
+        raise LinkClosed(f"Опрос завершился {campaign.closes_on:%d.%m.%Y}.")
+    return opened
 
 
 def resolve_link(session: Session, code: str, *, today: dt.date) -> OpenLink:
@@ -180,17 +278,7 @@ def resolve_link(session: Session, code: str, *, today: dt.date) -> OpenLink:
     LinkClosed
         The link is switched off, or the campaign is closed or outside its dates.
     """
-    row = session.execute(_LINK_QUERY, {"code": code}).one_or_none()
-    if row is None:
-        raise NotFound("Ссылка не найдена. Проверьте адрес или обратитесь в школу.")
-    link, campaign, school, version = row
-    if not link.is_active or campaign.status != m.CampaignStatus.open.value:
-        raise LinkClosed("Приём ответов по этой ссылке закрыт.")
-    if today < campaign.opens_on:
-        raise LinkClosed(f"Опрос начнётся {campaign.opens_on:%d.%m.%Y}.")
-    if today > campaign.closes_on:
-        raise LinkClosed(f"Опрос завершился {campaign.closes_on:%d.%m.%Y}.")
-    return OpenLink(link=link, campaign=campaign, school=school, version=version)
+    return check_accepting(load_link(session, code), today=today)
 
 
 def get_campaign(session: Session, campaign_id: int) -> m.Campaign:

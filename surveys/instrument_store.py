@@ -87,6 +87,20 @@ def instrument_of(version: m.InstrumentVersion) -> Instrument:
     return model
 
 
+def instrument_by_checksum(session: Session, version_id: int, checksum: str) -> Instrument:
+    """The parsed model of a stored version, reading its definition only on a cache miss."""
+    model = _parsed.get(checksum)
+    if model is None:
+        definition = session.scalar(
+            select(m.InstrumentVersion.definition).where(m.InstrumentVersion.id == version_id)
+        )
+        if definition is None:
+            raise NotFound(f"Версия методики {version_id} не найдена.")
+        model = parse_instrument(definition, source=f"instrument_version {version_id}")
+        _parsed[checksum] = model
+    return model
+
+
 def latest_version(session: Session, code: str) -> m.InstrumentVersion:
     version = session.scalar(
         select(m.InstrumentVersion)

@@ -18,7 +18,6 @@ from instruments.quality import quality_flags
 from surveys import models as m
 from surveys.campaigns import OpenLink
 from surveys.errors import AnswersInvalid, InvalidInput
-from surveys.instrument_store import instrument_of
 
 MAX_PLAUSIBLE_DURATION = 6 * 3600
 
@@ -83,7 +82,7 @@ def submit_response(
     existing = session.scalar(select(m.Response).where(m.Response.submission_id == submission_id))
     if existing is not None:
         return existing, False
-    instrument = instrument_of(opened.version)
+    instrument = opened.instrument
     try:
         clean = validate_answers(instrument, answers)
     except AnswerErrors as exc:
@@ -156,7 +155,7 @@ def save_page(
         With a Russian message per offending item; nothing is stored.
     """
     submission_id = _checked_submission_id(submission_id)
-    instrument = instrument_of(opened.version)
+    instrument = opened.instrument
     if not 1 <= page <= len(instrument.sections):
         raise InvalidInput("Такой страницы в анкете нет.")
     # The caller may have loaded the response already (it shows the stored answers).

@@ -66,6 +66,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Static files carry a content hash in their URL (see static_url), so phones may keep
     # them for a long time and still never see a stale stylesheet.
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 86400
+    # Operators may tune the per-link limit of respondents' posts per minute and worker.
+    if os.environ.get("ROOTCAUSE_LINK_POSTS_PER_MINUTE"):
+        app.config["LINK_POSTS_PER_MINUTE"] = int(os.environ["ROOTCAUSE_LINK_POSTS_PER_MINUTE"])
     app.config.update(config)
     if "SECRET_KEY" not in config:
         app.config["SECRET_KEY"] = _secret_key(path)

@@ -352,7 +352,6 @@ def render(version_id: int):  # type: ignore[no-untyped-def]
         opened=None,
         preview=True,
         instrument=instrument,
-        form=FlaskForm(),
         page=None,
         pages=len(instrument.sections),
         earlier={},

@@ -5,20 +5,29 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
-from wtforms import HiddenField, StringField
+from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from instruments.schema import Instrument, ItemType
 from surveys import models as m
-from surveys.campaigns import OpenLink, resolve_link
+from surveys.campaigns import OpenLink, check_accepting, load_link
 from surveys.errors import AnswersInvalid, SurveysError
-from surveys.instrument_store import instrument_of
 from surveys.responses import find_response, new_submission_id, save_page
 from surveys.tokens import redeem
 from web.db import get_session
@@ -29,12 +38,20 @@ bp = Blueprint("respond", __name__, url_prefix="/s")
 # Form fields that are not answers.
 CONTROL_FIELDS = frozenset({"csrf_token", "submission_id", "started", "page", "direction"})
 RESUME_DAYS = 30
+# respond.js posts a page with this header and gets the next page (or the thank-you page) in
+# the same reply, with its address in the second header, instead of a redirect.
+IN_PLACE_HEADER = "X-Rootcause-In-Place"
+IN_PLACE_HEADER_LOCATION = "X-Rootcause-Location"
 
 
-class RespondForm(FlaskForm):
-    submission_id = HiddenField()
-    started = HiddenField()
-    page = HiddenField()
+@dataclass(frozen=True)
+class PageState:
+    """The hidden fields of a questionnaire page. Its CSRF token is checked by CSRFProtect
+    for every post (web.create_app), before the view runs."""
+
+    submission_id: str
+    started: str
+    page: int
 
 
 def _answers_from(form: MultiDict[str, str], instrument: Instrument) -> dict[str, Any]:
@@ -56,6 +73,56 @@ def _no_store(response: Any) -> Any:
 
 def _today() -> dt.date:
     return dt.date.today()
+
+
+class LinkCache:
+    """Recently opened links, kept in the worker for ``seconds`` (5 by default).
+
+    Every respondent request needs the link, its campaign, school and instrument; a class
+    answering at once would otherwise repeat the same five-table query hundreds of times a
+    minute. The dates are checked on every request; a change of status (a campaign closed, a
+    link switched off) reaches other workers within ``seconds`` and this one at once
+    (:func:`forget_links`).
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._entries: dict[str, tuple[float, OpenLink]] = {}
+
+    def get(self, code: str) -> OpenLink:
+        now = time.monotonic()
+        entry = self._entries.get(code)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        opened = load_link(get_session(), code)
+        if self.seconds > 0:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[code] = (now + self.seconds, opened)
+        return opened
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def _link_cache() -> LinkCache:
+    cache: LinkCache | None = current_app.extensions.get("rootcause.link_cache")
+    if cache is None:
+        cache = LinkCache(float(current_app.config.get("LINK_CACHE_SECONDS", 5)))
+        current_app.extensions["rootcause.link_cache"] = cache
+    return cache
+
+
+def forget_links() -> None:
+    """Drop this worker's cached links (after a campaign or link changes status)."""
+    _link_cache().clear()
+
+
+def _open(code: str) -> OpenLink:
+    """The link behind ``code`` if it accepts answers today (NotFound / LinkClosed if not)."""
+    return check_accepting(_link_cache().get(code), today=_today())
 
 
 def _cookie(code: str) -> str:
@@ -85,14 +152,14 @@ def _current(opened: OpenLink, code: str) -> m.Response | None:
 def _render(
     opened: OpenLink,
     instrument: Instrument,
-    form: RespondForm,
-    page: int,
+    state: PageState,
     *,
     values: dict[str, Any],
     earlier: dict[str, Any],
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Any:
+    page = state.page
     pending = instrument.section_codes(page - 1) if page else frozenset()
     # Conditions on answers of this same page are applied in the browser as well.
     dynamic = any(
@@ -100,22 +167,61 @@ def _render(
         for code in pending
         if (condition := instrument.conditions.get(code)) is not None
     )
+    context: dict[str, Any] = {
+        "instrument": instrument,
+        "page": page,
+        "values": values,
+        "earlier": earlier,
+        "pending": pending,
+        "errors": errors or {},
+        "lang": "ru",
+        "preview": False,
+    }
+    sections_html = _sections_html(opened, context) if page else None
     body = render_template(
         "respond/form.html",
+        sections_html=sections_html,
         dynamic=dynamic,
         opened=opened,
-        instrument=instrument,
-        form=form,
-        page=page,
+        state=state,
         pages=len(instrument.sections),
-        values=values,
-        earlier=earlier,
-        pending=pending,
-        errors=errors or {},
-        lang="ru",
-        preview=False,
+        **context,
     )
     return _no_store(make_response(body, status))
+
+
+PAGE_CACHE_ENTRIES = 2_000
+
+
+def _render_sections(context: dict[str, Any]) -> Markup:
+    # The template is autoescaped (a .html file): its output is markup already.
+    return Markup(render_template("respond/_sections.html", **context))  # noqa: S704
+
+
+def _sections_html(opened: OpenLink, context: dict[str, Any]) -> Markup:
+    """The questions of a page. A page shown empty (no answers on it yet, no errors) is the
+    same markup for every respondent who sees the same questions, so it is rendered once per
+    worker and instrument version; a page with answers or errors is rendered each time."""
+    instrument: Instrument = context["instrument"]
+    page: int = context["page"]
+    if context["errors"] or any(code in context["values"] for code in context["pending"]):
+        return _render_sections(context)
+    shown = tuple(
+        item.code
+        for item in instrument.sections[page - 1].items
+        if instrument.is_shown(item, context["earlier"], context["pending"])
+    )
+    key = (opened.version.checksum, page, context["lang"], shown)
+    cache: dict[tuple[Any, ...], Markup] = current_app.extensions.setdefault(
+        "rootcause.page_cache", {}
+    )
+    html = cache.get(key)
+    if html is None:
+        html = _render_sections(context)
+        if len(cache) >= PAGE_CACHE_ENTRIES:
+            cache.clear()
+        cache[key] = html
+    return html
 
 
 def _earlier(instrument: Instrument, stored: dict[str, Any], page: int) -> dict[str, Any]:
@@ -148,7 +254,7 @@ def _admitted(opened: OpenLink, code: str) -> str | None:
 @bp.route("/<code>/token", methods=["GET", "POST"])
 def token(code: str):  # type: ignore[no-untyped-def]
     db = get_session()
-    opened = resolve_link(db, code, today=_today())
+    opened = _open(code)
     if not opened.link.requires_token:
         return redirect(url_for("respond.questionnaire", code=code))
     form = TokenForm()
@@ -187,8 +293,8 @@ def _remember(reply: Any, code: str, submission_id: str, started: str) -> None:
 
 @bp.route("/<code>", methods=["GET"])
 def questionnaire(code: str):  # type: ignore[no-untyped-def]
-    opened = resolve_link(get_session(), code, today=_today())
-    instrument = instrument_of(opened.version)
+    opened = _open(code)
+    instrument = opened.instrument
     pages = len(instrument.sections)
     response = _current(opened, code)
     admitted = _admitted(opened, code) if opened.link.requires_token else None
@@ -199,63 +305,50 @@ def questionnaire(code: str):  # type: ignore[no-untyped-def]
     if page is None:
         page = min(response.progress + 1, pages) if response else (0 if has_intro else 1)
     page = max(0 if has_intro else 1, min(page, pages))
-    form = RespondForm()
     _, started = _resume_state(code)
-    form.submission_id.data = (
-        response.submission_id if response else admitted or new_submission_id()
+    state = PageState(
+        submission_id=response.submission_id if response else admitted or new_submission_id(),
+        started=started or str(int(time.time())),
+        page=page,
     )
-    form.started.data = started or str(int(time.time()))
-    form.page.data = str(page)
     stored = dict(response.answers) if response else {}
     return _render(
-        opened, instrument, form, page, values=stored, earlier=_earlier(instrument, stored, page)
+        opened, instrument, state, values=stored, earlier=_earlier(instrument, stored, page)
     )
 
 
 @bp.route("/<code>", methods=["POST"])
 def submit(code: str):  # type: ignore[no-untyped-def]
     db = get_session()
-    opened = resolve_link(db, code, today=_today())
+    opened = _open(code)
     link_limiter().hit(code)
-    instrument = instrument_of(opened.version)
-    form = RespondForm()
+    instrument = opened.instrument
     try:
-        page = int(form.page.data or 1)
+        page = int(request.form.get("page") or 1)
     except ValueError:
         page = 1
     page = max(1, min(page, len(instrument.sections)))
+    submission_id = request.form.get("submission_id", "")
+    started_field = request.form.get("started", "")
+    # Shown again (with the errors) if the page cannot be kept.
+    state = PageState(submission_id, started_field, page)
     values = _answers_from(request.form, instrument)
-    stored = (
-        dict(response.answers) if (response := find_response(db, form.submission_id.data)) else {}
-    )
+    stored = dict(response.answers) if (response := find_response(db, submission_id)) else {}
     earlier = _earlier(instrument, stored, page)
-    if not form.validate_on_submit():
-        errors = {"_form": "Срок действия формы истёк. Обновите страницу и ответьте ещё раз."}
-        return _render(
-            opened,
-            instrument,
-            form,
-            page,
-            values=values,
-            earlier=earlier,
-            errors=errors,
-            status=400,
-        )
     try:
-        started = float(form.started.data or 0)
+        started = float(started_field or 0)
     except ValueError:
         started = 0
     forward = request.form.get("direction", "next") != "back"
     if (
         opened.link.requires_token
         and response is None
-        and _admitted(opened, code) != (form.submission_id.data or None)
+        and _admitted(opened, code) != (submission_id or None)
     ):
         return _render(
             opened,
             instrument,
-            form,
-            page,
+            state,
             values=values,
             earlier=earlier,
             errors={"_form": "Для этой анкеты нужен личный код с листка."},
@@ -265,7 +358,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
         result = save_page(
             db,
             opened,
-            submission_id=form.submission_id.data or "",
+            submission_id=submission_id,
             page=page,
             answers=values,
             forward=forward,
@@ -278,26 +371,52 @@ def submit(code: str):  # type: ignore[no-untyped-def]
         return _render(
             opened,
             instrument,
-            form,
-            page,
+            state,
             values=values,
             earlier=earlier,
             errors=exc.errors,
             status=400,
         )
+    # What the next page shows: the answers as stored now.
+    answers_now = dict(result.response.answers)
+    submission_id = result.response.submission_id
     db.commit()
+    in_place = request.headers.get(IN_PLACE_HEADER) == "1"
     if result.next_page is None:
-        # Post/redirect/get: a reload of the thank-you page cannot resubmit; and the next
-        # person on this device starts afresh.
-        reply = redirect(url_for("respond.thanks", code=code), code=303)
+        # The next person on this device starts afresh. Without JavaScript: post/redirect/get,
+        # so a reload of the thank-you page cannot resubmit.
+        if in_place:
+            reply = _no_store(make_response(_thanks_page(opened)))
+            reply.headers[IN_PLACE_HEADER_LOCATION] = url_for("respond.thanks", code=code)
+        else:
+            reply = redirect(url_for("respond.thanks", code=code), code=303)
         reply.delete_cookie(_cookie(code), path=f"/s/{code}")
         return reply
-    reply = redirect(url_for("respond.questionnaire", code=code, p=result.next_page), code=303)
-    _remember(reply, code, result.response.submission_id, str(int(started)) if started else "")
+    started_text = str(int(started)) if started else ""
+    if in_place:
+        # The page script asked for the next page in the same reply: one round trip instead
+        # of two on a slow connection; the address bar follows through the history API.
+        reply = _render(
+            opened,
+            instrument,
+            PageState(submission_id, started_text or str(int(time.time())), result.next_page),
+            values=answers_now,
+            earlier=_earlier(instrument, answers_now, result.next_page),
+        )
+        reply.headers[IN_PLACE_HEADER_LOCATION] = url_for(
+            "respond.questionnaire", code=code, p=result.next_page
+        )
+    else:
+        reply = redirect(url_for("respond.questionnaire", code=code, p=result.next_page), code=303)
+    _remember(reply, code, submission_id, started_text)
     return reply
+
+
+def _thanks_page(opened: OpenLink) -> str:
+    return render_template("respond/thanks.html", opened=opened)
 
 
 @bp.route("/<code>/thanks")
 def thanks(code: str):  # type: ignore[no-untyped-def]
-    opened = resolve_link(get_session(), code, today=_today())
-    return _no_store(make_response(render_template("respond/thanks.html", opened=opened)))
+    opened = _open(code)
+    return _no_store(make_response(_thanks_page(opened)))

@@ -49,7 +49,9 @@ def _option(page: Page, item: str, value: int):  # type: ignore[no-untyped-def]
 
 
 def _next(page: Page) -> None:
-    page.get_by_role("button", name=re.compile("Далее|Отправить ответы")).click()
+    """Send the page and wait for the server's reply (respond.js shows it in place)."""
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.get_by_role("button", name=re.compile("Далее|Отправить ответы")).click()
     page.wait_for_load_state()
 
 

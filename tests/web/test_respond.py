@@ -73,7 +73,10 @@ def test_introduction_page_then_one_section_per_page(client: FlaskClient, db: Se
     assert "Раздел 1 из 6" in page and "<progress" in page
     assert 'id="q-grade"' in page and "mot_int_1" not in page  # only this section
     assert "<fieldset" in page and "<legend>" in page
-    assert "<script" not in page  # works without JavaScript
+    # Works without JavaScript: an ordinary form post; the script only enhances it.
+    assert f'<form method="post" action="/s/{code}"' in page
+    assert re.search(r'<script src="/static/respond\.js\?v=\w+" defer></script>', page)
+    assert "<script>" not in page and " on" + "click=" not in page  # nothing inline
 
 
 def test_pages_are_kept_and_the_last_one_completes(client: FlaskClient, db: Session) -> None:
@@ -260,3 +263,62 @@ def test_a_flood_on_one_link_is_limited_per_link_not_per_address(
     assert "Подождите минуту" in limited.text
     # Another school's link, from the same address, is not affected.
     assert _post(client, other, 1, {"grade": "7"}).status_code == 303
+
+
+IN_PLACE = {"X-Rootcause-In-Place": "1"}
+
+
+def test_the_page_script_gets_the_next_page_in_the_same_reply(
+    client: FlaskClient, db: Session
+) -> None:
+    """respond.js posts with a header and gets the next page at once (no redirect and second
+    request on a slow connection), then the thank-you page; what is stored is the same."""
+    code = _open(db)
+    page = client.get(f"/s/{code}?p=1").text
+    reply = client.post(
+        f"/s/{code}", data={**_fields(page), "grade": "8", "direction": "next"}, headers=IN_PLACE
+    )
+    assert reply.status_code == 200
+    assert reply.headers["X-Rootcause-Location"] == f"/s/{code}?p=2"
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert "Раздел 2 из 6" in reply.text and "mot_int_1" in reply.text
+    assert f"rc_{code}=" in reply.headers["Set-Cookie"]  # the device can resume
+    assert _count(db, "partial") == 1
+    for p in range(2, PAGES + 1):
+        assert f"Раздел {p} из {PAGES}" in reply.text
+        fields = _fields(reply.text)
+        assert fields["page"] == str(p)
+        reply = client.post(f"/s/{code}", data={**fields, "direction": "next"}, headers=IN_PLACE)
+    assert reply.status_code == 200
+    assert reply.headers["X-Rootcause-Location"] == f"/s/{code}/thanks"
+    assert "Спасибо" in reply.text
+    assert f"rc_{code}=;" in reply.headers["Set-Cookie"]  # the next person starts afresh
+    assert _count(db, "complete") == 1 and _count(db) == 1
+    # The device forgot the response: the questionnaire starts again, empty.
+    fresh = client.get(f"/s/{code}?p=1").text
+    assert _hidden(fresh, "submission_id") != fields["submission_id"]
+
+
+def test_in_place_errors_and_back_keep_the_same_rules(client: FlaskClient, db: Session) -> None:
+    code = _open(db)
+    page = client.get(f"/s/{code}?p=1").text
+    missing = client.post(
+        f"/s/{code}", data={**_fields(page), "direction": "next"}, headers=IN_PLACE
+    )
+    assert missing.status_code == 400 and "X-Rootcause-Location" not in missing.headers
+    assert "Проверьте ответы" in missing.text and _count(db) == 0
+    forged = client.post(
+        f"/s/{code}", data={**_fields(page), "grade": "7", "csrf_token": "x"}, headers=IN_PLACE
+    )
+    assert forged.status_code == 400 and _count(db) == 0
+    second = client.post(
+        f"/s/{code}", data={**_fields(page), "grade": "7", "direction": "next"}, headers=IN_PLACE
+    )
+    back = client.post(
+        f"/s/{code}",
+        data={**_fields(second.text), "mot_int_1": "3", "direction": "back"},
+        headers=IN_PLACE,
+    )
+    assert back.headers["X-Rootcause-Location"] == f"/s/{code}?p=1"
+    # Page 1 comes back with its stored answer selected.
+    assert re.search(r'<option value="7" selected', back.text) or 'value="7" checked' in back.text
