@@ -5,15 +5,20 @@ schools (the scale items; minres, oblimin; the number of factors from parallel a
 capped at the number of scales). Each respondent's regression factor scores are then averaged
 per school with n and a 95% t interval; schools below the minimum group are suppressed. Each
 factor is named after the scale whose items load on it most, so a psychologist can see whether
-the data reproduce the instrument's intended structure.
+the data reproduce the instrument's intended structure. The per school means are oriented
+along that scale (a factor whose loadings on the scale's items sum negative is reflected), so
+a higher factor score means more of what the scale measures, as a higher scale score does.
 
 Respondents with a missing item get their item mean imputed for scoring when they answered at
 least ``min_answered`` of the items (otherwise no score): simple, and documented as such.
+Regression factor scores are standardised on the pooled respondents the solution was fitted
+to: their mean over the campaign is 0, so a school's mean says how far, in roughly standard
+deviations of respondents, it lies from the campaign as a whole.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -22,7 +27,7 @@ from scipy import stats
 from analysis.errors import AnalysisError
 from analysis.psychometrics import FactorSolution, efa, parallel_analysis
 from analysis.scoring import keyed_items
-from instruments.schema import Instrument, text_in
+from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument, text_in
 
 
 @dataclass(frozen=True)
@@ -30,8 +35,18 @@ class SchoolFactorScores:
     solution: FactorSolution
     #: factor code (F1…) -> the scale whose items load most on it, and its title
     labels: dict[str, str]
-    #: one row per school × factor: n, mean, ci_low, ci_high, suppressed
+    #: one row per school × factor: n, mean, ci_low, ci_high, suppressed, and rank (1 = the
+    #: highest mean) among the ``ranked`` schools that are not suppressed; means and intervals
+    #: are oriented along the factor's scale (see ``reflected``)
     schools: pd.DataFrame
+    #: factor code -> code of the scale it is named after
+    scales: dict[str, str] = field(default_factory=dict)
+    #: factors whose scores were reflected (multiplied by -1) to point along their scale
+    reflected: frozenset[str] = frozenset()
+    #: per factor (index): ``schools`` not suppressed, and the ``low`` and ``high`` of their means
+    ranges: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: respondents with factor scores (enough items answered)
+    n_scored: int = 0
 
 
 def _keyed(answers: pd.DataFrame, instrument: Instrument) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -56,7 +71,32 @@ def school_factor_scores(
     seed: int = 0,
     n_factors: int | None = None,
 ) -> SchoolFactorScores:
-    """Fit the factor solution on all respondents in ``answers`` and score schools."""
+    """Fit the factor solution on all respondents in ``answers`` and score schools.
+
+    Parameters
+    ----------
+    answers
+        One row per respondent of every school (``school_code`` and the item columns).
+    instrument
+        The instrument answered; its scales give the items and the factor names.
+    min_group_size
+        Schools with fewer scored respondents are suppressed (mean and interval NaN). As for
+        scale scores, an institutional audience (the administration answers for the school)
+        is not subject to it.
+    min_answered
+        Share of the items a respondent must have answered to be scored.
+    seed
+        Seed of parallel analysis: the same answers always give the same solution.
+    n_factors
+        Number of factors; by default parallel analysis, capped at the number of scales.
+
+    Raises
+    ------
+    AnalysisError
+        Fewer than three scale items, or fewer complete answers than five per item.
+    """
+    if instrument.audience in INSTITUTIONAL_AUDIENCES:
+        min_group_size = 1
     items, owner = _keyed(answers, instrument)
     if items.shape[1] < 3:
         raise AnalysisError("для факторного анализа нужно не меньше трёх вопросов шкал")
@@ -70,16 +110,24 @@ def school_factor_scores(
         suggested = parallel_analysis(complete, seed=seed, n_iter=20).n_factors
         n_factors = int(max(1, min(suggested, len(instrument.scales))))
     solution = efa(complete, n_factors=n_factors, method="minres", rotation="oblimin")
-    labels = {}
+    owners = pd.Series(owner)
+    labels: dict[str, str] = {}
+    scales: dict[str, str] = {}
+    reflected: set[str] = set()
     for factor in solution.loadings.columns:
         column = solution.loadings[factor]
-        strength = column.abs().groupby(pd.Series(owner)).mean()
+        strength = column.abs().groupby(owners).mean()
         scale_code = str(strength.idxmax())
         scale = next(s for s in instrument.scales if s.code == scale_code)
         labels[factor] = f"{text_in(scale.title)} ({scale_code})"
+        scales[factor] = scale_code
+        if column[owners[owners == scale_code].index].sum() < 0:
+            reflected.add(factor)
     enough = items.notna().mean(axis=1) >= min_answered
     filled = items[enough].fillna(items.mean())
     scores = solution.scores(filled)
+    for factor in reflected:
+        scores[factor] = -scores[factor]
     scores["school_code"] = answers.loc[scores.index, "school_code"]
     rows = []
     for factor in solution.loadings.columns:
@@ -94,8 +142,23 @@ def school_factor_scores(
         rows.append(table)
     out = pd.concat(rows, ignore_index=True)
     out.loc[out["suppressed"], ["mean", "sd", "ci_low", "ci_high"]] = np.nan
-    out = out[["school_code", "factor", "n", "mean", "ci_low", "ci_high", "suppressed"]]
-    return SchoolFactorScores(solution=solution, labels=labels, schools=out)
+    shown = out[~out["suppressed"]]
+    out["rank"] = shown.groupby("factor")["mean"].rank(ascending=False, method="min")
+    ranges = shown.groupby("factor")["mean"].agg(schools="size", low="min", high="max")
+    ranges = ranges.reindex(solution.loadings.columns)
+    ranges["schools"] = ranges["schools"].fillna(0).astype(int)
+    out["ranked"] = out["factor"].map(ranges["schools"])
+    columns = ["school_code", "factor", "n", "mean", "ci_low", "ci_high", "suppressed"]
+    out = out[[*columns, "rank", "ranked"]]
+    return SchoolFactorScores(
+        solution=solution,
+        labels=labels,
+        schools=out,
+        scales=scales,
+        reflected=frozenset(reflected),
+        ranges=ranges,
+        n_scored=len(scores),
+    )
 
 
 def scale_reliability(answers: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Staff pages of schools: the list an account may see, a school's results, its reference."""
+"""Staff pages of schools: the list an account may see, a school's results (scale scores and
+empirical factor scores), its reference and its factor scores as CSV."""
 
 from __future__ import annotations
 
@@ -15,10 +16,17 @@ from surveys import models as m
 from surveys.users import visible_schools
 from web.auth import current_user, requires_role
 from web.db import get_session
-from web.reporting import school_reference
+from web.reporting import school_in_campaign, school_reference
 from web.staff import bp
 from web.staff.common import (
+    campaign_or_404,
     school_or_404,
+)
+from web.staff.factor_table import (
+    csv_filename,
+    factor_csv,
+    scale_sections,
+    school_factor_table,
 )
 
 
@@ -63,9 +71,44 @@ def _campaigns_of(school: m.School) -> list[m.Campaign]:
 @requires_role()
 def school(code: str):  # type: ignore[no-untyped-def]
     school = school_or_404(code)
+    db = get_session()
     campaigns = _campaigns_of(school)
-    references = [(c, school_reference(get_session(), c.id, school.code)) for c in campaigns]
-    return render_template("staff/school.html", school=school, references=references)
+    references = [(c, school_reference(db, c.id, school.code)) for c in campaigns]
+    factors = {
+        c.id: [school_factor_table(db, c, section, school.code) for section in ref.sections]
+        for c, ref in references
+    }
+    return render_template(
+        "staff/school.html", school=school, references=references, factors=factors
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/schools/<code>/factors.csv")
+@requires_role()
+def factor_scores_csv(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
+    """The school's empirical factor scores beside its scale scores, every audience."""
+    school = school_or_404(code)
+    campaign = campaign_or_404(campaign_id)
+    db = get_session()
+    school_in_campaign(db, campaign, school.code)
+    tables = [
+        school_factor_table(db, campaign, section, school.code)
+        for section in scale_sections(db, campaign, school.code)
+    ]
+    user = current_user()
+    audit.record(
+        db,
+        "factor_scores_downloaded",
+        user_id=user.id if user else None,
+        target=f"campaign {campaign.id} school {school.code}",
+    )
+    db.commit()
+    response = make_response(factor_csv(school, campaign, tables))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{csv_filename(campaign, school)}"'
+    )
+    return response
 
 
 @bp.route("/campaigns/<int:campaign_id>/schools/<code>/reference.html")

@@ -1,0 +1,149 @@
+"""The empirical factor solution of a campaign's audience, cached in-process between page views.
+
+Fitting the factor solution (parallel analysis, then EFA on all schools' answers) takes a
+fraction of a second to seconds per audience, and every school page of the campaign needs the
+same solution. So each worker process keeps the last ``CACHE_SIZE`` solutions in a small LRU,
+keyed by what the solution depends on:
+
+- the campaign and the audience, and the instrument version fielded to it;
+- the campaign's settings that change the data or the table (``exclude_flagged``,
+  ``min_group_size``);
+- a fingerprint of the complete responses: their count, largest id, sum of ids, and the
+  smallest and largest submission id (random UUIDs). Complete responses are never edited,
+  only added (or, by an administrator, removed), and a partial response that is completed
+  later keeps its older id, so any change of the set changes the count; the ids and UUIDs make
+  a coincidental match harmless, even after a database is emptied and refilled with the same
+  number of responses (SQLite reuses row ids).
+
+Reading the fingerprint is one aggregate query; on a hit the answers are not loaded at all.
+Each gunicorn worker has its own cache (the web tier keeps no shared state): a worker that has
+not seen the campaign yet fits the solution once. Parallel analysis runs with the fixed
+``SEED``, so every worker, and every page view, shows the same solution for the same answers.
+When the analysis cannot run (too few complete answers), the Russian reason is cached too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analysis.errors import AnalysisError
+from analysis.factor_scores import SchoolFactorScores, school_factor_scores
+from surveys import models as m
+from surveys.dataset import audience_data
+
+#: solutions kept per worker process (campaign × audience pairs)
+CACHE_SIZE = 32
+#: seed of parallel analysis, fixed so the number of factors never varies between views
+SEED = 0
+
+CacheKey = tuple[int, str, int | None, bool, int, int, int, int, str, str]
+
+
+@dataclass(frozen=True)
+class CampaignFactors:
+    """The factor solution of one audience of a campaign, or why there is none."""
+
+    campaign_id: int
+    audience: str
+    #: complete responses of the audience (all schools together)
+    n_responses: int
+    scores: SchoolFactorScores | None
+    #: the reason, in Russian, when the solution could not be fitted
+    error: str | None
+
+
+_cache: OrderedDict[CacheKey, CampaignFactors] = OrderedDict()
+_lock = threading.Lock()
+
+
+def cache_key(session: Session, campaign: m.Campaign, audience: str) -> CacheKey:
+    """What the audience's factor solution depends on (one aggregate query)."""
+    version_id = session.scalar(
+        select(m.Fielding.instrument_version_id).where(
+            m.Fielding.campaign_id == campaign.id, m.Fielding.audience == audience
+        )
+    )
+    count, largest, total, first, last = session.execute(
+        select(
+            func.count(m.Response.id),
+            func.max(m.Response.id),
+            func.sum(m.Response.id),
+            func.min(m.Response.submission_id),
+            func.max(m.Response.submission_id),
+        ).where(
+            m.Response.campaign_id == campaign.id,
+            m.Response.audience == audience,
+            m.Response.status == m.ResponseStatus.complete.value,
+        )
+    ).one()
+    return (
+        campaign.id,
+        audience,
+        version_id,
+        bool(campaign.exclude_flagged),
+        int(campaign.min_group_size),
+        int(count or 0),
+        int(largest or 0),
+        int(total or 0),
+        str(first or ""),
+        str(last or ""),
+    )
+
+
+def campaign_factors(session: Session, campaign: m.Campaign, audience: str) -> CampaignFactors:
+    """The factor solution of ``audience`` in ``campaign``, from the cache when still valid."""
+    key = cache_key(session, campaign, audience)
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    result = _fit(session, campaign, audience)
+    with _lock:
+        _cache[key] = result
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return result
+
+
+def _fit(session: Session, campaign: m.Campaign, audience: str) -> CampaignFactors:
+    data = audience_data(session, campaign.id, audience)
+    scores: SchoolFactorScores | None = None
+    error: str | None = None
+    if not data.instrument.scales:
+        error = "в анкете нет шкал"
+    else:
+        try:
+            scores = school_factor_scores(
+                data.answers,
+                data.instrument,
+                min_group_size=data.min_group_size,
+                seed=SEED,
+            )
+        except AnalysisError as exc:
+            error = str(exc)
+    return CampaignFactors(
+        campaign_id=campaign.id,
+        audience=audience,
+        n_responses=len(data.answers),
+        scores=scores,
+        error=error,
+    )
+
+
+def cached_entries() -> int:
+    """How many solutions this process holds now."""
+    with _lock:
+        return len(_cache)
+
+
+def clear() -> None:
+    """Forget every cached solution (tests; a deployment never needs it)."""
+    with _lock:
+        _cache.clear()
