@@ -6,7 +6,9 @@ wave), the change ``d = y₂ − y₁`` has the interval ``d ± 1.96 √(se₁²
 samples of respondents; anonymous waves cannot be paired). A change is "beyond noise" when
 that interval excludes 0; it is an improvement when it lowers the risk. A factor's change is
 the weighted mean of its indicators' risk-aligned z changes, stated only where at least one of
-its indicators changed beyond noise.
+its indicators changed beyond noise; the statement follows those indicators (all worse: the risk
+rose, all better: it fell, both: mixed), since a composite can lean the other way on changes
+that are within noise.
 """
 
 from __future__ import annotations
@@ -52,14 +54,19 @@ def factor_changes(
 ) -> pd.DataFrame:
     """Per school × factor: change of the composite (weighted mean of risk_z changes) and
     whether any of its indicators changed beyond noise. ``before_z``/``after_z`` are
-    :func:`analysis.risk.indicator_z` tables; z is taken against each wave's own reference,
-    so a change is relative to the district as it was then."""
+    :func:`analysis.risk.indicator_z` tables; against one reference for both waves (a
+    benchmark, or the earlier wave's schools) the composite change is the school's own
+    change, against each wave's own schools it is relative to the district as it was then.
+    The statement: без значимых изменений when no indicator changed beyond noise, otherwise
+    риск вырос / риск снизился when all that did changed that way, else разнонаправленные
+    изменения."""
     keys = ["school_code", "indicator"]
     z = before_z[[*keys, "risk_z", "weight"]].merge(
         after_z[[*keys, "risk_z"]], on=keys, suffixes=("_before", "_after")
     )
     z["delta"] = z["risk_z_after"] - z["risk_z_before"]
-    beyond = changes.set_index(keys)["beyond_noise"]
+    indexed = changes.set_index(keys)
+    beyond, verdict = indexed["beyond_noise"], indexed["verdict"]
     rows = []
     for (school, factor), codes in (
         ((s, f), c) for s in sorted(z["school_code"].unique()) for f, c in factors.items()
@@ -69,7 +76,11 @@ def factor_changes(
             continue
         weights = part["weight"].astype(float)
         delta = float((part["delta"] * weights).sum() / weights.sum())
-        flagged = [code for code in part["indicator"] if bool(beyond.get((school, code), False))]
+        # Every indicator of the factor counts here, also one without z (a benchmark that
+        # lacks it): its change is measured on its own scale.
+        flagged = [code for code in codes if bool(beyond.get((school, code), False))]
+        worse = any(verdict.get((school, code)) == "ухудшение" for code in flagged)
+        better = any(verdict.get((school, code)) == "улучшение" for code in flagged)
         rows.append(
             {
                 "school_code": school,
@@ -79,7 +90,9 @@ def factor_changes(
                 "statement": (
                     "без значимых изменений"
                     if not flagged
-                    else ("риск снизился" if delta < 0 else "риск вырос")
+                    else "разнонаправленные изменения"
+                    if worse and better
+                    else ("риск вырос" if worse else "риск снизился")
                 ),
             }
         )

@@ -14,6 +14,25 @@ single answer on an institutional form and is not shrunk (reliability 1).
 
 Schools with fewer respondents than ``min_group_size`` are suppressed: no statistic of theirs
 leaves this module, and they are left out of the district quantities.
+
+Absolute cut-offs. Where the indicator's scale carries cut-offs for the indicator's statistic
+(``Scale.cutoffs``, e.g. bullying prevalence: below 5 % low, above 10 % high risk), each row
+also says where the school stands against them (``cutoff``: "high", "low", "middle" in risk
+terms, None when suppressed or without cut-offs). A norm of this kind is written for the
+observed statistic of a school (the share of its students who are bullied), so it is applied
+to the school's *observed* value, not the shrunken one: shrinkage pulls a school towards the
+other schools of the campaign, and the point of an absolute norm is not to depend on them
+(when every school has 30 % bullied students, all of them are above 10 %). An observed value
+is noisy in a small school, so a school is placed beyond a cut-off only when its whole 95 %
+interval is: "high" when the interval lies above the high-risk cut-off, "low" when it lies
+below the low-risk one, "middle" otherwise (between the cut-offs, or too few answers to tell).
+The interval is Wilson's score interval for shares (``prevalence``, ``share``; Wilson, 1927,
+as ``binom::binom.wilson``), which unlike the t interval does not collapse to a point at 0 %
+or 100 %, and the t interval for ``mean`` and ``pomp``; a single answer (an institutional
+form) is taken as it is. A false "high" sends a school measures it does not need, a missed
+one leaves a problem the relative profile may still show; requiring the interval keeps the
+first rare (at most 2.5 % for a school exactly at the cut-off) at the price of flagging small
+schools only when they are clearly beyond it.
 """
 
 from __future__ import annotations
@@ -22,11 +41,20 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from analysis.scoring import ScaleScores, score_scales
 from instruments.risk_factors import Indicator
-from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument
+from instruments.schema import (
+    INSTITUTIONAL_AUDIENCES,
+    Cutoffs,
+    Direction,
+    IndicatorSpec,
+    Instrument,
+    Scale,
+    Statistic,
+)
 
 INDICATOR_COLUMNS = [
     "school_code",
@@ -43,7 +71,10 @@ INDICATOR_COLUMNS = [
     "reliability",
     "shrunken",
     "suppressed",
+    "cutoff",
 ]
+#: two-sided 95 % normal quantile, for Wilson's interval
+Z95 = float(stats.norm.ppf(0.975))
 
 AudienceAnswers = Mapping[str, tuple[Instrument, pd.DataFrame]]
 
@@ -76,6 +107,96 @@ def respondent_values(
         return 1.0 if texts & wanted else 0.0
 
     return column.map(chosen).astype("float64")
+
+
+def indicator_cutoffs(indicator: IndicatorSpec, instrument: Instrument) -> Cutoffs | None:
+    """The published cut-offs that apply to ``indicator``: its scale's, when they are written
+    for the indicator's statistic (a cut-off on the prevalence says nothing about the mean)."""
+    if indicator.scale is None:
+        return None
+    scale = next((s for s in instrument.scales if s.code == indicator.scale), None)
+    if scale is None or scale.cutoffs is None or scale.cutoffs.statistic != indicator.statistic:
+        return None
+    return scale.cutoffs
+
+
+def proportion_interval(share: ArrayLike, n: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score 95 % interval of a share observed among ``n`` respondents:
+    ``(p + z²/2n ± z √(p(1 − p)/n + z²/4n²)) / (1 + z²/n)``, as ``binom::binom.wilson``.
+    NaN where the share is NaN or n is 0."""
+    p = np.asarray(share, dtype=float)
+    size = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z2n = Z95**2 / size
+        centre = (p + z2n / 2) / (1 + z2n)
+        half = Z95 * np.sqrt(p * (1 - p) / size + z2n / (4 * size)) / (1 + z2n)
+    bad = np.isnan(p) | ~(size > 0)
+    return np.where(bad, np.nan, centre - half), np.where(bad, np.nan, centre + half)
+
+
+def cutoff_interval(
+    statistic: Statistic, value: ArrayLike, n: ArrayLike, ci_low: ArrayLike, ci_high: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
+    """The 95 % interval a school's value is held against the cut-offs with: Wilson's for
+    shares, the given t interval (``ci_low``, ``ci_high``) for means; where n is 1 (the single
+    answer of an institutional form) the value itself."""
+    v = np.asarray(value, dtype=float)
+    size = np.asarray(n, dtype=float)
+    if statistic in ("prevalence", "share"):
+        low, high = proportion_interval(v, size)
+    else:
+        low, high = np.asarray(ci_low, dtype=float), np.asarray(ci_high, dtype=float)
+    single = size == 1
+    return np.where(single, v, low), np.where(single, v, high)
+
+
+def cutoff_positions(
+    cutoffs: Cutoffs, direction: Direction, value: ArrayLike, low: ArrayLike, high: ArrayLike
+) -> np.ndarray:
+    """Where each school stands against ``cutoffs``, in risk terms: "high" when its whole
+    interval [``low``, ``high``] is on the high-risk side of a cut-off, "low" when it is on
+    the low-risk side, "middle" otherwise, None where the value is NaN.
+
+    Values are on the statistic's own metric (a share 0–1 for ``prevalence``, whose cut-offs
+    are written in percent). The cut-offs are thresholds on the statistic: above
+    ``high_above`` is high risk for a risk statistic and low risk for a favourable one (and
+    below ``low_below`` the other way round). An interval bound that is NaN falls back on the
+    value.
+    """
+    factor = 100.0 if cutoffs.statistic == "prevalence" else 1.0
+    v = np.atleast_1d(np.asarray(value, dtype=float)) * factor
+    lo = np.broadcast_to(np.asarray(low, dtype=float) * factor, v.shape)
+    hi = np.broadcast_to(np.asarray(high, dtype=float) * factor, v.shape)
+    lo, hi = np.where(np.isnan(lo), v, lo), np.where(np.isnan(hi), v, hi)
+    above, below = lo > cutoffs.high_above, hi < cutoffs.low_below
+    high_risk, low_risk = (above, below) if direction == "risk" else (below, above)
+    out = np.full(v.shape, "middle", dtype=object)
+    out[low_risk] = "low"
+    out[high_risk] = "high"
+    out[np.isnan(v)] = None
+    return out
+
+
+def scale_cutoff_position(
+    scale: Scale, row: pd.Series, item_range: tuple[float, float]
+) -> str | None:
+    """Where one school stands against ``scale``'s cut-offs, from a row of
+    :func:`analysis.profiles.school_scale_summary` (n, mean, ci_low, ci_high, pomp,
+    prevalence); None without cut-offs or a value. The POMP interval is the mean's, mapped
+    onto 0–100 with the item range (exact when the scale's items share one response range)."""
+    if scale.cutoffs is None:
+        return None
+    statistic = scale.cutoffs.statistic
+    mean, ci_low, ci_high = float(row["mean"]), float(row["ci_low"]), float(row["ci_high"])
+    if statistic == "pomp":
+        items = len(scale.items) if scale.method == "sum" else 1
+        slope = 100.0 / ((item_range[1] - item_range[0]) * items)
+        pomp = float(row["pomp"])
+        ci_low, ci_high = pomp - slope * (mean - ci_low), pomp + slope * (ci_high - mean)
+    value = float(row[statistic])
+    low, high = cutoff_interval(statistic, value, float(row["n"]), ci_low, ci_high)
+    position = cutoff_positions(scale.cutoffs, scale.higher_is, value, low, high)[0]
+    return None if position is None else str(position)
 
 
 def _shrink(frame: pd.DataFrame) -> pd.DataFrame:
@@ -155,6 +276,16 @@ def school_indicators(
         table["ci_low"] = table["value"] - half
         table["ci_high"] = table["value"] + half
         table = _shrink(table)
+        cutoffs = indicator_cutoffs(indicator, instrument)
+        if cutoffs is None:
+            table["cutoff"] = None
+        else:
+            low, high = cutoff_interval(
+                indicator.statistic, table["value"], table["n"], table["ci_low"], table["ci_high"]
+            )
+            table["cutoff"] = cutoff_positions(
+                cutoffs, indicator.direction, table["value"], low, high
+            )
         table["indicator"] = indicator.code
         table["audience"] = indicator.audience.value
         table["statistic"] = indicator.statistic
@@ -166,6 +297,15 @@ def school_indicators(
     out = pd.concat(frames, ignore_index=True)[INDICATOR_COLUMNS]
     hidden = ["value", "se", "ci_low", "ci_high", "reliability", "shrunken"]
     out.loc[out["suppressed"], hidden] = np.nan
+    # None (not NaN) for "no position", whatever pandas infers for a column of strings.
+    out["cutoff"] = pd.Series(
+        [
+            c if isinstance(c, str) and not s else None
+            for c, s in zip(out["cutoff"], out["suppressed"], strict=True)
+        ],
+        index=out.index,
+        dtype=object,
+    )
     out["n"] = out["n"].astype("int64")
     return out
 

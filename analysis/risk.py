@@ -9,7 +9,18 @@ of its available indicators (weights from the catalogue), and its level is
     high ≥ 1.0 > elevated ≥ 0.5 > moderate ≥ −0.5 > low
 
 An indicator with absolute cut-offs in its instrument (a published norm) also reports where
-the school stands against them.
+the school stands against them (the ``cutoff`` column of
+:func:`analysis.indicators.school_indicators`: "high" only when the school's whole 95 %
+interval is beyond the high-risk cut-off). Relative positions alone miss a problem every
+school shares: when all schools of a district have 30 % bullied students, each sits at z ≈ 0.
+So a factor whose composite is below "elevated" but with at least one indicator "high"
+against its cut-off is raised to "elevated": the norm says the risk is there whatever the
+other schools do, and the composite still says how the school compares with them. A raised
+factor names the indicators beyond their cut-offs first among its drivers; every factor lists
+them in ``cutoff_drivers``. The cut-offs only ever raise a level: a school below the low-risk
+cut-off keeps its relative level, because being under a norm on one indicator does not cancel
+being worse than the other schools on the rest, and a factor with no composite (no indicator
+placed against the reference) gets no level from a cut-off alone.
 """
 
 from __future__ import annotations
@@ -33,6 +44,10 @@ LEVELS = (
     (-np.inf, "low", "низкий"),
 )
 LEVEL_LABELS = {code: label for _, code, label in LEVELS}
+#: the level an indicator beyond its high-risk cut-off raises its factor to, at least
+CUTOFF_LEVEL = "elevated"
+#: the lowest composite of :data:`CUTOFF_LEVEL` (the severity a raised factor counts with)
+CUTOFF_COMPOSITE = next(threshold for threshold, code, _ in LEVELS if code == CUTOFF_LEVEL)
 
 
 @dataclass(frozen=True)
@@ -89,16 +104,27 @@ def factor_profiles(
     table: pd.DataFrame, factors: dict[str, list[str]], *, min_indicators: int = 1
 ) -> pd.DataFrame:
     """One row per school × factor: composite (weighted mean risk_z), level, how many
-    indicators it rests on, and the drivers (indicator codes, largest contribution first).
+    indicators it rests on, the drivers (indicator codes, largest contribution first), the
+    indicators beyond their high-risk cut-offs (``cutoff_drivers``) and whether they raised
+    the level (``raised_by_cutoff``; the drivers of a raised factor start with them).
 
     Parameters
     ----------
     table
-        The output of :func:`indicator_z`.
+        The output of :func:`indicator_z`; without a ``cutoff`` column no cut-offs apply.
     factors
         factor code -> the indicator codes that feed it.
     """
-    columns = ["school_code", "factor", "composite", "level", "indicators", "drivers"]
+    columns = [
+        "school_code",
+        "factor",
+        "composite",
+        "level",
+        "indicators",
+        "drivers",
+        "cutoff_drivers",
+        "raised_by_cutoff",
+    ]
     mapping = pd.DataFrame(
         [(factor, code) for factor, codes in factors.items() for code in codes],
         columns=["factor", "indicator"],
@@ -117,12 +143,37 @@ def factor_profiles(
         .groupby(keys)["indicator"]
         .agg(list)
     )
+    # A cut-off does not depend on the reference: an indicator the reference cannot place
+    # (no risk_z) still counts, heaviest first.
+    beyond = table[table["cutoff"] == "high"] if "cutoff" in table.columns else table.iloc[:0]
+    beyond = beyond[["school_code", "indicator", "weight"]].merge(mapping, on="indicator")
+    cutoff_drivers = (
+        beyond.assign(weight=beyond["weight"].astype(float))
+        .sort_values([*keys, "weight"], ascending=[True, True, False], kind="stable")
+        .groupby(keys)["indicator"]
+        .agg(list)
+    )
     grid = pd.MultiIndex.from_product(
         [sorted(table["school_code"].unique()), list(factors)], names=keys
     )
-    out = summary.join(drivers.rename("drivers")).reindex(grid)
+    out = (
+        summary.join(drivers.rename("drivers"))
+        .join(cutoff_drivers.rename("cutoff_drivers"))
+        .reindex(grid)
+    )
     out["indicators"] = out["indicators"].fillna(0).astype("int64")
     out.loc[out["indicators"] < min_indicators, "composite"] = np.nan
     out["drivers"] = [d if isinstance(d, list) else [] for d in out["drivers"]]
+    out["cutoff_drivers"] = [d if isinstance(d, list) else [] for d in out["cutoff_drivers"]]
+    out["raised_by_cutoff"] = (
+        out["composite"].lt(CUTOFF_COMPOSITE) & out["cutoff_drivers"].map(len).gt(0)
+    ).astype(bool)
     out["level"] = [level(c) for c in out["composite"]]
+    out.loc[out["raised_by_cutoff"], "level"] = CUTOFF_LEVEL
+    out["drivers"] = [
+        [*cut, *(d for d in drivers if d not in cut)] if raised else drivers
+        for drivers, cut, raised in zip(
+            out["drivers"], out["cutoff_drivers"], out["raised_by_cutoff"], strict=True
+        )
+    ]
     return out.reset_index()[columns]

@@ -217,6 +217,15 @@ class Campaign(Base):
     min_group_size: Mapped[int] = mapped_column(server_default="5")
     # Leave responses flagged for data quality (too fast, straight-lined) out of analysis.
     exclude_flagged: Mapped[bool] = mapped_column(server_default=false())
+    # The reference of z-scores: a frozen benchmark, or NULL for the campaign's own schools.
+    # use_alter breaks the campaign <-> benchmark cycle when tables are sorted.
+    benchmark_id: Mapped[int | None] = mapped_column(
+        ForeignKey("benchmark.id", ondelete="SET NULL", use_alter=True)
+    )
+    # The earlier wave this one is compared with (dynamics), if any.
+    previous_campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign.id", ondelete="SET NULL")
+    )
     created_at: Mapped[created_at]
 
     district: Mapped[District] = relationship(lazy="raise")
@@ -224,6 +233,25 @@ class Campaign(Base):
     schools: Mapped[list[School]] = relationship(
         secondary="campaign_school", lazy="raise", order_by="School.code"
     )
+
+
+class Benchmark(Base):
+    """A frozen reference: per-indicator mean and SD over a past campaign's schools.
+
+    ``stats`` is computed once, when the benchmark is made, so later answers or imports into
+    the source campaign do not move it: ``{"indicators": {code: {"mean", "sd", "schools"}},
+    "instrument_versions": {audience: version id}, "schools": n, "min_group_size": k}``.
+    """
+
+    __tablename__ = "benchmark"
+
+    id: Mapped[intpk]
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    title: Mapped[name]
+    source_campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    created_at: Mapped[created_at]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    stats: Mapped[dict[str, Any]]
 
 
 class CampaignSchool(Base):

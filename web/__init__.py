@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, url_for
+from flask import Flask, current_app, url_for
 from flask_wtf import CSRFProtect
 
 from analysis.report.html import ru_number
@@ -46,7 +46,12 @@ def _static_version(path: str) -> str:
 
 
 def _static_url(filename: str) -> str:
-    return url_for("static", filename=filename, v=_static_version(filename))
+    # Built once per application and file: every respondent page asks for the same two.
+    urls: dict[str, str] = current_app.extensions.setdefault("rootcause.static_urls", {})
+    url = urls.get(filename)
+    if url is None:
+        url = urls[filename] = url_for("static", filename=filename, v=_static_version(filename))
+    return url
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -17,6 +17,7 @@ from surveys.db import session_scope, upgrade
 from surveys.errors import SurveysError
 from surveys.instrument_store import load_builtin_instruments
 from surveys.users import create_user
+from web.cli_benchmark import benchmark, set_previous_command, set_reference_command
 from web.cli_common import database_cli, session_scope_cli, write_atomic
 from web.cli_import import import_
 from web.cli_instrument import instrument
@@ -212,9 +213,13 @@ def schools() -> None:
             )
 
 
-@main.command()
-def campaigns() -> None:
-    """List campaigns: id, title, status, opens, closes, schools, responses (tab-separated)."""
+@main.group(invoke_without_command=True)
+@click.pass_context
+def campaigns(ctx: click.Context) -> None:
+    """List campaigns: id, title, status, opens, closes, schools, responses (tab-separated);
+    the subcommands set a campaign's reference and previous wave."""
+    if ctx.invoked_subcommand is not None:
+        return
     with session_scope_cli() as session:
         n_schools = (
             select(func.count())
@@ -276,3 +281,6 @@ def report(campaign_id: int, school_code: str, fmt: str, output: Path) -> None:
 main.add_command(instrument)
 main.add_command(links)
 main.add_command(import_)
+main.add_command(benchmark)
+campaigns.add_command(set_reference_command)
+campaigns.add_command(set_previous_command)

@@ -6,13 +6,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.report import ReferenceModel, build_school_reference
+from analysis.report.dynamics_section import Wave
 from instruments.risk_factors import builtin_risk_factors
 from surveys import models as m
+from surveys.benchmarks import AUDIENCE_ORDER, campaign_answers, campaign_benchmark
 from surveys.campaigns import get_campaign
-from surveys.dataset import assessment_frame, audience_data
+from surveys.dataset import assessment_frame
 from surveys.errors import NotFound
 
-AUDIENCE_ORDER = ("student", "parent", "teacher", "specialist", "administration")
+__all__ = ["AUDIENCE_ORDER", "previous_wave", "school_in_campaign", "school_reference"]
 
 
 def school_in_campaign(session: Session, campaign: m.Campaign, school_code: str) -> m.School:
@@ -26,17 +28,25 @@ def school_in_campaign(session: Session, campaign: m.Campaign, school_code: str)
     return school
 
 
+def previous_wave(session: Session, campaign: m.Campaign, audiences: list[str]) -> Wave | None:
+    """The answers of the campaign's previous wave, if it has one, for the ``audiences`` both
+    waves fielded."""
+    if campaign.previous_campaign_id is None:
+        return None
+    previous = get_campaign(session, campaign.previous_campaign_id)
+    return Wave(
+        title=previous.title,
+        min_group_size=previous.min_group_size,
+        data=campaign_answers(session, previous.id, audiences),
+    )
+
+
 def school_reference(session: Session, campaign_id: int, school_code: str) -> ReferenceModel:
     campaign = get_campaign(session, campaign_id)
     school = school_in_campaign(session, campaign, school_code)
     district = session.get(m.District, campaign.district_id)
-    fielded = set(
-        session.scalars(select(m.Fielding.audience).where(m.Fielding.campaign_id == campaign.id))
-    )
-    audiences = []
-    for audience in (a for a in AUDIENCE_ORDER if a in fielded):
-        data = audience_data(session, campaign.id, audience)
-        audiences.append((audience, data.instrument, data.answers))
+    answers = campaign_answers(session, campaign.id)
+    audiences = [(a, instrument, frame) for a, (instrument, frame) in answers.items()]
     school_codes = list(
         session.scalars(
             select(m.School.code)
@@ -54,4 +64,6 @@ def school_reference(session: Session, campaign_id: int, school_code: str) -> Re
         audiences=audiences,
         catalogue=builtin_risk_factors(),
         results=assessment_frame(session, school_codes),
+        benchmark=campaign_benchmark(session, campaign),
+        previous=previous_wave(session, campaign, list(answers)),
     )

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.indicators import icc1
+from analysis.benchmark import Benchmark, missing_indicators
+from analysis.indicators import icc1, scale_cutoff_position
 from analysis.profiles import school_scale_summary
+from analysis.report.dynamics_section import DynamicsSection, Wave, build_dynamics_section
 from analysis.report.profile import RiskSection, build_risk_section
 from analysis.scoring import score_scales
 from instruments.risk_factors import RiskFactorCatalogue
@@ -65,6 +67,11 @@ class ReferenceModel:
     generated_on: dt.date
     sections: list[AudienceSection] = field(default_factory=list)
     risk: RiskSection | None = None
+    #: the frozen reference of z-scores; None: the campaign's own schools
+    benchmark: Benchmark | None = None
+    #: indicators the benchmark cannot place (titles): shown without a position
+    unbenchmarked: list[str] = field(default_factory=list)
+    dynamics: DynamicsSection | None = None
 
 
 def _num(value: object) -> float | None:
@@ -74,20 +81,10 @@ def _num(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _cutoff(scale: Scale, row: pd.Series) -> str | None:
-    """Where the school stands against the scale's published cut-offs, in risk terms."""
-    if scale.cutoffs is None:
-        return None
-    value = _num(row[scale.cutoffs.statistic])
-    if value is None:
-        return None
-    if scale.cutoffs.statistic == "prevalence":
-        value *= 100  # cut-offs for shares are written in percent
-    if value > scale.cutoffs.high_above:
-        return "high" if scale.higher_is == "risk" else "low"
-    if value < scale.cutoffs.low_below:
-        return "low" if scale.higher_is == "risk" else "high"
-    return "middle"
+def _cutoff(scale: Scale, row: pd.Series, item_range: tuple[int, int]) -> str | None:
+    """Where the school stands against the scale's published cut-offs, in risk terms (the
+    same rule as the risk profile's indicators: :mod:`analysis.indicators`)."""
+    return scale_cutoff_position(scale, row, item_range)
 
 
 def audience_section(
@@ -129,7 +126,7 @@ def audience_section(
                 item_min=low,
                 item_max=high,
                 icc=_num(icc1(scores.score[scale.code], answers["school_code"])),
-                cutoff=None if r is None or suppressed else _cutoff(scale, r),
+                cutoff=None if r is None or suppressed else _cutoff(scale, r, (low, high)),
             )
         )
     n_responses = int((answers["school_code"] == school_code).sum())
@@ -154,23 +151,48 @@ def build_school_reference(
     generated_on: dt.date | None = None,
     catalogue: RiskFactorCatalogue | None = None,
     results: pd.DataFrame | None = None,
+    benchmark: Benchmark | None = None,
+    previous: Wave | None = None,
 ) -> ReferenceModel:
     """The reference of one school from each audience's answers (all schools' answers given,
-    so that the school is compared with the campaign's schools); with a risk-factor
-    catalogue, also its risk profile, probable causes and a draft roadmap."""
+    so that the school is compared with the campaign's schools, or with ``benchmark``); with
+    a risk-factor catalogue, also its risk profile, probable causes and a draft roadmap, and
+    with the ``previous`` wave the change since then."""
     sections = [
         audience_section(a, instrument, answers, school_code, min_group_size=min_group_size)
         for a, instrument, answers in audiences
     ]
     risk = None
+    dynamics = None
+    unbenchmarked: list[str] = []
+    reference = benchmark.reference if benchmark is not None else None
+    data = {a: (instrument, answers) for a, instrument, answers in audiences}
     if catalogue is not None:
         risk = build_risk_section(
             school_code,
-            {a: (instrument, answers) for a, instrument, answers in audiences},
+            data,
             catalogue,
             min_group_size=min_group_size,
             results=results,
+            reference=reference,
+            reference_name=benchmark.title if benchmark is not None else None,
         )
+        if reference is not None:
+            by_factor = catalogue.indicators_by_factor(
+                instrument for instrument, _ in data.values()
+            )
+            used = {
+                i.code: text_in(i.title)
+                for items in by_factor.values()
+                for i in items
+                if i.audience.value in data and data[i.audience.value][0].code == i.instrument
+            }
+            unbenchmarked = [used[c] for c in missing_indicators(list(used), reference)]
+        if previous is not None:
+            current = Wave(title=campaign_title, min_group_size=min_group_size, data=data)
+            dynamics = build_dynamics_section(
+                school_code, previous, current, catalogue, reference=reference
+            )
     return ReferenceModel(
         school_code=school_code,
         school_name=school_name,
@@ -181,4 +203,7 @@ def build_school_reference(
         generated_on=generated_on or dt.date.today(),
         sections=sections,
         risk=risk,
+        benchmark=benchmark,
+        unbenchmarked=unbenchmarked,
+        dynamics=dynamics,
     )

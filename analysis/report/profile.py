@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from analysis.benchmark import z_against
 from analysis.causes import factor_associations, probable_causes, school_outcomes
-from analysis.indicators import school_indicators
-from analysis.risk import LEVEL_LABELS, factor_profiles, indicator_z
+from analysis.indicators import indicator_cutoffs, school_indicators
+from analysis.risk import LEVEL_LABELS, Reference, factor_profiles
+from analysis.risk import level as composite_level
 from instruments.risk_factors import Indicator, RiskFactorCatalogue
-from instruments.schema import Instrument, text_in
+from instruments.schema import Cutoffs, Instrument, text_in
 
 AUDIENCE_SHORT = {
     "student": "обучающиеся",
@@ -37,6 +39,10 @@ class IndicatorRow:
     band: str | None
     risk_z: float | None
     n: int
+    #: position against the instrument's cut-offs ("high", "low", "middle"; None: no cut-offs)
+    cutoff: str | None = None
+    #: that position in words, e.g. "выше порога 10 %, установленного методикой: высокий риск"
+    cutoff_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,10 @@ class FactorRow:
     level_label: str
     text: str
     indicators: list[IndicatorRow]
+    #: titles of the indicators beyond their high-risk cut-offs
+    cutoff_drivers: list[str] = field(default_factory=list)
+    #: the level was raised to "повышенный" by those cut-offs (the composite alone is lower)
+    raised_by_cutoff: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,17 +99,75 @@ def _value_text(row: pd.Series) -> str:
     return _ru(value)
 
 
-def _factor_text(title: str, composite: float | None, level: str | None, drivers: list[str]) -> str:
+def _threshold_text(statistic: str, threshold: float) -> str:
+    """A cut-off as written in the instrument (shares in percent), in Russian numbers."""
+    number = _ru(threshold, 0) if float(threshold).is_integer() else _ru(threshold).rstrip("0")
+    if statistic in ("prevalence", "share"):
+        return f"{number} %"
+    return f"{number} из 100" if statistic == "pomp" else number
+
+
+def _beyond_text(row: pd.Series, cutoffs: Cutoffs) -> str | None:
+    """Which cut-off the school's observed value lies beyond ("выше порога 10 %"), if any."""
+    value = float(row["value"]) * (100.0 if cutoffs.statistic == "prevalence" else 1.0)
+    if value > cutoffs.high_above:
+        return f"выше порога {_threshold_text(cutoffs.statistic, cutoffs.high_above)}"
+    if value < cutoffs.low_below:
+        return f"ниже порога {_threshold_text(cutoffs.statistic, cutoffs.low_below)}"
+    return None
+
+
+def _cutoff_text(row: pd.Series, cutoffs: Cutoffs | None) -> str | None:
+    """The indicator's position against the instrument's cut-offs, in words (None: none)."""
+    position = row["cutoff"]
+    if cutoffs is None or not isinstance(position, str):
+        return None
+    beyond = _beyond_text(row, cutoffs)
+    if position in ("high", "low"):
+        risk = "высокий риск" if position == "high" else "низкий риск"
+        return f"{beyond}, установленного методикой: {risk}"
+    if beyond is not None:
+        return f"{beyond}, но в пределах погрешности (n = {int(row['n'])})"
+    low = _threshold_text(cutoffs.statistic, cutoffs.low_below)
+    high = _threshold_text(cutoffs.statistic, cutoffs.high_above)
+    return f"между порогами методики ({low} и {high})"
+
+
+def _cutoff_sentence(title: str, row: pd.Series, cutoffs: Cutoffs) -> str:
+    """E.g. "«Доля …» — 27 %, выше порога 10 %, установленного методикой." """
+    return (
+        f"«{title}» — {_value_text(row)}, {_beyond_text(row, cutoffs)}, установленного методикой."
+    )
+
+
+def _factor_text(
+    title: str,
+    composite: float | None,
+    level: str | None,
+    drivers: list[str],
+    cutoffs: list[str] | None = None,
+    raised: bool = False,
+    against: str = "школ кампании",
+) -> str:
+    """The factor in plain Russian; ``cutoffs`` are the sentences on its indicators beyond
+    their high-risk cut-offs, ``raised`` whether those raised the level; ``against`` names
+    the reference in the genitive ("школ кампании", "эталона «…»")."""
     if composite is None or level is None:
         return f"{title}: данных недостаточно для оценки (мало ответов или нет анкет)."
     where = "выше" if composite > 0 else "ниже"
-    text = (
-        f"{title}: уровень риска — {LEVEL_LABELS[level]} "
-        f"({_ru(abs(composite))} SD {where} среднего по школам кампании)."
-    )
+    distance = f"{_ru(abs(composite))} SD {where}"
+    beyond = " ".join(cutoffs or [])
+    if raised and beyond:
+        compared = LEVEL_LABELS[composite_level(composite) or "moderate"]
+        return (
+            f"{title}: уровень риска — {LEVEL_LABELS[level]}, по порогу методики. {beyond} "
+            f"По сравнению со средним {against} уровень был бы «{compared}» ({distance} "
+            "среднего), но порог методики не зависит от того, как обстоят дела в других школах."
+        )
+    text = f"{title}: уровень риска — {LEVEL_LABELS[level]} ({distance} среднего {against})."
     if drivers and composite > 0:
         text += " Больше всего на оценку повлияли: " + "; ".join(drivers[:3]) + "."
-    return text
+    return f"{text} {beyond}" if beyond else text
 
 
 def build_risk_section(
@@ -109,14 +177,23 @@ def build_risk_section(
     *,
     min_group_size: int,
     results: pd.DataFrame | None = None,
+    reference: Reference | None = None,
+    reference_name: str | None = None,
 ) -> RiskSection:
     """Everything the reference says about risk factors, causes and measures for one school,
-    computed against all schools whose answers are in ``data``."""
+    computed against all schools whose answers are in ``data``, or against ``reference``
+    (a frozen benchmark, called ``reference_name`` in the text) when given."""
+    against = "школ кампании" if reference is None else f"эталона «{reference_name or 'эталон'}»"
     by_factor = catalogue.indicators_by_factor(instrument for instrument, _ in data.values())
     indicators: list[Indicator] = [i for items in by_factor.values() for i in items]
     titles = {i.code: text_in(i.title) for i in indicators}
-    table = indicator_z(school_indicators(data, indicators, min_group_size=min_group_size))
+    table = z_against(school_indicators(data, indicators, min_group_size=min_group_size), reference)
     factor_codes = {f: [i.code for i in items] for f, items in by_factor.items()}
+    limits = {
+        i.code: indicator_cutoffs(i, data[i.audience.value][0])
+        for i in indicators
+        if i.audience.value in data
+    }
     profiles = factor_profiles(table, factor_codes)
     schools = int(table["school_code"].nunique()) if len(table) else 0
     warnings: list[str] = []
@@ -140,6 +217,13 @@ def build_risk_section(
         )
         level = None if entry is None else entry["level"]
         drivers = [] if entry is None else [titles.get(c, c) for c in entry["drivers"]]
+        beyond = [] if entry is None else list(entry["cutoff_drivers"])
+        raised = entry is not None and bool(entry["raised_by_cutoff"])
+        sentences = [
+            _cutoff_sentence(titles[c], rows.loc[c], cut)
+            for c in beyond
+            if c in rows.index and (cut := limits.get(c)) is not None
+        ]
         shown = [
             IndicatorRow(
                 title=titles[code],
@@ -152,6 +236,8 @@ def build_risk_section(
                 if pd.isna(rows.loc[code, "risk_z"])
                 else float(rows.loc[code, "risk_z"]),
                 n=int(rows.loc[code, "n"]),
+                cutoff=rows.loc[code, "cutoff"],
+                cutoff_text=_cutoff_text(rows.loc[code], limits.get(code)),
             )
             for code in factor_codes[factor.code]
             if code in rows.index
@@ -163,16 +249,24 @@ def build_risk_section(
                 composite=composite,
                 level=level,
                 level_label=LEVEL_LABELS.get(level, "нет данных") if level else "нет данных",
-                text=_factor_text(text_in(factor.title), composite, level, drivers),
+                text=_factor_text(
+                    text_in(factor.title), composite, level, drivers, sentences, raised, against
+                ),
                 indicators=shown,
+                cutoff_drivers=[titles.get(c, c) for c in beyond],
+                raised_by_cutoff=raised,
             )
         )
     cause_rows = []
     for _, cause in causes[causes["school_code"] == school_code].head(CAUSES_SHOWN).iterrows():
         title = text_in(catalogue.factor(cause["factor"]).title)
+        basis = ""
+        if bool(mine.loc[cause["factor"], "raised_by_cutoff"]):
+            named = (f"«{titles.get(c, c)}»" for c in mine.loc[cause["factor"], "cutoff_drivers"])
+            basis = "по порогу методики: " + "; ".join(named) + "; "
         text = (
             f"«{title}»: школа в зоне риска (уровень — {LEVEL_LABELS[cause['level']]}, "
-            f"{_ru(cause['composite'])} SD)."
+            f"{basis}{_ru(cause['composite'])} SD)."
         )
         if not pd.isna(cause["rho"]):
             interval = (

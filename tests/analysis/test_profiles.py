@@ -68,3 +68,69 @@ def test_reference_shows_the_single_administration_answer_but_hides_small_groups
     assert all(r.suppressed and r.mean is None for r in student_rows)
     equipment_row = next(r for r in admin_rows if r.code == "equipment")
     assert not equipment_row.suppressed and equipment_row.mean == 3.0 and equipment_row.n == 1
+
+
+def test_reference_states_the_published_cut_off_in_plain_russian() -> None:
+    """A district where every school has about 30 % bullied students: the reference says the
+    school is above the instrument's threshold and draws the anti-bullying measures."""
+    from analysis.report.profile import build_risk_section
+    from instruments.risk_factors import builtin_risk_factors
+    from tests.analysis.test_risk import _student_answers
+
+    student = builtin("student_5_11")
+    answers = _student_answers({f"S{i}": (120, 30 + 3 * i, 0.15 * (i - 3)) for i in range(7)})
+    section = build_risk_section(
+        "S0", {"student": (student, answers)}, builtin_risk_factors(), min_group_size=5
+    )
+    wellbeing = next(f for f in section.factors if f.code == "wellbeing")
+    assert wellbeing.raised_by_cutoff and wellbeing.level == "elevated"
+    assert wellbeing.level_label == "повышенный"
+    title = "Доля учеников 5–11 классов, подвергавшихся травле несколько раз в месяц и чаще"
+    assert wellbeing.cutoff_drivers == [title]
+    assert f"«{title}» — 25 %, выше порога 10 %, установленного методикой." in wellbeing.text
+    assert "по порогу методики" in wellbeing.text
+    row = next(i for i in wellbeing.indicators if i.title == title)
+    assert row.cutoff == "high"
+    assert row.cutoff_text == "выше порога 10 %, установленного методикой: высокий риск"
+    others = [i for i in wellbeing.indicators if i.title != title]
+    assert others and all(i.cutoff is None and i.cutoff_text is None for i in others)
+    cause = next(c for c in section.causes if c.factor == "wellbeing")
+    assert f"по порогу методики: «{title}»" in cause.text
+    assert "Программа профилактики травли" in [r.measure for r in section.roadmap]
+
+
+def test_scale_rows_and_indicators_share_one_cut_off_rule() -> None:
+    """A school of 6 students, 2 of them bullied (33 %): above 10 % on its face, but its
+    interval reaches below the cut-off, in the scale table and in the risk profile alike."""
+    from analysis.indicators import school_indicators
+    from analysis.report import build_school_reference
+    from analysis.report.profile import _cutoff_text
+    from instruments.risk_factors import builtin_risk_factors
+    from tests.analysis.test_risk import _student_answers
+
+    student = builtin("student_5_11")
+    answers = _student_answers({"tiny": (6, 2, 0.0), "large": (400, 60, 0.0), "calm": (200, 2, 0)})
+    indicators = [
+        i for i in builtin_risk_factors().factor("wellbeing").indicators if i.scale == "bullying"
+    ]
+    table = school_indicators({"student": (student, answers)}, indicators[:1], min_group_size=5)
+    expected = table.set_index("school_code")["cutoff"].to_dict()
+    assert expected == {"tiny": "middle", "large": "high", "calm": "low"}
+    for school in expected:
+        reference = build_school_reference(
+            school_code=school,
+            school_name=school,
+            district_name="D",
+            campaign_title="C",
+            period="",
+            min_group_size=5,
+            audiences=[("student", student, answers)],
+        )
+        row = next(r for r in reference.sections[0].rows if r.code == "bullying")
+        assert row.cutoff == expected[school], school
+    tiny = table.set_index("school_code").loc["tiny"]
+    bullying = next(s for s in student.scales if s.code == "bullying")
+    assert bullying.cutoffs is not None
+    assert _cutoff_text(tiny, bullying.cutoffs) == (
+        "выше порога 10 %, но в пределах погрешности (n = 6)"
+    )

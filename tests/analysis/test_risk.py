@@ -10,10 +10,16 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from analysis.indicators import icc1, school_indicators
+from analysis.indicators import (
+    cutoff_positions,
+    icc1,
+    proportion_interval,
+    school_indicators,
+)
 from analysis.risk import LEVELS, band, factor_profiles, indicator_z, level
 from instruments.library import builtin
 from instruments.risk_factors import Indicator, builtin_risk_factors
+from instruments.schema import Cutoffs
 from surveys.dataset import assessment_frame, audience_data
 from surveys.db import make_engine, session_scope, upgrade
 from surveys.demo import generate_demo
@@ -186,3 +192,175 @@ def test_empirical_factor_scores_recover_the_student_scales(district) -> None:  
 
 def test_icc_is_undefined_with_one_answer_per_school() -> None:
     assert np.isnan(icc1(pd.Series([1.0, 2.0, 3.0]), pd.Series(["a", "b", "c"])))
+
+
+def _student_answers(schools: dict[str, tuple[int, int, float]], seed: int = 5) -> pd.DataFrame:
+    """Answers to the bullying, belonging and teacher support scales of student_5_11:
+    school -> (respondents, how many of them are bullied a few times a month or more, shift
+    of belonging and teacher support on the 1–4 item metric)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for school, (n, bullied, shift) in schools.items():
+        for k in range(n):
+            row: dict[str, object] = {"school_code": school}
+            for code in ("bul_1", "bul_2", "bul_3", "bul_4", "bul_5"):
+                row[code] = 1.0
+            if k < bullied:  # the prevalence rule: any item "a few times a month" (3) or more
+                row[f"bul_{rng.integers(1, 6)}"] = float(rng.integers(3, 5))
+            for codes, reversed_code in (
+                (("bel_1", "bel_2", "bel_3", "bel_4"), "bel_3"),
+                (("tsup_1", "tsup_2", "tsup_3", "tsup_4"), "tsup_4"),
+            ):
+                for code in codes:
+                    value = float(np.clip(round(3.0 + shift + rng.normal(0, 0.7)), 1, 4))
+                    row[code] = 5.0 - value if code == reversed_code else value
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    # The questionnaire's other items were not answered.
+    others = [i.code for i in builtin("student_5_11").items() if i.code not in frame.columns]
+    return frame.reindex(columns=[*frame.columns, *others])
+
+
+def _wellbeing() -> tuple[list[Indicator], dict[str, list[str]]]:
+    """The catalogue's wellbeing indicators on the student_5_11 questionnaire."""
+    indicators = [
+        i
+        for i in builtin_risk_factors().factor("wellbeing").indicators
+        if i.instrument == "student_5_11"
+    ]
+    return indicators, {"wellbeing": [i.code for i in indicators]}
+
+
+def test_wilson_interval_matches_binom_wilson() -> None:
+    # binom::binom.confint(c(2, 0, 30), c(10, 20, 100), methods = "wilson")
+    low, high = proportion_interval([0.2, 0.0, 0.3], [10, 20, 100])
+    assert_allclose(low, [0.05668215, 0.0, 0.2189489], rtol=1e-5, atol=1e-7)
+    assert_allclose(high, [0.5098375, 0.1611251, 0.3958485], rtol=1e-5)
+    assert np.isnan(proportion_interval([0.5], [0])[0]).all()
+
+
+def test_cutoff_positions_in_risk_terms_need_the_whole_interval_beyond() -> None:
+    norm = Cutoffs(statistic="mean", low_below=2.0, high_above=3.0)
+    values = [3.5, 3.5, 1.5, 2.5, 1.9, np.nan, 3.2]
+    low = [3.2, 2.8, 1.2, 2.2, 1.5, np.nan, np.nan]  # no interval (a single answer): the value
+    high = [3.8, 4.2, 1.8, 2.8, 2.3, np.nan, np.nan]
+    risk = cutoff_positions(norm, "risk", values, low, high)
+    assert list(risk) == ["high", "middle", "low", "middle", "middle", None, "high"]
+    # On a favourable scale a high score is low risk, whatever the cut-offs are called.
+    favourable = cutoff_positions(norm, "favourable", values, low, high)
+    assert list(favourable) == ["low", "middle", "high", "middle", "middle", None, "low"]
+    # Prevalence cut-offs are written in percent, the statistic is a share.
+    shares = Cutoffs(statistic="prevalence", low_below=5, high_above=10)
+    assert list(cutoff_positions(shares, "risk", [0.3, 0.02], [0.2, 0.01], [0.4, 0.04])) == [
+        "high",
+        "low",
+    ]
+
+
+def test_indicator_rows_carry_the_position_on_the_observed_value() -> None:
+    student = builtin("student_5_11")
+    answers = _student_answers(
+        {
+            "large": (400, 60, 0.0),  # 15 %, Wilson [11.9 %; 18.7 %]: beyond 10 %
+            "tiny": (6, 2, 0.0),  # 33 %, but [9.7 %; 70 %]: too few answers to tell
+            "mid": (50, 6, 0.0),  # 12 %: above 10 %, within the noise
+            "calm": (200, 2, 0.0),  # 1 %, [0.3 %; 3.6 %]: below 5 %
+            "between": (300, 22, 0.0),  # 7.3 %: between the cut-offs
+            "few": (3, 3, 0.0),  # suppressed
+        }
+    )
+    indicators, _ = _wellbeing()
+    table = school_indicators({"student": (student, answers)}, indicators, min_group_size=5)
+    bullying = table[table.indicator == "stu_bullying"].set_index("school_code")
+    assert bullying["cutoff"].to_dict() == {
+        "large": "high",
+        "tiny": "middle",
+        "mid": "middle",
+        "calm": "low",
+        "between": "middle",
+        "few": None,
+    }
+    assert bullying.loc["tiny", "value"] > 0.10  # the point alone would have said "high"
+    # Only indicators whose scale has cut-offs for their statistic get a position.
+    assert table.loc[table.indicator != "stu_bullying", "cutoff"].isna().all()
+    assert table["cutoff"].dtype == object
+    assert [c for c in table["cutoff"] if c is not None and not isinstance(c, str)] == []
+
+
+def test_a_district_above_the_cut_off_everywhere_is_flagged() -> None:
+    """Every school has about 30 % bullied students: relative z cannot see it, the norm does."""
+    student = builtin("student_5_11")
+    schools = {f"S{i}": (120, 30 + 3 * i, 0.15 * (i - 3)) for i in range(7)}
+    answers = _student_answers(schools)
+    indicators, factors = _wellbeing()
+    table = indicator_z(school_indicators({"student": (student, answers)}, indicators))
+    assert (table.loc[table.indicator == "stu_bullying", "cutoff"] == "high").all()
+    profiles = factor_profiles(table, factors).set_index("school_code")
+    assert profiles["level"].isin(["elevated", "high"]).all()
+    relative = profiles["composite"].map(level)
+    raised = profiles[relative.isin(["moderate", "low"])]
+    assert len(raised) >= 3  # z-scores are centred: most schools were not flagged before
+    assert raised["raised_by_cutoff"].all() and (raised["level"] == "elevated").all()
+    assert all(d[0] == "stu_bullying" for d in raised["drivers"])
+    assert all(c == ["stu_bullying"] for c in profiles["cutoff_drivers"])
+    not_raised = profiles[~relative.isin(["moderate", "low"])]
+    assert not not_raised["raised_by_cutoff"].any()
+    assert (not_raised["level"] == not_raised["composite"].map(level)).all()
+    # Columns stay as they were, with the new ones after them.
+    assert list(factor_profiles(table, factors).columns) == [
+        "school_code",
+        "factor",
+        "composite",
+        "level",
+        "indicators",
+        "drivers",
+        "cutoff_drivers",
+        "raised_by_cutoff",
+    ]
+    # A raised factor is a probable cause even though the school is not worse than the others.
+    from analysis.causes import probable_causes
+
+    causes = probable_causes(factor_profiles(table, factors))
+    assert set(causes.loc[causes.factor == "wellbeing", "school_code"]) == set(schools)
+
+
+def test_a_school_below_the_low_cut_off_keeps_its_relative_level() -> None:
+    student = builtin("student_5_11")
+    answers = _student_answers(
+        {
+            "calm_but_cold": (200, 2, -0.9),  # 1 % bullied, weak belonging and support
+            "A": (60, 1, 0.2),  # as few bullied, but too few answers to place them below 5 %
+            "B": (60, 2, 0.3),
+            "C": (60, 1, 0.1),
+            "D": (60, 2, 0.25),
+        }
+    )
+    indicators, factors = _wellbeing()
+    table = indicator_z(school_indicators({"student": (student, answers)}, indicators))
+    rows = table[table.indicator == "stu_bullying"].set_index("school_code")["cutoff"]
+    assert rows["calm_but_cold"] == "low"
+    assert set(rows.drop("calm_but_cold")) == {"middle"}
+    profiles = factor_profiles(table, factors).set_index("school_code")
+    calm = profiles.loc["calm_but_cold"]
+    assert calm["level"] == level(calm["composite"]) == "high"  # not lowered by the norm
+    assert calm["cutoff_drivers"] == [] and not calm["raised_by_cutoff"]
+    assert (profiles["level"] == profiles["composite"].map(level)).all()
+    # A table from before the cut-offs (no such column) still profiles, with none applied.
+    legacy = factor_profiles(table.drop(columns="cutoff"), factors).set_index("school_code")
+    assert (legacy["level"] == profiles["level"]).all()
+    assert not legacy["raised_by_cutoff"].any()
+
+
+def test_demo_cut_offs_only_raise_to_elevated(district) -> None:  # type: ignore[no-untyped-def]
+    _, data, _ = district
+    indicators, factors = _catalogue()
+    table = indicator_z(school_indicators(data, indicators))
+    profiles = factor_profiles(table, factors)
+    beyond = set(table.loc[table.cutoff == "high", "school_code"])
+    assert beyond  # the demo's students report bullying well above 10 % in most schools
+    wellbeing = profiles[profiles.factor == "wellbeing"].set_index("school_code")
+    assert wellbeing.loc[sorted(beyond), "level"].isin(["elevated", "high"]).all()
+    raised = profiles[profiles.raised_by_cutoff]
+    assert len(raised) and (raised.level == "elevated").all() and (raised.composite < 0.5).all()
+    # "high" still comes from the composite alone: a norm never makes a factor high.
+    assert (profiles.level == "high").eq(profiles.composite >= 1.0).all()

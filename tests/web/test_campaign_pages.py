@@ -237,3 +237,33 @@ def test_a_coordinator_uploads_results_checked_first(client: FlaskClient, db: Se
     )
     assert refused.status_code == 400
     assert f"нет школы с кодом «{other.code}»" in refused.text  # not of this district
+
+
+def test_closing_a_campaign_stops_answers_at_once_despite_the_link_cache(
+    client: FlaskClient, db: Session
+) -> None:
+    """Respondent pages keep a link for a few seconds per worker; closing the campaign in this
+    worker drops them, so the very next post is refused (other workers: within seconds)."""
+    demo = generate_demo(db, n_schools=2, with_users=False)
+    district = db.get(m.District, demo.district_id)
+    assert district is not None
+    make_user(db, "coordinator", login="coord", district_name=district.name)
+    db.commit()
+    link = db.scalars(
+        select(m.SurveyLink).where(
+            m.SurveyLink.campaign_id == demo.campaign_id, m.SurveyLink.audience == "student"
+        )
+    ).first()
+    assert link is not None
+    respondent = client.application.test_client()
+    form = respondent.get(f"/s/{link.code}?p=1")
+    assert form.status_code == 200  # the link is now in this worker's cache
+    _sign_in(client, "coord")
+    page = client.get(f"/staff/campaigns/{demo.campaign_id}/").text
+    closed = client.post(
+        f"/staff/campaigns/{demo.campaign_id}/status",
+        data={"csrf_token": csrf_token(page), "status": "closed"},
+    )
+    assert closed.status_code == 302
+    again = respondent.get(f"/s/{link.code}?p=1")
+    assert again.status_code == 410 and "закрыт" in again.text

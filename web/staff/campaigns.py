@@ -1,4 +1,5 @@
-"""Campaign pages: the list, a campaign's rates and links, creating, opening and closing."""
+"""Campaign pages: the list, a campaign's rates and links, creating, opening and closing, and
+what its schools are compared with (a frozen benchmark, the previous wave)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,26 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, IntegerField, StringField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from surveys import audit
 from surveys import models as m
+from surveys.benchmarks import (
+    earlier_waves,
+    freeze_benchmark,
+    list_benchmarks,
+    set_previous_wave,
+    set_reference,
+)
 from surveys.campaigns import create_campaign, create_links
-from surveys.errors import SurveysError
+from surveys.errors import InvalidInput, SurveysError
 from surveys.rates import response_rates
 from surveys.users import visible_schools
 from web.auth import current_user, requires_role
 from web.db import get_session
+from web.respond import forget_links
 from web.staff import bp
 from web.staff.common import (
     AUDIENCE_NAMES,
@@ -67,13 +77,112 @@ def campaign(campaign_id: int):  # type: ignore[no-untyped-def]
             )
         )
     }
+    benchmark = db.get(m.Benchmark, campaign.benchmark_id) if campaign.benchmark_id else None
+    previous = (
+        db.get(m.Campaign, campaign.previous_campaign_id) if campaign.previous_campaign_id else None
+    )
+    can_manage = user.role in (m.Role.admin, m.Role.coordinator)
+    comparison_form = _comparison_form(campaign) if can_manage else None
+    if comparison_form is not None:
+        comparison_form.benchmark.data = str(campaign.benchmark_id or "")
+        comparison_form.previous.data = str(campaign.previous_campaign_id or "")
     return render_template(
         "staff/campaign.html",
         campaign=campaign,
         rows=rows,
         links=links,
         audience_names=AUDIENCE_NAMES,
+        benchmark=benchmark,
+        previous=previous,
+        comparison_form=comparison_form,
+        freeze_form=FreezeForm() if can_manage else None,
     )
+
+
+class ComparisonForm(FlaskForm):
+    # The choices only offer this district's benchmarks and earlier waves; the services check
+    # a posted id again (district, dates), so the choices are not validated here.
+    benchmark = SelectField("С чем сравнивать школы (z-оценки)", validate_choice=False)
+    previous = SelectField("Предыдущая волна (динамика)", validate_choice=False)
+
+
+class FreezeForm(FlaskForm):
+    title = StringField(
+        "Название эталона",
+        validators=[DataRequired("Укажите название эталона."), Length(max=300)],
+    )
+
+
+def _comparison_form(campaign: m.Campaign) -> ComparisonForm:
+    db = get_session()
+    form = ComparisonForm()
+    form.benchmark.choices = [SelectChoice("", "школы кампании")] + [
+        SelectChoice(str(b.id), f"эталон «{b.title}», зафиксирован {b.created_at:%d.%m.%Y}")
+        for b in list_benchmarks(db, campaign.district_id)
+    ]
+    form.previous.choices = [SelectChoice("", "нет")] + [
+        SelectChoice(str(c.id), f"{c.title} (с {c.opens_on:%d.%m.%Y})")
+        for c in earlier_waves(db, campaign)
+    ]
+    return form
+
+
+def _optional_id(value: str | None, what: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InvalidInput(f"Неверный номер: {what}.")
+    return int(value)
+
+
+@bp.route("/campaigns/<int:campaign_id>/comparison", methods=["POST"])
+@requires_role("admin", "coordinator")
+def campaign_comparison(campaign_id: int):  # type: ignore[no-untyped-def]
+    """Choose the reference of z-scores (own schools or a benchmark) and the previous wave."""
+    db = get_session()
+    user = current_user()
+    if user is None:
+        abort(401)
+    campaign = campaign_or_404(campaign_id)
+    form = _comparison_form(campaign)
+    if not form.validate_on_submit():
+        abort(400)
+    benchmark_id = _optional_id(form.benchmark.data, "эталон")
+    previous_id = _optional_id(form.previous.data, "предыдущая волна")
+    changed = False
+    if benchmark_id != campaign.benchmark_id:
+        set_reference(db, campaign, benchmark_id, user_id=user.id)
+        changed = True
+    if previous_id != campaign.previous_campaign_id:
+        set_previous_wave(db, campaign, previous_id, user_id=user.id)
+        changed = True
+    db.commit()
+    flash("Настройки сравнения сохранены." if changed else "Настройки сравнения не изменились.")
+    return redirect(url_for("staff.campaign", campaign_id=campaign.id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/benchmark", methods=["POST"])
+@requires_role("admin", "coordinator")
+def freeze_campaign(campaign_id: int):  # type: ignore[no-untyped-def]
+    """Freeze this campaign's schools as a benchmark of the district."""
+    db = get_session()
+    user = current_user()
+    if user is None:
+        abort(401)
+    campaign = campaign_or_404(campaign_id)
+    form = FreezeForm()
+    if not form.validate_on_submit():
+        raise InvalidInput(
+            " ".join(str(e) for errors in form.errors.values() for e in errors)
+            or "Форма заполнена неверно."
+        )
+    frozen = freeze_benchmark(db, campaign.id, form.title.data or "", user_id=user.id)
+    db.commit()
+    flash(
+        f"Эталон «{frozen.title}» зафиксирован по {frozen.stats['schools']} школам; "
+        "его можно выбрать для сравнения в кампаниях района."
+    )
+    return redirect(url_for("staff.campaign", campaign_id=campaign.id))
 
 
 class CampaignForm(FlaskForm):
@@ -213,5 +322,6 @@ def campaign_status(campaign_id: int):  # type: ignore[no-untyped-def]
         details={"campaign": campaign.id},
     )
     db.commit()
+    forget_links()  # this worker at once; the others within LinkCache.seconds
     flash("Приём ответов открыт." if wanted == "open" else "Приём ответов закрыт.")
     return redirect(url_for("staff.campaign", campaign_id=campaign.id))

@@ -1,0 +1,198 @@
+"""The dynamics part of a school's reference: how each risk factor changed since the previous
+wave, in a plain statement, with the indicators that moved beyond noise and their intervals.
+
+Both waves are read on the same indicators (those of the audiences both fielded), each school
+estimate with the larger of the two waves' minimum group sizes, so a cell hidden in either
+wave stays hidden here. Changes and their intervals come from :mod:`analysis.dynamics`; a
+factor's change is the weighted change of its indicators' risk-aligned z, both waves placed
+against one yardstick: the campaign's benchmark if it has one, otherwise the earlier wave's
+schools. (Against each wave's own schools, a school whose figures did not move would seem to
+change whenever the other schools did, and a real change would shrink to the share of it that
+differs from the district's.) The statement about a factor follows its indicators that changed
+beyond noise (:func:`analysis.dynamics.factor_changes`), so it never rests on the composite,
+which indicators with little spread between schools can push either way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis.benchmark import z_against
+from analysis.dynamics import factor_changes, indicator_changes
+from analysis.indicators import school_indicators
+from analysis.report.profile import AUDIENCE_SHORT, _ru, _value_text
+from analysis.risk import Reference
+from instruments.risk_factors import Indicator, RiskFactorCatalogue
+from instruments.schema import Instrument, text_in
+
+NOT_ASSESSED = "не оценивается (мало ответов)"
+NOT_PLACED = "уровень не оценивается (показателей нет в эталоне)"
+PERCENT_STATISTICS = ("prevalence", "share")
+
+
+@dataclass(frozen=True)
+class Wave:
+    """One wave's answers as the analysis reads them: audience -> (instrument, answers of all
+    its schools)."""
+
+    title: str
+    min_group_size: int
+    data: dict[str, tuple[Instrument, pd.DataFrame]]
+
+
+@dataclass(frozen=True)
+class IndicatorChangeRow:
+    title: str
+    audience: str
+    before: str
+    after: str
+    #: the change with its 95% interval, e.g. "+12 п. п. [+5; +19]"
+    change: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class FactorChangeRow:
+    code: str
+    title: str
+    #: change of the factor's composite, in SD of the reference (positive: more risk)
+    composite_change: float | None
+    statement: str
+    #: indicators whose change is beyond noise
+    changed: list[IndicatorChangeRow]
+    #: indicators that could not be compared (a group below the minimum in either wave)
+    not_assessed: int = 0
+
+
+@dataclass(frozen=True)
+class DynamicsSection:
+    previous_title: str
+    min_group_size: int
+    audiences: list[str]
+    factors: list[FactorChangeRow]
+    notes: list[str] = field(default_factory=list)
+
+
+def _signed(value: float, digits: int) -> str:
+    text = _ru(value, digits)
+    return text if text.startswith("−") else f"+{text}"
+
+
+def _change_text(row: pd.Series, statistic: str) -> str:
+    scale, unit, digits = (100.0, " п. п.", 1) if statistic in PERCENT_STATISTICS else (1.0, "", 2)
+    if statistic == "pomp":
+        digits = 1
+    change, low, high = (float(row[c]) * scale for c in ("change", "change_low", "change_high"))
+    if low == high:
+        # A single answer (an institutional form) has no sampling error, so no interval.
+        return f"{_signed(change, digits)}{unit} (единичный ответ, без интервала)"
+    return f"{_signed(change, digits)}{unit} [{_signed(low, digits)}; {_signed(high, digits)}]"
+
+
+def _value(value: float, statistic: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "скрыто"
+    return _value_text(pd.Series({"value": value, "statistic": statistic}))
+
+
+def build_dynamics_section(
+    school_code: str,
+    previous: Wave,
+    current: Wave,
+    catalogue: RiskFactorCatalogue,
+    *,
+    reference: Reference | None = None,
+) -> DynamicsSection:
+    """How ``school_code`` changed from ``previous`` to ``current``, per risk factor.
+
+    Parameters
+    ----------
+    previous, current
+        Both waves' answers of all their schools (each wave's shrinkage and, without a
+        benchmark, its z reference use all of them).
+    reference
+        The campaign's benchmark, if it has one: both waves are then placed against it.
+    """
+    audiences = [a for a in current.data if a in previous.data]
+    min_group_size = max(previous.min_group_size, current.min_group_size)
+    section = DynamicsSection(
+        previous_title=previous.title,
+        min_group_size=min_group_size,
+        audiences=[AUDIENCE_SHORT.get(a, a) for a in audiences],
+        factors=[],
+    )
+    if not audiences:
+        section.notes.append(
+            f"В волне «{previous.title}» не опрашивались те же группы респондентов: "
+            "сравнивать не с чем."
+        )
+        return section
+    before_data = {a: previous.data[a] for a in audiences}
+    after_data = {a: current.data[a] for a in audiences}
+    by_factor = catalogue.indicators_by_factor(
+        [instrument for instrument, _ in after_data.values()]
+    )
+    indicators: list[Indicator] = [i for items in by_factor.values() for i in items]
+    statistic = {i.code: i.statistic for i in indicators}
+    audience_of = {i.code: AUDIENCE_SHORT.get(i.audience.value, "") for i in indicators}
+    titles = {i.code: text_in(i.title) for i in indicators}
+    before = school_indicators(before_data, indicators, min_group_size=min_group_size)
+    after = school_indicators(after_data, indicators, min_group_size=min_group_size)
+    changes = indicator_changes(before, after)
+    mine = changes[changes["school_code"] == school_code].set_index("indicator")
+    if mine.empty:
+        section.notes.append(
+            f"В волне «{previous.title}» нет ответов этой школы по тем же показателям: "
+            "сравнивать не с чем."
+        )
+        return section
+    factor_codes = {f: [i.code for i in items] for f, items in by_factor.items()}
+    # One yardstick for both waves, so a factor's change is the school's own: the benchmark,
+    # or else the earlier wave's schools. An indicator on which those schools did not differ
+    # at all has no SD to measure a change in; it still counts for the statement.
+    base = (reference if reference is not None else Reference.from_indicators(before)).stats
+    yardstick = Reference(base[base["sd"] > 0])
+    summary = factor_changes(
+        z_against(before, yardstick), z_against(after, yardstick), changes, factor_codes
+    )
+    summary = summary[summary["school_code"] == school_code].set_index("factor")
+    for factor in catalogue.factors:
+        codes = [c for c in factor_codes.get(factor.code, []) if c in mine.index]
+        if not codes:
+            continue
+        rows = mine.loc[codes]
+        changed = [
+            IndicatorChangeRow(
+                title=titles[code],
+                audience=audience_of[code],
+                before=_value(row["value_before"], statistic[code]),
+                after=_value(row["value_after"], statistic[code]),
+                change=_change_text(row, statistic[code]),
+                verdict=str(row["verdict"]),
+            )
+            for code, row in rows.iterrows()
+            if bool(row["beyond_noise"])
+        ]
+        not_assessed = int((rows["verdict"] == NOT_ASSESSED).sum())
+        if factor.code in summary.index:
+            entry = summary.loc[factor.code]
+            composite: float | None = float(entry["composite_change"])
+            statement = str(entry["statement"])
+        else:
+            # No indicator with z in both waves: too few answers, or none the benchmark holds.
+            composite = None
+            statement = NOT_ASSESSED if not_assessed == len(codes) else NOT_PLACED
+        section.factors.append(
+            FactorChangeRow(
+                code=factor.code,
+                title=text_in(factor.title),
+                composite_change=composite,
+                statement=statement,
+                changed=changed,
+                not_assessed=not_assessed,
+            )
+        )
+    return section

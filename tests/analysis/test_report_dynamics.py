@@ -1,0 +1,164 @@
+"""The reference's dynamics section on constructed answers: a planted change is named with its
+interval, small groups stay hidden, a school absent from the earlier wave is said to be."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+
+from analysis.benchmark import Benchmark, reference_from_stats
+from analysis.dynamics import factor_changes
+from analysis.report import build_school_reference, render_html
+from analysis.report.dynamics_section import Wave, build_dynamics_section
+from instruments.library import builtin
+from instruments.risk_factors import builtin_risk_factors
+
+STUDENT = builtin("student_5_11")
+HEADING = "Динамика по сравнению с волной «Весна»"
+
+
+# Schools differ a little, as schools do: the SD a change is measured in is not zero.
+BASELINE = {"A": 0.0, "B": 0.3, "C": -0.3, "D": 0.0}
+
+
+def _answers(sizes: dict[str, int], bullying: dict[str, float], seed: int) -> pd.DataFrame:
+    """Students' answers: bullying items around 1.6 + the school's baseline + a shift,
+    belonging around 3 − the baseline (other items unanswered)."""
+    rng = np.random.default_rng(seed)
+    columns = [item.code for item in STUDENT.items()]
+    rows = []
+    for school, n in sizes.items():
+        for _ in range(n):
+            row: dict[str, object] = dict.fromkeys(columns, np.nan)
+            shift = BASELINE[school] + bullying.get(school, 0.0)
+            bully = float(np.clip(round(1.6 + shift + rng.normal(0, 0.7)), 1, 4))
+            belong = float(np.clip(round(3.0 - BASELINE[school] + rng.normal(0, 0.7)), 1, 4))
+            row.update({f"bul_{i}": bully for i in range(1, 6)})
+            row.update({f"bel_{i}": belong for i in range(1, 5)})
+            row["school_code"] = school
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+SIZES = {"A": 120, "B": 120, "C": 120, "D": 3}
+
+
+def _reference(school: str, **kwargs: object) -> str:
+    """The dynamics section of ``school``'s reference: school A's bullying rose between the
+    waves, the other schools answered exactly as before."""
+    before = _answers(SIZES, {}, seed=1)
+    after = pd.concat(
+        [_answers({"A": SIZES["A"]}, {"A": 1.2}, seed=2), before[before["school_code"] != "A"]],
+        ignore_index=True,
+    )
+    model = build_school_reference(
+        school_code=school,
+        school_name="Школа",
+        district_name="Район",
+        campaign_title="Осень",
+        period="",
+        min_group_size=5,
+        audiences=[("student", STUDENT, after)],
+        generated_on=dt.date(2026, 11, 1),
+        catalogue=builtin_risk_factors(),
+        previous=Wave(title="Весна", min_group_size=5, data={"student": (STUDENT, before)}),
+        **kwargs,  # type: ignore[arg-type]
+    )
+    assert model.dynamics is not None
+    html = render_html(model)
+    start = html.index(HEADING)
+    return html[start : html.index("<h2>", start)]
+
+
+def _row(section: str, title: str) -> str:
+    match = re.search(rf"<tr>\s*<td>{re.escape(title)}</td>.*?</tr>", section, re.S)
+    assert match is not None, title
+    return match.group(0)
+
+
+def test_a_planted_increase_is_named_with_its_interval() -> None:
+    row = _row(_reference("A"), "Школьное благополучие")
+    assert "риск вырос" in row
+    found = re.search(
+        r"подвергавшихся травле[^:]*</span>: (\d+) % → (\d+) %, \+([\d,]+) п\. п\. "
+        r"\[\+([\d,]+); \+([\d,]+)\] — ухудшение",
+        row,
+    )
+    assert found is not None, row
+    before, after = int(found.group(1)), int(found.group(2))
+    change, low, high = (float(g.replace(",", ".")) for g in found.groups()[2:])
+    assert after > before and 0 < low < change < high
+    assert abs((after - before) - change) <= 1  # each figure rounded on its own
+    composite = re.search(r'<td class="num">\+(\d+,\d+) SD</td>', row)
+    assert composite is not None and float(composite.group(1).replace(",", ".")) > 0.5
+
+
+def test_an_unchanged_school_shows_no_significant_change() -> None:
+    section = _reference("B")
+    rows = re.findall(r"<tr>\s*<td>[^<]+</td>.*?</tr>", section, re.S)
+    assert rows and all("без значимых изменений" in r and "→" not in r for r in rows)
+
+
+def test_a_small_school_stays_suppressed() -> None:
+    section = _reference("D")
+    row = _row(section, "Школьное благополучие")
+    assert "не оценивается (мало ответов)" in row
+    assert "не сравнивались (мало ответов)" in row
+    assert "→" not in row and "%" not in row and "SD" not in row
+
+
+def test_with_a_benchmark_the_change_is_in_its_sd() -> None:
+    stats = {
+        code: {"mean": 10.0, "sd": 5.0, "schools": 4} for code in ("stu_bullying", "stu_belonging")
+    }
+    benchmark = Benchmark(
+        title="Эталон",
+        frozen_on=dt.date(2026, 1, 1),
+        reference=reference_from_stats(stats),
+        schools=4,
+    )
+    section = _reference("A", benchmark=benchmark)
+    assert "в SD эталона «Эталон»" in section
+    assert "риск вырос" in _row(section, "Школьное благополучие")
+
+
+def test_no_answers_of_the_school_in_the_earlier_wave_is_stated() -> None:
+    before = _answers({"B": 50, "C": 50}, {}, seed=3)
+    after = _answers({"A": 50, "B": 50, "C": 50}, {}, seed=4)
+    section = build_dynamics_section(
+        "A",
+        Wave("Весна", 5, {"student": (STUDENT, before)}),
+        Wave("Осень", 5, {"student": (STUDENT, after)}),
+        builtin_risk_factors(),
+    )
+    assert section.factors == []
+    assert section.notes == [
+        "В волне «Весна» нет ответов этой школы по тем же показателям: сравнивать не с чем."
+    ]
+    other = build_dynamics_section(
+        "A",
+        Wave("Весна", 5, {}),
+        Wave("Осень", 5, {"student": (STUDENT, after)}),
+        builtin_risk_factors(),
+    )
+    assert other.factors == [] and "не опрашивались те же группы" in other.notes[0]
+
+
+def test_a_factor_statement_follows_the_indicators_beyond_noise() -> None:
+    """The composite leans one way on a change within noise; the statement does not."""
+    keys = ["school_code", "indicator"]
+    rows = [("A", "x"), ("A", "y"), ("B", "x"), ("B", "y")]
+    before = pd.DataFrame(rows, columns=keys).assign(risk_z=0.0, weight=1.0)
+    after = before.assign(risk_z=[0.4, -1.5, 0.4, -0.6])
+    changes = pd.DataFrame(rows, columns=keys).assign(
+        beyond_noise=[True, False, True, True],
+        verdict=["ухудшение", "без значимых изменений", "ухудшение", "улучшение"],
+    )
+    out = factor_changes(before, after, changes, {"f": ["x", "y"]}).set_index("school_code")
+    assert out.loc["A", "composite_change"] < 0  # y's drop is within noise...
+    assert out.loc["A", "statement"] == "риск вырос"  # ...x's rise is not
+    assert out.loc["A", "indicators_changed"] == ["x"]
+    assert out.loc["B", "statement"] == "разнонаправленные изменения"
