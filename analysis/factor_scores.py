@@ -14,6 +14,11 @@ least ``min_answered`` of the items (otherwise no score): simple, and documented
 Regression factor scores are standardised on the pooled respondents the solution was fitted
 to: their mean over the campaign is 0, so a school's mean says how far, in roughly standard
 deviations of respondents, it lies from the campaign as a whole.
+
+Privacy gate (:mod:`analysis.privacy`): a school with fewer scored respondents than the
+minimum group is left out of the fit and of the standardisation, not only hidden in the table.
+Otherwise the published means and n of the other schools, standardised to mean 0 over all
+respondents, would give its mean by subtraction. Its row keeps its n, with no value.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.errors import AnalysisError
+from analysis.privacy import reportable
 from analysis.psychometrics import FactorSolution, efa, parallel_analysis
 from analysis.scoring import keyed_items
 from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument, text_in
@@ -45,7 +51,8 @@ class SchoolFactorScores:
     reflected: frozenset[str] = frozenset()
     #: per factor (index): ``schools`` not suppressed, and the ``low`` and ``high`` of their means
     ranges: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: respondents with factor scores (enough items answered)
+    #: respondents with enough items answered to be scored (those of suppressed schools
+    #: included, although they are left out of the solution and get no score)
     n_scored: int = 0
 
 
@@ -71,7 +78,8 @@ def school_factor_scores(
     seed: int = 0,
     n_factors: int | None = None,
 ) -> SchoolFactorScores:
-    """Fit the factor solution on all respondents in ``answers`` and score schools.
+    """Fit the factor solution on the respondents in ``answers`` and score schools; schools
+    with fewer scored respondents than ``min_group_size`` are left out of both.
 
     Parameters
     ----------
@@ -80,9 +88,9 @@ def school_factor_scores(
     instrument
         The instrument answered; its scales give the items and the factor names.
     min_group_size
-        Schools with fewer scored respondents are suppressed (mean and interval NaN). As for
-        scale scores, an institutional audience (the administration answers for the school)
-        is not subject to it.
+        Schools with fewer scored respondents are suppressed (mean and interval NaN) and take
+        no part in the solution. As for scale scores, an institutional audience (the
+        administration answers for the school) is not subject to it.
     min_answered
         Share of the items a respondent must have answered to be scored.
     seed
@@ -100,6 +108,13 @@ def school_factor_scores(
     items, owner = _keyed(answers, instrument)
     if items.shape[1] < 3:
         raise AnalysisError("для факторного анализа нужно не меньше трёх вопросов шкал")
+    enough = items.notna().mean(axis=1) >= min_answered
+    scored = reportable(
+        answers.loc[enough, ["school_code"]],
+        audience=instrument.audience,
+        min_group_size=min_group_size,
+    )
+    items = items.loc[scored.answers.index]
     complete = items.dropna()
     if len(complete) < 5 * items.shape[1]:
         raise AnalysisError(
@@ -123,16 +138,21 @@ def school_factor_scores(
         scales[factor] = scale_code
         if column[owners[owners == scale_code].index].sum() < 0:
             reflected.add(factor)
-    enough = items.notna().mean(axis=1) >= min_answered
-    filled = items[enough].fillna(items.mean())
-    scores = solution.scores(filled)
+    scores = solution.scores(items.fillna(items.mean()))
     for factor in reflected:
         scores[factor] = -scores[factor]
     scores["school_code"] = answers.loc[scores.index, "school_code"]
+    # The suppressed schools keep a row with their n (and no value) in every factor.
+    hidden = pd.Series(scored.suppressed, dtype="int64")
     rows = []
     for factor in solution.loadings.columns:
-        grouped = scores.groupby("school_code")[factor]
-        table = grouped.agg(n="size", mean="mean", sd="std").reset_index()
+        table = scores.groupby("school_code")[factor].agg(n="size", mean="mean", sd="std")
+        if len(hidden):
+            table = table.reindex(table.index.union(hidden.index))
+            table.loc[hidden.index, "n"] = hidden
+        table.index.name = "school_code"
+        table = table.reset_index()
+        table["n"] = table["n"].astype("int64")
         t = stats.t.ppf(0.975, np.maximum(table["n"] - 1, 1))
         half = np.where(table["n"] > 1, t * table["sd"] / np.sqrt(table["n"]), np.nan)
         table["ci_low"] = table["mean"] - half
@@ -157,7 +177,7 @@ def school_factor_scores(
         scales=scales,
         reflected=frozenset(reflected),
         ranges=ranges,
-        n_scored=len(scores),
+        n_scored=int(enough.sum()),
     )
 
 

@@ -13,16 +13,18 @@ towards the district, large ones keep their own value. A ``value`` indicator is 
 single answer on an institutional form and is not shrunk (reliability 1).
 
 Schools with fewer respondents than ``min_group_size`` are suppressed: no statistic of theirs
-leaves this module, and they are left out of the district quantities.
+leaves this module, and they are left out of the district quantities (on each indicator, the
+schools with fewer answers to it than the minimum). :func:`reportable_indicators` applies the
+privacy gate of :mod:`analysis.privacy` first, which the outputs use.
 
 Absolute cut-offs. Where the indicator's scale carries cut-offs for the indicator's statistic
-(``Scale.cutoffs``, e.g. bullying prevalence: below 5 % low, above 10 % high risk), each row
+(``Scale.cutoffs``, e.g. bullying prevalence: below 15 % low, above 25 % high risk), each row
 also says where the school stands against them (``cutoff``: "high", "low", "middle" in risk
 terms, None when suppressed or without cut-offs). A norm of this kind is written for the
 observed statistic of a school (the share of its students who are bullied), so it is applied
 to the school's *observed* value, not the shrunken one: shrinkage pulls a school towards the
 other schools of the campaign, and the point of an absolute norm is not to depend on them
-(when every school has 30 % bullied students, all of them are above 10 %). An observed value
+(when every school has 40 % bullied students, all of them are above 25 %). An observed value
 is noisy in a small school, so a school is placed beyond a cut-off only when its whole 95 %
 interval is: "high" when the interval lies above the high-risk cut-off, "low" when it lies
 below the low-risk one, "middle" otherwise (between the cut-offs, or too few answers to tell).
@@ -44,6 +46,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from analysis.privacy import reportable_audiences
 from analysis.scoring import ScaleScores, score_scales
 from instruments.risk_factors import Indicator
 from instruments.schema import (
@@ -308,6 +311,34 @@ def school_indicators(
     )
     out["n"] = out["n"].astype("int64")
     return out
+
+
+def reportable_indicators(
+    data: AudienceAnswers,
+    indicators: list[Indicator],
+    *,
+    min_group_size: int = 5,
+    school_code: str | None = None,
+) -> pd.DataFrame:
+    """:func:`school_indicators` computed only from the respondents of schools at or above
+    ``min_group_size`` in each audience (:func:`analysis.privacy.reportable_audiences`), so
+    that no district quantity rests on a suppressed school. ``school_code``, when it is
+    below the minimum in an audience, gets its own rows of that audience from its own answers:
+    suppressed, with its n.
+    """
+    pooled, hidden = reportable_audiences(data, min_group_size=min_group_size)
+    table = school_indicators(pooled, indicators, min_group_size=min_group_size)
+    own = {
+        audience: (instrument, answers[answers["school_code"] == school_code])
+        for audience, (instrument, answers) in data.items()
+        if school_code in hidden[audience]
+    }
+    if not own:
+        return table
+    mine = school_indicators(own, indicators, min_group_size=min_group_size)
+    if not len(table):
+        return mine
+    return pd.concat([table, mine], ignore_index=True) if len(mine) else table
 
 
 def icc1(values: pd.Series, groups: pd.Series) -> float:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.benchmark import Benchmark, reference_from_stats, reference_stats
-from analysis.indicators import school_indicators
+from analysis.indicators import reportable_indicators
 from analysis.risk import Reference
 from instruments.risk_factors import builtin_risk_factors
 from instruments.schema import Instrument
@@ -78,7 +78,9 @@ def freeze_benchmark(
     catalogue = builtin_risk_factors()
     by_factor = catalogue.indicators_by_factor(instrument for instrument, _ in data.values())
     indicators = [i for items in by_factor.values() for i in items]
-    table = school_indicators(data, indicators, min_group_size=campaign.min_group_size)
+    # Only schools at or above the minimum: the stored mean and SD must not let anyone
+    # recover a hidden school from the other schools' published figures.
+    table = reportable_indicators(data, indicators, min_group_size=campaign.min_group_size)
     usable = table[~table["suppressed"].astype(bool)] if len(table) else table
     schools = int(usable["school_code"].nunique()) if len(usable) else 0
     if schools < MIN_BENCHMARK_SCHOOLS:

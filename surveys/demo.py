@@ -4,6 +4,10 @@ Each school has a risk value per factor (school level, in respondent-SD units); 
 get one cause planted on purpose. A respondent's answers on a scale come from
 ``construct = direction · (school risk + own trait) · 0.8 + 0.6 · scale noise`` and each item
 from ``0.75 · construct + 0.66 · item noise``, cut at thresholds into the response options.
+Both are about standard normal in a school at the district's typical risk, so the thresholds of
+an item with a published base rate (:data:`ITEM_PREVALENCE`, e.g. PISA's share of students made
+fun of at least a few times a month) are set to reproduce it there; a scale's prevalence (any
+item at or above its level) then comes out near the published rate for the same rule.
 Assessment results (ВПР/ОГЭ-style mean mark and share of failing marks) depend on the school's
 risks, so later analysis can be checked against the planted truth kept in
 ``District.settings["demo_truth"]``.
@@ -14,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -21,7 +26,7 @@ from scipy.stats import norm
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from instruments.schema import Instrument, Item, ItemType
+from instruments.schema import Instrument, Item, ItemType, Scale
 from surveys import models as m
 from surveys.campaigns import create_campaign, create_links
 from surveys.errors import NotFound
@@ -78,7 +83,41 @@ SCALE_FACTORS: dict[str, tuple[str, float]] = {
 }
 
 # Where most answers fall: rare experiences sit high on the latent scale.
-SCALE_OFFSET = {"bullying": 1.3, "safety_concern": 0.5, "burnout_student": 0.2}
+SCALE_OFFSET = {"safety_concern": 0.5, "burnout_student": 0.2}
+
+# Item code -> the share of respondents in a school at the district's typical risk who answer
+# it at or above its scale's prevalence level (``Prevalence.at_least``); this places the item's
+# thresholds, overriding SCALE_OFFSET. Items scored in the scale's direction only.
+#
+# Bullying ("a few times a month" or more, on the PISA response options the questionnaire
+# uses): PISA 2015 per act, OECD averages (OECD 2017, PISA 2015 Results vol. III, ch. 8):
+# made fun of 11 %, nasty rumours 8 %, left out 7 %, hit or pushed 4 %, threatened and things
+# taken or destroyed about 4 % each; bul_3 joins hitting, pushing and threats. At least one
+# act: about one student in five in PISA 2015, 23 % in PISA 2018 (OECD 2019, PISA 2018
+# Results vol. III, ch. 2), which the five items reproduce (about 21 % at typical risk). This
+# "any of several forms" rule runs about twice as high as the global Olweus question of HBSC
+# ("bullied at school at least 2–3 times a month in the past couple of months": roughly 8–15 %
+# of Russian 11–15-year-olds in 2017/18, Inchley et al. 2020; about 11 % across the countries
+# of the 2021/22 survey, Cosma et al. 2024), so the demo is not calibrated to the HBSC figure.
+#
+# Teachers' strong need for support ("Очень нуждаюсь"), read as TALIS 2018's "high level of
+# need" for professional development (OECD 2019, TALIS 2018 Results vol. I, ch. 5; OECD
+# averages): teaching students with special needs 22 %, ICT skills for teaching 18 %, the
+# other areas mostly 7–13 %; ours follow that order (any of the seven: about 40 %).
+ITEM_PREVALENCE = {
+    "bul_1": 0.11,  # called names, teased hurtfully
+    "bul_2": 0.07,  # left out on purpose
+    "bul_3": 0.06,  # pushed, hit or threatened
+    "bul_4": 0.04,  # things taken or damaged
+    "bul_5": 0.08,  # rumours, hurtful posts online
+    "deficit_planning": 0.07,
+    "deficit_methods": 0.10,
+    "deficit_assessment": 0.10,
+    "deficit_differentiation": 0.13,
+    "deficit_literacy": 0.12,
+    "deficit_sen": 0.22,
+    "deficit_digital": 0.18,
+}
 
 # How an outcome depends on risks (negative: more risk, lower results).
 OUTCOME_WEIGHTS = {
@@ -186,9 +225,31 @@ def plan_schools(n_schools: int, rng: np.random.Generator) -> list[SchoolPlan]:
     return plans
 
 
+@cache
 def _thresholds(k: int, offset: float) -> np.ndarray:
-    # Cut points of a standard normal into k roughly equal parts, shifted by ``offset``.
-    return np.asarray(norm.ppf(np.arange(1, k) / k), dtype=float) + offset
+    # Cut points of a standard normal into k roughly equal parts, shifted by ``offset``
+    # (cached: scipy's quantiles cost more than drawing a school's answers to an item).
+    cuts = np.asarray(norm.ppf(np.arange(1, k) / k), dtype=float) + offset
+    cuts.flags.writeable = False
+    return cuts
+
+
+@cache
+def _rate_offset(rate: float, below: int, k: int) -> float:
+    # The shift that puts the cut point above the lowest ``below`` of ``k`` options where a
+    # standard normal exceeds it with probability ``rate``.
+    return float(norm.isf(rate) - norm.ppf(below / k))
+
+
+def _item_offset(scale: Scale, item_code: str, values: np.ndarray) -> float:
+    """The shift of an item's thresholds: from its base rate where :data:`ITEM_PREVALENCE`
+    has one (answers at or above the scale's prevalence level come out at that rate in a
+    school at typical risk), else the scale's :data:`SCALE_OFFSET`."""
+    rate = ITEM_PREVALENCE.get(item_code)
+    below = 0 if scale.prevalence is None else int(np.sum(values < scale.prevalence.at_least))
+    if rate is None or not 0 < below < len(values):  # no rate, or no cut point at the level
+        return SCALE_OFFSET.get(scale.code, 0.0)
+    return _rate_offset(rate, below, len(values))
 
 
 def _draw_scale_items(
@@ -206,7 +267,7 @@ def _draw_scale_items(
         values = np.array([int(o.value) for o in instrument.options_for(item)])
         values.sort()
         latent = 0.75 * construct + 0.66 * rng.standard_normal(n)
-        cuts = _thresholds(len(values), SCALE_OFFSET.get(scale_code, 0.0))
+        cuts = _thresholds(len(values), _item_offset(scale, code, values))
         idx = np.searchsorted(cuts, latent)
         if item.reverse:
             idx = len(values) - 1 - idx

@@ -371,9 +371,15 @@ def render(version_id: int):  # type: ignore[no-untyped-def]
 @bp.route("/versions/<int:version_id>/psychometrics")
 @requires_role(*DESIGNERS)
 def psychometrics(version_id: int):  # type: ignore[no-untyped-def]
-    """Reliability of each scale and the empirical factor structure on fielded answers."""
+    """Reliability of each scale and the empirical factor structure on fielded answers.
+
+    Only the answers of schools with at least the campaign's minimum of responses are used
+    (:func:`analysis.privacy.reportable`): the psychologists of a district also see its
+    schools' pages, so a pooled figure resting on a hidden school could be set against them.
+    """
     from analysis.errors import AnalysisError
     from analysis.factor_scores import scale_reliability, school_factor_scores
+    from analysis.privacy import reportable
     from surveys.dataset import audience_data
 
     db = get_session()
@@ -394,12 +400,18 @@ def psychometrics(version_id: int):  # type: ignore[no-untyped-def]
     labels: dict[str, str] = {}
     message = None
     n = 0
+    left_out: dict[str, int] = {}
     if campaign is not None and instrument_record is not None:
         data = audience_data(db, campaign.id, instrument_record.audience)
-        n = len(data.answers)
-        reliability = scale_reliability(data.answers, data.instrument)
+        kept, left_out = reportable(
+            data.answers, audience=instrument_record.audience, min_group_size=data.min_group_size
+        )
+        n = len(kept)
+        reliability = scale_reliability(kept, data.instrument)
         try:
-            factors = school_factor_scores(data.answers, data.instrument, seed=0)
+            factors = school_factor_scores(
+                kept, data.instrument, min_group_size=data.min_group_size, seed=0
+            )
         except AnalysisError as exc:
             message = f"Факторный анализ не выполнен: {exc}."
         else:
@@ -416,4 +428,5 @@ def psychometrics(version_id: int):  # type: ignore[no-untyped-def]
         labels=labels,
         message=message,
         n=n,
+        left_out=left_out,
     )

@@ -3,14 +3,16 @@ wave, in a plain statement, with the indicators that moved beyond noise and thei
 
 Both waves are read on the same indicators (those of the audiences both fielded), each school
 estimate with the larger of the two waves' minimum group sizes, so a cell hidden in either
-wave stays hidden here. Changes and their intervals come from :mod:`analysis.dynamics`; a
-factor's change is the weighted change of its indicators' risk-aligned z, both waves placed
-against one yardstick: the campaign's benchmark if it has one, otherwise the earlier wave's
-schools. (Against each wave's own schools, a school whose figures did not move would seem to
-change whenever the other schools did, and a real change would shrink to the share of it that
-differs from the district's.) The statement about a factor follows its indicators that changed
-beyond noise (:func:`analysis.dynamics.factor_changes`), so it never rests on the composite,
-which indicators with little spread between schools can push either way.
+wave stays hidden here; the schools below that minimum are left out of both waves' district
+quantities (:mod:`analysis.privacy`). Changes and their intervals come from
+:mod:`analysis.dynamics`; a factor's change is the weighted change of its indicators'
+risk-aligned z, both waves placed against one yardstick: the campaign's benchmark if it has
+one, otherwise the earlier wave's schools. (Against each wave's own schools, a school whose
+figures did not move would seem to change whenever the other schools did, and a real change
+would shrink to the share of it that differs from the district's.) The statement about a
+factor follows its indicators that changed beyond noise
+(:func:`analysis.dynamics.factor_changes`), so it never rests on the composite, which
+indicators with little spread between schools can push either way.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pandas as pd
 
 from analysis.benchmark import z_against
 from analysis.dynamics import factor_changes, indicator_changes
-from analysis.indicators import school_indicators
+from analysis.indicators import reportable_indicators
 from analysis.report.profile import AUDIENCE_SHORT, _ru, _value_text
 from analysis.risk import Reference
 from instruments.risk_factors import Indicator, RiskFactorCatalogue
@@ -112,7 +114,7 @@ def build_dynamics_section(
     ----------
     previous, current
         Both waves' answers of all their schools (each wave's shrinkage and, without a
-        benchmark, its z reference use all of them).
+        benchmark, its z reference use all those at or above the larger minimum).
     reference
         The campaign's benchmark, if it has one: both waves are then placed against it.
     """
@@ -139,8 +141,14 @@ def build_dynamics_section(
     statistic = {i.code: i.statistic for i in indicators}
     audience_of = {i.code: AUDIENCE_SHORT.get(i.audience.value, "") for i in indicators}
     titles = {i.code: text_in(i.title) for i in indicators}
-    before = school_indicators(before_data, indicators, min_group_size=min_group_size)
-    after = school_indicators(after_data, indicators, min_group_size=min_group_size)
+    # The privacy gate, in each wave with the larger minimum: a school hidden in either wave
+    # is in neither wave's shrinkage nor in the yardstick, and shows only its n.
+    before = reportable_indicators(
+        before_data, indicators, min_group_size=min_group_size, school_code=school_code
+    )
+    after = reportable_indicators(
+        after_data, indicators, min_group_size=min_group_size, school_code=school_code
+    )
     changes = indicator_changes(before, after)
     mine = changes[changes["school_code"] == school_code].set_index("indicator")
     if mine.empty:

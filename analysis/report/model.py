@@ -10,10 +10,11 @@ import pandas as pd
 
 from analysis.benchmark import Benchmark, missing_indicators
 from analysis.indicators import icc1, scale_cutoff_position
+from analysis.privacy import reportable
 from analysis.profiles import school_scale_summary
 from analysis.report.dynamics_section import DynamicsSection, Wave, build_dynamics_section
 from analysis.report.profile import RiskSection, build_risk_section
-from analysis.scoring import score_scales
+from analysis.scoring import ScaleScores, score_scales
 from instruments.risk_factors import RiskFactorCatalogue
 from instruments.schema import Instrument, Scale, text_in
 
@@ -95,11 +96,25 @@ def audience_section(
     *,
     min_group_size: int,
 ) -> AudienceSection:
-    """Scale results of one school for one audience; suppressed below ``min_group_size``."""
-    scores = score_scales(answers, instrument)
-    summary = school_scale_summary(
-        scores, answers["school_code"], instrument, min_group_size=min_group_size
+    """Scale results of one school for one audience; suppressed below ``min_group_size``.
+
+    ``answers`` are every school's; only those of schools at or above the minimum
+    (:func:`analysis.privacy.reportable`) enter the ICC, and only the schools with at least
+    the minimum scored on a scale enter that scale's ICC. A school below the minimum shows
+    its n per scale (from its own answers) and no value.
+    """
+    kept, hidden = reportable(answers, audience=audience, min_group_size=min_group_size)
+    own = school_code in hidden
+    scores = score_scales(
+        answers[answers["school_code"] == school_code] if own else kept, instrument
     )
+    summary = school_scale_summary(
+        scores,
+        (answers if own else kept)["school_code"],
+        instrument,
+        min_group_size=min_group_size,
+    )
+    pooled = score_scales(kept, instrument) if own else scores
     mine = summary[summary["school_code"] == school_code].set_index("scale")
     items = instrument.items_by_code()
     rows = []
@@ -125,7 +140,7 @@ def audience_section(
                 prevalence_label=text_in(scale.prevalence.label) if scale.prevalence else None,
                 item_min=low,
                 item_max=high,
-                icc=_num(icc1(scores.score[scale.code], answers["school_code"])),
+                icc=_scale_icc(pooled, kept["school_code"], scale.code, audience, min_group_size),
                 cutoff=None if r is None or suppressed else _cutoff(scale, r, (low, high)),
             )
         )
@@ -137,6 +152,15 @@ def audience_section(
         n_responses=n_responses,
         rows=rows,
     )
+
+
+def _scale_icc(
+    scores: ScaleScores, schools: pd.Series, scale: str, audience: str, min_group_size: int
+) -> float | None:
+    """ICC(1) of a scale over the schools with at least ``min_group_size`` scores on it."""
+    scored = pd.DataFrame({"school_code": schools, "v": scores.score[scale]}).dropna()
+    kept, _ = reportable(scored, audience=audience, min_group_size=min_group_size)
+    return _num(icc1(kept["v"], kept["school_code"]))
 
 
 def build_school_reference(

@@ -10,7 +10,7 @@ import pandas as pd
 
 from analysis.benchmark import z_against
 from analysis.causes import factor_associations, probable_causes, school_outcomes
-from analysis.indicators import indicator_cutoffs, school_indicators
+from analysis.indicators import indicator_cutoffs, reportable_indicators
 from analysis.risk import LEVEL_LABELS, Reference, factor_profiles
 from analysis.risk import level as composite_level
 from instruments.risk_factors import Indicator, RiskFactorCatalogue
@@ -41,7 +41,7 @@ class IndicatorRow:
     n: int
     #: position against the instrument's cut-offs ("high", "low", "middle"; None: no cut-offs)
     cutoff: str | None = None
-    #: that position in words, e.g. "выше порога 10 %, установленного методикой: высокий риск"
+    #: that position in words, e.g. "выше порога 25 %, установленного методикой: высокий риск"
     cutoff_text: str | None = None
 
 
@@ -181,13 +181,21 @@ def build_risk_section(
     reference_name: str | None = None,
 ) -> RiskSection:
     """Everything the reference says about risk factors, causes and measures for one school,
-    computed against all schools whose answers are in ``data``, or against ``reference``
-    (a frozen benchmark, called ``reference_name`` in the text) when given."""
+    computed against all schools whose answers are in ``data`` and reach ``min_group_size``
+    (:func:`analysis.indicators.reportable_indicators`), or against ``reference`` (a frozen
+    benchmark, called ``reference_name`` in the text) when given."""
     against = "школ кампании" if reference is None else f"эталона «{reference_name or 'эталон'}»"
     by_factor = catalogue.indicators_by_factor(instrument for instrument, _ in data.values())
     indicators: list[Indicator] = [i for items in by_factor.values() for i in items]
     titles = {i.code: text_in(i.title) for i in indicators}
-    table = z_against(school_indicators(data, indicators, min_group_size=min_group_size), reference)
+    # The privacy gate: the schools below the minimum take no part in the shrinkage, the
+    # reference or the associations; this school, if it is one of them, shows only its n.
+    table = z_against(
+        reportable_indicators(
+            data, indicators, min_group_size=min_group_size, school_code=school_code
+        ),
+        reference,
+    )
     factor_codes = {f: [i.code for i in items] for f, items in by_factor.items()}
     limits = {
         i.code: indicator_cutoffs(i, data[i.audience.value][0])
@@ -195,7 +203,8 @@ def build_risk_section(
         if i.audience.value in data
     }
     profiles = factor_profiles(table, factor_codes)
-    schools = int(table["school_code"].nunique()) if len(table) else 0
+    # The schools the z-scores compare with (a hidden school is not among them).
+    schools = int(table.loc[~table["suppressed"], "school_code"].nunique()) if len(table) else 0
     warnings: list[str] = []
     associations = None
     if results is not None and len(results):

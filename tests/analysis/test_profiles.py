@@ -75,9 +75,9 @@ def test_reference_states_the_published_cut_off_in_plain_russian() -> None:
     school is above the instrument's threshold and draws the anti-bullying measures."""
     from analysis.report.profile import build_risk_section
     from instruments.risk_factors import builtin_risk_factors
-    from tests.analysis.test_risk import _student_answers
+    from tests.analysis.test_risk import _student_answers, _student_v2
 
-    student = builtin("student_5_11")
+    student = _student_v2()
     answers = _student_answers({f"S{i}": (120, 30 + 3 * i, 0.15 * (i - 3)) for i in range(7)})
     section = build_risk_section(
         "S0", {"student": (student, answers)}, builtin_risk_factors(), min_group_size=5
@@ -106,9 +106,9 @@ def test_scale_rows_and_indicators_share_one_cut_off_rule() -> None:
     from analysis.report import build_school_reference
     from analysis.report.profile import _cutoff_text
     from instruments.risk_factors import builtin_risk_factors
-    from tests.analysis.test_risk import _student_answers
+    from tests.analysis.test_risk import _student_answers, _student_v2
 
-    student = builtin("student_5_11")
+    student = _student_v2()
     answers = _student_answers({"tiny": (6, 2, 0.0), "large": (400, 60, 0.0), "calm": (200, 2, 0)})
     indicators = [
         i for i in builtin_risk_factors().factor("wellbeing").indicators if i.scale == "bullying"

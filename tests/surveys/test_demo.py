@@ -6,14 +6,23 @@ import datetime as dt
 import time
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.profiles import school_scale_summary
 from analysis.scoring import score_scales
+from instruments.library import builtin
 from surveys import models as m
 from surveys.dataset import audience_data
-from surveys.demo import PLANTED, generate_demo
+from surveys.demo import (
+    FACTORS,
+    ITEM_PREVALENCE,
+    PLANTED,
+    PLANTED_SHIFT,
+    generate_demo,
+    simulate_answers,
+)
 
 DAY = dt.date(2026, 11, 1)
 
@@ -93,3 +102,31 @@ def test_planted_bullying_school_stands_out(db: Session) -> None:
     likert = [i.code for i in data.instrument.items() if i.type.value == "likert"]
     missing = float(np.mean(data.answers[likert].isna().to_numpy()))
     assert 0.005 < missing < 0.08
+
+
+def test_prevalence_base_rates_follow_the_published_surveys() -> None:
+    """At the district's typical risk the bullying and teacher-need items come out at their
+    published rates (ITEM_PREVALENCE), so the scale prevalences land where PISA and TALIS put
+    the same rules; a planted cause is well above them."""
+    rng = np.random.default_rng(3)
+    typical = dict.fromkeys(FACTORS, 0.0)
+    for code, scale_code, low, high in (
+        ("student_5_11", "bullying", 0.18, 0.25),  # PISA: 1 in 5 (2015), 23 % (2018)
+        ("teacher", "prof_deficits", 0.34, 0.47),
+    ):
+        instrument = builtin(code)
+        grades = rng.integers(5, 12, 6000)
+        drawn = simulate_answers(instrument, 6000, typical, rng, grades=grades, missing_rate=0)
+        answers = pd.DataFrame(drawn)
+        scale = next(s for s in instrument.scales if s.code == scale_code)
+        assert scale.prevalence is not None
+        for item in scale.items:
+            share = float((answers[item] >= scale.prevalence.at_least).mean())
+            assert abs(share - ITEM_PREVALENCE[item]) < 0.015, (item, share)
+        prevalence = score_scales(answers, instrument, [scale_code]).prevalence[scale_code]
+        assert low < prevalence.mean() < high, (scale_code, prevalence.mean())
+    student = builtin("student_5_11")
+    unsafe = {**typical, "wellbeing": PLANTED_SHIFT}
+    planted = simulate_answers(student, 3000, unsafe, rng, grades=rng.integers(5, 12, 3000))
+    bullied = score_scales(pd.DataFrame(planted), student, ["bullying"]).prevalence["bullying"]
+    assert bullied.mean() > 0.45

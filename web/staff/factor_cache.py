@@ -20,19 +20,25 @@ Each gunicorn worker has its own cache (the web tier keeps no shared state): a w
 not seen the campaign yet fits the solution once. Parallel analysis runs with the fixed
 ``SEED``, so every worker, and every page view, shows the same solution for the same answers.
 When the analysis cannot run (too few complete answers), the Russian reason is cached too.
+
+The solution is fitted only on the answers of schools with at least the campaign's minimum of
+responses (:func:`analysis.privacy.reportable`): it is standardised on the respondents it is
+fitted to, so a small school's answers would otherwise move every other school's published
+factor means, and those means with their n would give the small school's away.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.errors import AnalysisError
 from analysis.factor_scores import SchoolFactorScores, school_factor_scores
+from analysis.privacy import reportable
 from surveys import models as m
 from surveys.dataset import audience_data
 
@@ -55,6 +61,8 @@ class CampaignFactors:
     scores: SchoolFactorScores | None
     #: the reason, in Russian, when the solution could not be fitted
     error: str | None
+    #: school code -> responses, for the schools below the minimum (left out of the solution)
+    suppressed: dict[str, int] = field(default_factory=dict)
 
 
 _cache: OrderedDict[CacheKey, CampaignFactors] = OrderedDict()
@@ -114,6 +122,9 @@ def campaign_factors(session: Session, campaign: m.Campaign, audience: str) -> C
 
 def _fit(session: Session, campaign: m.Campaign, audience: str) -> CampaignFactors:
     data = audience_data(session, campaign.id, audience)
+    kept, suppressed = reportable(
+        data.answers, audience=audience, min_group_size=data.min_group_size
+    )
     scores: SchoolFactorScores | None = None
     error: str | None = None
     if not data.instrument.scales:
@@ -121,10 +132,7 @@ def _fit(session: Session, campaign: m.Campaign, audience: str) -> CampaignFacto
     else:
         try:
             scores = school_factor_scores(
-                data.answers,
-                data.instrument,
-                min_group_size=data.min_group_size,
-                seed=SEED,
+                kept, data.instrument, min_group_size=data.min_group_size, seed=SEED
             )
         except AnalysisError as exc:
             error = str(exc)
@@ -134,6 +142,7 @@ def _fit(session: Session, campaign: m.Campaign, audience: str) -> CampaignFacto
         n_responses=len(data.answers),
         scores=scores,
         error=error,
+        suppressed=suppressed,
     )
 
 

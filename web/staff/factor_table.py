@@ -1,10 +1,10 @@
 """A school's empirical factor scores next to its scale scores: the rows of the school page and
 of its CSV download.
 
-The factor solution comes from ``web.staff.factor_cache`` (all schools of the campaign pooled);
-the scale scores from the reference model's audience sections, so the page and the file show
-the numbers the reference shows. Every factor mean of a school below the campaign's minimum
-group is suppressed here, in both outputs.
+The factor solution comes from ``web.staff.factor_cache`` (the schools of the campaign at or
+above the minimum group, pooled); the scale scores from the reference model's audience
+sections, so the page and the file show the numbers the reference shows. A school below the
+campaign's minimum group shows its n and no factor mean, in both outputs.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ def school_factor_table(
         scale_code = result.scales[factor]
         scale = scales.get(scale_code)
         entry = mine.loc[factor] if factor in mine.index else None
-        n = 0 if entry is None else int(entry["n"])
+        # A school below the minimum is not in the solution at all: its responses are its n.
+        n = fitted.suppressed.get(school_code, 0) if entry is None else int(entry["n"])
         suppressed = entry is None or bool(entry["suppressed"])
         bounds = result.ranges.loc[factor]
         rank = None if entry is None else _num(entry["rank"])
