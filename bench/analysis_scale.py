@@ -18,7 +18,7 @@ import uuid
 
 from sqlalchemy import func, select, text
 
-from analysis.indicators import school_indicators
+from analysis.indicators import reportable_indicators
 from analysis.risk import factor_profiles, indicator_z
 from instruments.risk_factors import builtin_risk_factors
 from surveys import models as m
@@ -48,7 +48,8 @@ def analyse(url: str) -> dict[str, float]:
     catalogue = builtin_risk_factors()
     by_factor = catalogue.indicators_by_factor(i for i, _ in data.values())
     indicators = [i for items in by_factor.values() for i in items]
-    table = indicator_z(school_indicators(data, indicators))
+    # The path the reports take: the privacy gate first (analysis.privacy), then indicators.
+    table = indicator_z(reportable_indicators(data, indicators))
     timings["indicators"] = time.perf_counter() - step
     step = time.perf_counter()
     profiles = factor_profiles(table, {f: [i.code for i in v] for f, v in by_factor.items()})
