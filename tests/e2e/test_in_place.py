@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from instruments.io.yaml_io import load_yaml
 from surveys import models as m
+from surveys.instrument_store import store_instrument
 from tests.e2e.conftest import PHONE
 from tests.factories import link_for, make_campaign, make_school
 
@@ -59,3 +61,41 @@ def test_a_lost_connection_keeps_the_page_and_a_retry_stores_it_once(
     page.go_back()
     expect(page.locator(".progress-line")).to_contain_text("Раздел 1 из 6")
     expect(page.locator("#q-grade")).to_have_value("6")
+
+
+STAFFING = """
+code: staffing
+title: Кадры
+audience: administration
+sections:
+  - code: one
+    title: Школа
+    items:
+      - {code: classes, type: number, min: 1, max: 100, required: true, text: "Сколько классов?"}
+  - code: two
+    title: Кадры
+    items:
+      - {code: vacancies, type: number, min: 0, max: 50, required: true, text: "Сколько вакансий?"}
+"""
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_enter_in_a_number_field_goes_forward_not_back(
+    new_page: Callable[..., Page], db: Session, javascript: bool
+) -> None:
+    """Enter presses a form's first submit button; on page 2 that must not be "Назад"."""
+    store_instrument(db, load_yaml(STAFFING))
+    school = make_school(db)
+    campaign = make_campaign(db, [school], audiences={"administration": "staffing"})
+    code = link_for(db, campaign, school, audience="administration").code
+    db.commit()
+    page = new_page(PHONE, java_script_enabled=javascript)
+    page.goto(f"/s/{code}?p=1")
+    page.fill("#q-classes", "11")
+    page.press("#q-classes", "Enter")
+    expect(page.locator(".progress-line")).to_contain_text("Раздел 2 из 2")
+    page.fill("#q-vacancies", "3")
+    page.press("#q-vacancies", "Enter")
+    expect(page.locator("h1")).to_contain_text("Спасибо")
+    db.expire_all()
+    assert db.scalars(select(m.Response)).one().answers == {"classes": 11, "vacancies": 3}
