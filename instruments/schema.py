@@ -405,6 +405,11 @@ class Instrument(FrozenModel):
         return ("text" if textual else "number", item.type is ItemType.multiple_choice)
 
     @cached_property
+    def multiple_choice_codes(self) -> frozenset[str]:
+        """Items whose answer is a list of options (a form sends them as repeated fields)."""
+        return frozenset(i.code for i in self.items() if i.type is ItemType.multiple_choice)
+
+    @cached_property
     def conditions(self) -> dict[str, Condition]:
         """Compiled relevance conditions by item code (validated at construction)."""
         kinds = {item.code: self._item_kind(item) for item in self.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -78,27 +79,35 @@ def load_builtin_instruments(session: Session) -> list[m.InstrumentVersion]:
     return [store_instrument(session, i, builtin=True) for i in builtin_instruments()]
 
 
+def _parsed_once(
+    checksum: str, version_id: int, definition: Callable[[], dict[str, Any] | None]
+) -> Instrument:
+    """The validated model of a stored definition, parsed once per checksum; ``definition``
+    is called only on a cache miss."""
+    model = _parsed.get(checksum)
+    if model is None:
+        data = definition()
+        if data is None:
+            raise NotFound(f"Версия методики {version_id} не найдена.")
+        model = parse_instrument(data, source=f"instrument_version {version_id}")
+        _parsed[checksum] = model
+    return model
+
+
 def instrument_of(version: m.InstrumentVersion) -> Instrument:
     """The validated model of a stored version (parsed once per definition)."""
-    model = _parsed.get(version.checksum)
-    if model is None:
-        model = parse_instrument(version.definition, source=f"instrument_version {version.id}")
-        _parsed[version.checksum] = model
-    return model
+    return _parsed_once(version.checksum, version.id, lambda: version.definition)
 
 
 def instrument_by_checksum(session: Session, version_id: int, checksum: str) -> Instrument:
     """The parsed model of a stored version, reading its definition only on a cache miss."""
-    model = _parsed.get(checksum)
-    if model is None:
-        definition = session.scalar(
+    return _parsed_once(
+        checksum,
+        version_id,
+        lambda: session.scalar(
             select(m.InstrumentVersion.definition).where(m.InstrumentVersion.id == version_id)
-        )
-        if definition is None:
-            raise NotFound(f"Версия методики {version_id} не найдена.")
-        model = parse_instrument(definition, source=f"instrument_version {version_id}")
-        _parsed[checksum] = model
-    return model
+        ),
+    )
 
 
 def latest_version(session: Session, code: str) -> m.InstrumentVersion:

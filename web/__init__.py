@@ -9,11 +9,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, url_for
+from flask import Flask, url_for
 from flask_wtf import CSRFProtect
 
 from analysis.report.html import ru_number
 from surveys.db import database_url, make_engine, make_sessionmaker
+from web.appstate import per_app
 
 csrf = CSRFProtect()
 
@@ -47,7 +48,7 @@ def _static_version(path: str) -> str:
 
 def _static_url(filename: str) -> str:
     # Built once per application and file: every respondent page asks for the same two.
-    urls: dict[str, str] = current_app.extensions.setdefault("rootcause.static_urls", {})
+    urls: dict[str, str] = per_app("rootcause.static_urls", dict)
     url = urls.get(filename)
     if url is None:
         url = urls[filename] = url_for("static", filename=filename, v=_static_version(filename))

@@ -16,6 +16,7 @@ from collections import deque
 from flask import current_app
 
 from surveys.throttle import TooManyAttempts
+from web.appstate import per_app
 
 DEFAULT_POSTS_PER_MINUTE = 1200
 
@@ -44,10 +45,9 @@ class LinkLimiter:
 
 
 def link_limiter() -> LinkLimiter:
-    limiter: LinkLimiter | None = current_app.extensions.get("rootcause.link_limiter")
-    if limiter is None:
-        limiter = LinkLimiter(
+    return per_app(
+        "rootcause.link_limiter",
+        lambda: LinkLimiter(
             current_app.config.get("LINK_POSTS_PER_MINUTE", DEFAULT_POSTS_PER_MINUTE)
-        )
-        current_app.extensions["rootcause.link_limiter"] = limiter
-    return limiter
+        ),
+    )

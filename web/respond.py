@@ -24,12 +24,13 @@ from werkzeug.datastructures import MultiDict
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from instruments.schema import Instrument, ItemType
+from instruments.schema import Instrument
 from surveys import models as m
 from surveys.campaigns import OpenLink, check_accepting, load_link
 from surveys.errors import AnswersInvalid, SurveysError
 from surveys.responses import find_response, new_submission_id, save_page
 from surveys.tokens import redeem
+from web.appstate import per_app
 from web.db import get_session
 from web.ratelimit import link_limiter
 
@@ -55,7 +56,7 @@ class PageState:
 
 
 def _answers_from(form: MultiDict[str, str], instrument: Instrument) -> dict[str, Any]:
-    multiple = {i.code for i in instrument.items() if i.type is ItemType.multiple_choice}
+    multiple = instrument.multiple_choice_codes
     answers: dict[str, Any] = {}
     for key in form:
         if key in CONTROL_FIELDS:
@@ -108,11 +109,10 @@ class LinkCache:
 
 
 def _link_cache() -> LinkCache:
-    cache: LinkCache | None = current_app.extensions.get("rootcause.link_cache")
-    if cache is None:
-        cache = LinkCache(float(current_app.config.get("LINK_CACHE_SECONDS", 5)))
-        current_app.extensions["rootcause.link_cache"] = cache
-    return cache
+    return per_app(
+        "rootcause.link_cache",
+        lambda: LinkCache(float(current_app.config.get("LINK_CACHE_SECONDS", 5))),
+    )
 
 
 def forget_links() -> None:
@@ -212,9 +212,7 @@ def _sections_html(opened: OpenLink, context: dict[str, Any]) -> Markup:
         if instrument.is_shown(item, context["earlier"], context["pending"])
     )
     key = (opened.version.checksum, page, context["lang"], shown)
-    cache: dict[tuple[Any, ...], Markup] = current_app.extensions.setdefault(
-        "rootcause.page_cache", {}
-    )
+    cache: dict[tuple[Any, ...], Markup] = per_app("rootcause.page_cache", dict)
     html = cache.get(key)
     if html is None:
         html = _render_sections(context)
