@@ -24,6 +24,7 @@ Usage: python bench/load_respondents.py [--backend postgresql|sqlite|both] [--co
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import html
 import http.client
@@ -38,14 +39,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +162,7 @@ def gunicorn(target: Target, tmp: Path, workers: int, threads: int) -> Iterator[
     command = [
         *(sys.executable, "-m", "gunicorn"),
         *("--bind", f"{HOST}:{port}", "--workers", str(workers), "--threads", str(threads)),
-        *("--worker-class", "gthread", "--log-level", "warning", "web:create_app()"),
+        *("--worker-class", os.environ.get("BENCH_WORKER_CLASS", "gthread"), "--log-level", "warning", os.environ.get("BENCH_APP", "web:create_app()")),
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
@@ -203,39 +201,35 @@ def _tail(path: Path, lines: int = 30) -> str:
 # --- one virtual respondent -------------------------------------------------------------------
 
 
-class _Headers:
-    """What ``CookieJar.extract_cookies`` needs of a response."""
-
-    def __init__(self, message: http.client.HTTPMessage) -> None:
-        self._message = message
-
-    def info(self) -> http.client.HTTPMessage:
-        return self._message
-
-
 class Failure(Exception):
     pass
 
 
 class Browser:
-    """One keep-alive connection and one cookie jar, like a respondent's browser tab."""
+    """One keep-alive connection and its cookies, like a respondent's browser tab.
+
+    HTTP/1.1 is spoken directly over an asyncio stream (request line, headers, a
+    Content-Length body; cookies kept as name -> value, all under /s/<code>): the virtual
+    respondents share the machine with the server, so the load generator must cost little CPU
+    per request (its share is reported beside the figures)."""
 
     def __init__(self, port: int, record: Callable[[str, float], None]) -> None:
         self.port = port
         self.record = record
-        self.jar = CookieJar()
-        self.conn: http.client.HTTPConnection | None = None
+        self.cookies: dict[str, str] = {}
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
         self.retries = 0
 
     def reset(self) -> None:
-        self.jar = CookieJar()
+        self.cookies = {}
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
 
-    def request(
+    async def request(
         self,
         kind: str,
         method: str,
@@ -246,23 +240,30 @@ class Browser:
         """(status, Location, body) of one request; its latency is recorded under ``kind``.
         With ``extra`` headers (the page script's in-place post) ``Location`` is the address
         the script would show, from the reply's X-Rootcause-Location."""
-        url = f"http://{HOST}:{self.port}{path}"
-        req = urllib.request.Request(url, method=method)
-        self.jar.add_cookie_header(req)
-        headers = {**dict(req.header_items()), **(extra or {})}
-        body = None
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{self.port}"]
+        if self.cookies:
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        lines += [f"{name}: {value}" for name, value in (extra or {}).items()]
+        body = b""
         if form is not None:
             body = urllib.parse.urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            lines.append("Content-Type: application/x-www-form-urlencoded")
+            lines.append(f"Content-Length: {len(body)}")
+        message = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
         for attempt in (1, 2):
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+            assert self.reader is not None
             started = time.perf_counter()
             try:
-                self.conn.request(method, path, body=body, headers=headers)
-                response = self.conn.getresponse()
-                data = response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.writer.write(message)
+                head = await self.reader.readuntil(b"\r\n\r\n")
+                status, headers = _head(head)
+                length = headers.get("content-length")
+                if length is None:
+                    raise Failure(f"{method} {path}: a reply without Content-Length")
+                data = await self.reader.readexactly(int(length))
+            except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError):
                 # The server closed an idle keep-alive connection: reconnect once, as a
                 # browser does (saving a page is idempotent).
                 self.close()
@@ -271,12 +272,37 @@ class Browser:
                 self.retries += 1
                 continue
             self.record(kind, time.perf_counter() - started)
-            self.jar.extract_cookies(_Headers(response.msg), req)  # type: ignore[arg-type]
-            if response.will_close:
+            for cookie in headers.get("set-cookie", ()):
+                self._keep(cookie)
+            if headers.get("connection", "").lower() == "close":
                 self.close()
-            location = response.getheader("Location") or response.getheader(IN_PLACE_LOCATION) or ""
-            return response.status, location, data.decode("utf-8", "replace")
+            location = headers.get("location") or headers.get(IN_PLACE_LOCATION.lower()) or ""
+            return status, str(location), data.decode("utf-8", "replace")
         raise AssertionError("unreachable")
+
+    def _keep(self, cookie: str) -> None:
+        pair, _, attributes = cookie.partition(";")
+        name, _, value = pair.strip().partition("=")
+        if not value or "max-age=0" in attributes.lower():
+            self.cookies.pop(name, None)
+        else:
+            self.cookies[name] = value
+
+
+def _head(raw: bytes) -> tuple[int, dict[str, Any]]:
+    """The status and the headers of a reply (Set-Cookie as a list, the rest by last value)."""
+    status_line, *lines = raw.decode("latin-1").split("\r\n")
+    headers: dict[str, Any] = {"set-cookie": []}
+    for line in lines:
+        if not line:
+            continue
+        name, _, value = line.partition(":")
+        name, value = name.strip().lower(), value.strip()
+        if name == "set-cookie":
+            headers["set-cookie"].append(value)
+        else:
+            headers[name] = value
+    return int(status_line.split(" ", 2)[1]), headers
 
 
 _TAG = re.compile(r"<(input|select|/select|option|textarea|form|a)\b([^>]*)>", re.IGNORECASE)
@@ -362,7 +388,7 @@ def _path(location: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def complete_session(
+async def complete_session(
     browser: Browser,
     code: str,
     rng: random.Random,
@@ -375,14 +401,14 @@ def complete_session(
     ``in_place``: post as the page script (respond.js) does, which gets the next page in the
     reply; otherwise as a browser without JavaScript: post, follow the 303, get the page."""
     browser.reset()
-    status, _, body = browser.request("GET page", "GET", f"/s/{code}")
+    status, _, body = await browser.request("GET page", "GET", f"/s/{code}")
     if status != 200:
         raise Failure(f"GET /s/<code>: {status}")
     page = parse_page(body)
     if page.action is None:  # the introduction: follow "Начать"
         if page.start is None:
             raise Failure("introduction without a start link")
-        status, _, body = browser.request("GET page", "GET", _path(page.start))
+        status, _, body = await browser.request("GET page", "GET", _path(page.start))
         if status != 200:
             raise Failure(f"GET page 1: {status}")
         page = parse_page(body)
@@ -391,7 +417,7 @@ def complete_session(
             return False
         if page.action is None:
             raise Failure("page without a form")
-        status, location, body = browser.request(
+        status, location, body = await browser.request(
             "POST page",
             "POST",
             _path(page.action),
@@ -406,14 +432,14 @@ def complete_session(
                 if "Спасибо" not in body:
                     raise Failure("in-place reply to the last page is not the thank-you page")
                 return True
-            status, _, _ = browser.request("GET thanks", "GET", path)
+            status, _, _ = await browser.request("GET thanks", "GET", path)
             if status != 200:
                 raise Failure(f"GET thanks: {status}")
             return True
         if not in_place:
             if not alive():
                 return False
-            status, _, body = browser.request("GET page", "GET", path)
+            status, _, body = await browser.request("GET page", "GET", path)
             if status != 200:
                 raise Failure(f"GET page: {status}")
         page = parse_page(body)
@@ -504,58 +530,49 @@ def run_load(
     seed: int,
     in_place: bool = True,
 ) -> Run:
+    """``concurrency`` virtual respondents (asyncio tasks in this process, one connection
+    each) completing sessions until ``responses`` have started or ``seconds`` have passed."""
     run = Run(target.backend, concurrency)
-    lock = threading.Lock()
     started_sessions = 0
     deadline = 0.0
 
     def record(kind: str, elapsed: float) -> None:
-        with lock:
-            run.latencies[kind].append(elapsed)
+        run.latencies[kind].append(elapsed)
 
     def alive() -> bool:
         return time.perf_counter() < deadline
 
-    def respondent(index: int) -> None:
+    async def respondent(index: int) -> None:
         nonlocal started_sessions
         rng = random.Random(seed * 1000 + index)
         browser = Browser(server.port, record)
         try:
-            while alive():
-                with lock:
-                    if started_sessions >= responses:
-                        return
-                    started_sessions += 1
+            while alive() and started_sessions < responses:
+                started_sessions += 1
                 try:
-                    finished = complete_session(browser, target.code, rng, alive, in_place)
-                except (Failure, OSError, http.client.HTTPException) as exc:
+                    finished = await complete_session(browser, target.code, rng, alive, in_place)
+                except (Failure, OSError, ValueError, asyncio.IncompleteReadError) as exc:
                     browser.close()
-                    with lock:
-                        key = f"{type(exc).__name__}: {exc}"[:80]
-                        run.errors[key] = run.errors.get(key, 0) + 1
+                    key = f"{type(exc).__name__}: {exc}"[:80]
+                    run.errors[key] = run.errors.get(key, 0) + 1
                     continue
-                with lock:
-                    if finished:
-                        run.completed += 1
-                    else:
-                        run.abandoned += 1
+                if finished:
+                    run.completed += 1
+                else:
+                    run.abandoned += 1
         finally:
             browser.close()
-            with lock:
-                run.retries += browser.retries
+            run.retries += browser.retries
 
-    threads = [
-        threading.Thread(target=respondent, args=(i,), daemon=True) for i in range(concurrency)
-    ]
+    async def everyone() -> None:
+        await asyncio.gather(*(respondent(i) for i in range(concurrency)))
+
     pids = server.pids()
     cpu0, server0, pg0 = time.process_time(), _ticks(pids), _ticks(_postgres_pids())
     busy0, total0 = _busy()
     t0 = time.perf_counter()
     deadline = t0 + seconds
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    asyncio.run(everyone())
     run.wall = time.perf_counter() - t0
     cores = os.cpu_count() or 1
     run.loadgen_cpu = (time.process_time() - cpu0) / (run.wall * cores)
@@ -568,14 +585,17 @@ def run_load(
 
 def warm_up(server: Server, target: Target, sessions: int) -> None:
     """Load templates and the parsed instrument in every worker (not measured)."""
-    browser = Browser(server.port, lambda _kind, _elapsed: None)
-    rng = random.Random(0)
-    try:
+
+    async def warm() -> None:
+        rng = random.Random(0)
         for _ in range(sessions):
-            complete_session(browser, target.code, rng, lambda: True)
-            browser.close()  # a new connection may land on the other worker
-    finally:
-        browser.close()
+            browser = Browser(server.port, lambda _kind, _elapsed: None)
+            try:  # a new connection each time: it may land on another worker
+                await complete_session(browser, target.code, rng, lambda: True)
+            finally:
+                browser.close()
+
+    asyncio.run(warm())
 
 
 # --- an in-process profile (no server) --------------------------------------------------------

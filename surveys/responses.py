@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from instruments.answers import validate_answers, validate_section
 from instruments.errors import AnswerErrors
 from instruments.quality import quality_flags
+from instruments.schema import Instrument
 from surveys import models as m
 from surveys.campaigns import OpenLink
 from surveys.errors import AnswersInvalid, InvalidInput
@@ -112,14 +116,83 @@ def submit_response(
     return response, True
 
 
+# --- the respondent's hot path: a page at a time, on SQLAlchemy Core ---------------------------
+#
+# Every page a respondent finishes is one post. The statements below run on a connection in
+# autocommit mode: a post is one SELECT of the respondent's row and one INSERT or UPDATE, with no
+# BEGIN/COMMIT round trips and no ORM unit of work (bench/load_respondents.py). Every statement
+# is atomic on its own; the last page of a token link, which also releases the token, is the
+# only post that needs two statements in one transaction.
+
+RESPONSE = m.Response.__table__
+_PROGRESS_COLUMNS = (
+    RESPONSE.c.submission_id,
+    RESPONSE.c.link_id,
+    RESPONSE.c.instrument_version_id,
+    RESPONSE.c.status,
+    RESPONSE.c.progress,
+    RESPONSE.c.answers,
+    RESPONSE.c.duration_seconds,
+)
+_SELECT_PROGRESS = select(*_PROGRESS_COLUMNS).where(
+    RESPONSE.c.submission_id == bindparam("submission_id")
+)
+
+
+def _update_statement(*columns: str) -> Any:
+    """UPDATE of ``columns`` of a response that is still partial, built once (bound names
+    ``of_submission`` and ``new_<column>``)."""
+    return (
+        update(RESPONSE)
+        .where(
+            RESPONSE.c.submission_id == bindparam("of_submission"),
+            RESPONSE.c.status == m.ResponseStatus.partial.value,
+        )
+        .values({c: bindparam(f"new_{c}", type_=RESPONSE.c[c].type) for c in columns})
+    )
+
+
+_UPDATE_PAGE = _update_statement("answers", "submitted_on", "progress")
+_UPDATE_LAST_PAGE = _update_statement(
+    "answers", "submitted_on", "progress", "status", "duration_seconds", "flags"
+)
+_RELEASE_TOKEN = (
+    update(m.PersonalToken.__table__)
+    .where(m.PersonalToken.__table__.c.resume_submission_id == bindparam("of_submission"))
+    .values(resume_submission_id=None)
+)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a respondent is: the stored row of a (partial or complete) response."""
+
+    submission_id: str
+    link_id: int | None
+    instrument_version_id: int
+    status: str
+    progress: int
+    answers: dict[str, Any]
+    duration_seconds: int | None
+
+    @property
+    def partial(self) -> bool:
+        return self.status == m.ResponseStatus.partial.value
+
+    @property
+    def complete(self) -> bool:
+        return self.status == m.ResponseStatus.complete.value
+
+
 @dataclass(frozen=True)
 class PageResult:
-    response: m.Response
+    #: the response as stored after the post
+    response: Progress
     #: the page to show next (1-based section number), or None when the response is complete
     next_page: int | None
 
 
-def find_response(session: Session, submission_id: str | None) -> m.Response | None:
+def find_response(conn: Connection, submission_id: str | None) -> Progress | None:
     """The response a device or form is working on, if the id is well formed and known."""
     if not submission_id:
         return None
@@ -127,11 +200,16 @@ def find_response(session: Session, submission_id: str | None) -> m.Response | N
         checked = _checked_submission_id(submission_id)
     except InvalidInput:
         return None
-    return session.scalar(select(m.Response).where(m.Response.submission_id == checked))
+    row = conn.execute(_SELECT_PROGRESS, {"submission_id": checked}).first()
+    return Progress(*row) if row is not None else None
+
+
+def _page_codes(instrument: Instrument, index: int) -> set[str]:
+    return {a.code for item in instrument.sections[index].items for a in instrument.answerable(item)}
 
 
 def save_page(
-    session: Session,
+    conn: Connection,
     opened: OpenLink,
     *,
     submission_id: str,
@@ -140,14 +218,16 @@ def save_page(
     forward: bool,
     today: dt.date,
     duration_seconds: int | None = None,
-    known: m.Response | None = None,
+    known: Progress | None = None,
 ) -> PageResult:
     """Keep one page's answers in the respondent's partial response; finish after the last.
 
+    ``conn`` is a connection in autocommit mode (``web.db.get_respondent_connection``).
     ``page`` is the 1-based section number. Going ``forward`` requires the page's required
     items (those that apply); going back keeps what is there without requiring anything. The
     answers of a page replace what that page held before, so a retried post changes nothing.
-    A response that is already complete is returned as it is (a double click on "Отправить").
+    A response that is already complete is returned as it is (a double click on "Отправить"),
+    and no statement can change it afterwards.
 
     Raises
     ------
@@ -162,49 +242,49 @@ def save_page(
     response = (
         known
         if known is not None and known.submission_id == submission_id
-        else session.scalar(select(m.Response).where(m.Response.submission_id == submission_id))
+        else find_response(conn, submission_id)
     )
     if response is not None and (
         response.link_id != opened.link.id or response.instrument_version_id != opened.version.id
     ):
         raise InvalidInput("Эта анкета относится к другой ссылке.")
-    if response is not None and response.status == m.ResponseStatus.complete.value:
+    if response is not None and response.complete:
         return PageResult(response, None)
     stored: dict[str, Any] = dict(response.answers) if response is not None else {}
-    section = instrument.sections[page - 1]
-    page_codes = {a.code for item in section.items for a in instrument.answerable(item)}
-    earlier = {
-        a.code: stored[a.code]
-        for other in instrument.sections[: page - 1]
-        for item in other.items
-        for a in instrument.answerable(item)
-        if a.code in stored
-    }
+    page_codes = _page_codes(instrument, page - 1)
+    earlier_codes = set().union(*(_page_codes(instrument, i) for i in range(page - 1)))
+    earlier = {code: value for code, value in stored.items() if code in earlier_codes}
     try:
         clean = validate_section(instrument, page - 1, answers, earlier, require=forward)
     except AnswerErrors as exc:
         raise AnswersInvalid(exc.errors) from None
     merged = {k: v for k, v in stored.items() if k not in page_codes}
     merged.update(clean)
-    last = page == len(instrument.sections)
-    complete = forward and last
+    complete = forward and page == len(instrument.sections)
     if complete:
         try:
             # Later pages may depend on earlier ones: the whole response must still fit.
             merged = validate_answers(instrument, merged)
         except AnswerErrors as exc:
             raise AnswersInvalid(exc.errors) from None
-    if response is None:
-        response = _new_response(
-            opened, submission_id, merged, status=m.ResponseStatus.partial.value, today=today
+    progress = (response.progress if response is not None else 0) or 0
+    if forward:
+        progress = max(progress, page)
+    values: dict[str, Any] = {"answers": merged, "submitted_on": today, "progress": progress}
+    duration = response.duration_seconds if response is not None else None
+    if complete:
+        if duration_seconds is not None and 0 <= duration_seconds <= MAX_PLAUSIBLE_DURATION:
+            duration = duration_seconds
+        values.update(
+            status=m.ResponseStatus.complete.value,
+            duration_seconds=duration,
+            flags=quality_flags(instrument, merged, duration),
         )
-        try:
-            with session.begin_nested():
-                session.add(response)
-        except IntegrityError:
+    if response is None:
+        if not _insert_first(conn, opened, submission_id, values, today):
             # A concurrent retry created it first: apply this page to that one.
             return save_page(
-                session,
+                conn,
                 opened,
                 submission_id=submission_id,
                 page=page,
@@ -213,22 +293,80 @@ def save_page(
                 today=today,
                 duration_seconds=duration_seconds,
             )
-    response.answers = merged
-    response.submitted_on = today
-    if forward:
-        response.progress = max(response.progress or 0, page)
+    elif complete and opened.link.requires_token:
+        # Finished: the personal token that started it no longer points at it. Both
+        # statements in one transaction, so a token never points at a finished response.
+        with _transaction(conn):
+            if not _update_partial(conn, submission_id, values):
+                return _stored(conn, submission_id)
+            conn.execute(_RELEASE_TOKEN, {"of_submission": submission_id})
+    elif not _update_partial(conn, submission_id, values):
+        # Finished by a concurrent post in the meantime (a double click on the last page).
+        return _stored(conn, submission_id)
+    saved = Progress(
+        submission_id=submission_id,
+        link_id=opened.link.id,
+        instrument_version_id=opened.version.id,
+        status=values.get("status", m.ResponseStatus.partial.value),
+        progress=progress,
+        answers=merged,
+        duration_seconds=duration,
+    )
     if complete:
-        response.status = m.ResponseStatus.complete.value
-        if duration_seconds is not None and 0 <= duration_seconds <= MAX_PLAUSIBLE_DURATION:
-            response.duration_seconds = duration_seconds
-        response.flags = quality_flags(instrument, merged, response.duration_seconds)
-        # Finished: the personal token that started it no longer points at it.
-        session.execute(
-            update(m.PersonalToken)
-            .where(m.PersonalToken.resume_submission_id == submission_id)
-            .values(resume_submission_id=None)
-        )
-    session.flush()
-    if complete:
-        return PageResult(response, None)
-    return PageResult(response, page + 1 if forward else max(page - 1, 1))
+        return PageResult(saved, None)
+    return PageResult(saved, page + 1 if forward else max(page - 1, 1))
+
+
+def _stored(conn: Connection, submission_id: str) -> PageResult:
+    response = find_response(conn, submission_id)
+    if response is None:  # pragma: no cover - rows are never deleted while a link is open
+        raise InvalidInput("Анкета не найдена.")
+    return PageResult(response, None if response.complete else response.progress + 1)
+
+
+@contextmanager
+def _transaction(conn: Connection) -> Iterator[None]:
+    """One real transaction on an autocommit connection (the two statements of a token link's
+    last page), then back to autocommit, as SQLAlchemy documents for changing the level."""
+    conn.commit()  # ends SQLAlchemy's own autobegun block; nothing is pending in autocommit
+    conn.execution_options(isolation_level=conn.default_isolation_level)
+    try:
+        with conn.begin():
+            yield
+    finally:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _update_partial(conn: Connection, submission_id: str, values: dict[str, Any]) -> bool:
+    """Apply ``values`` to the partial response; False if it is no longer partial."""
+    statement = _UPDATE_LAST_PAGE if "status" in values else _UPDATE_PAGE
+    parameters = {f"new_{column}": value for column, value in values.items()}
+    result = conn.execute(statement, {"of_submission": submission_id, **parameters})
+    return bool(result.rowcount)
+
+
+def _insert_first(
+    conn: Connection, opened: OpenLink, submission_id: str, values: dict[str, Any], today: dt.date
+) -> bool:
+    """Create the response with its first page; False if the submission exists already."""
+    # Anonymous campaigns keep no link to the token or the exact time: the link (shared by the
+    # whole school and audience, or a class) and the date only.
+    row = {
+        "submission_id": submission_id,
+        "campaign_id": opened.campaign.id,
+        "school_id": opened.school.id,
+        "link_id": opened.link.id,
+        "audience": opened.link.audience,
+        "class_name": opened.link.class_name,
+        "instrument_version_id": opened.version.id,
+        "status": m.ResponseStatus.partial.value,
+        "flags": [],
+        "source": "web",
+        **values,
+    }
+    dialect = conn.dialect.name
+    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert_(RESPONSE).values(**row).on_conflict_do_nothing(
+        index_elements=[RESPONSE.c.submission_id]
+    )
+    return bool(conn.execute(statement).rowcount)

@@ -1,9 +1,10 @@
-"""One SQLAlchemy session per request, closed (and rolled back if not committed) at teardown."""
+"""One SQLAlchemy session per request, closed (and rolled back if not committed) at teardown;
+the respondent's pages use a plain autocommit connection instead (surveys.responses)."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 
@@ -19,10 +20,23 @@ def get_engine() -> Engine:
     return engine
 
 
+def get_respondent_connection() -> Connection:
+    """A connection in autocommit mode for the respondent's hot path: each statement is its
+    own transaction, so a page post makes no BEGIN or COMMIT round trips."""
+    if "respondent_connection" not in g:
+        g.respondent_connection = get_engine().connect()
+        g.respondent_connection.execution_options(isolation_level="AUTOCOMMIT")
+    connection: Connection = g.respondent_connection
+    return connection
+
+
 def _close(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+    connection = g.pop("respondent_connection", None)
+    if connection is not None:
+        connection.close()
 
 
 def init_app(app: Flask) -> None:

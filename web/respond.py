@@ -4,6 +4,7 @@ without JavaScript; finished pages are kept, so a respondent can leave and come 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,8 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
-from markupsafe import Markup
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import StringField
@@ -28,10 +30,10 @@ from instruments.schema import Instrument
 from surveys import models as m
 from surveys.campaigns import OpenLink, check_accepting, load_link
 from surveys.errors import AnswersInvalid, SurveysError
-from surveys.responses import find_response, new_submission_id, save_page
+from surveys.responses import Progress, find_response, new_submission_id, save_page
 from surveys.tokens import redeem
 from web.appstate import per_app
-from web.db import get_session
+from web.db import get_respondent_connection, get_session
 from web.ratelimit import link_limiter
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
@@ -136,17 +138,39 @@ def _resume_state(code: str) -> tuple[str | None, str | None]:
     return (submission_id or None), (started or None)
 
 
-def _current(opened: OpenLink, code: str) -> m.Response | None:
+def _current(opened: OpenLink, code: str) -> Progress | None:
     submission_id, _ = _resume_state(code)
-    response = find_response(get_session(), submission_id)
+    response = find_response(get_respondent_connection(), submission_id)
     if (
         response is None
-        or response.status != m.ResponseStatus.partial.value
+        or not response.partial
         or response.link_id != opened.link.id
         or response.instrument_version_id != opened.version.id
     ):
         return None
     return response
+
+
+def _form_open(opened: OpenLink, state: PageState, earlier: dict[str, Any], dynamic: bool) -> str:
+    """The page's <form> tag and hidden fields: the part of a page that is the respondent's
+    own (their submission, start time and CSRF token, and the earlier answers that conditions
+    on this page read in the browser)."""
+    attributes = f' data-earlier="{escape(json.dumps(earlier, ensure_ascii=False))}"' if dynamic else ""
+    return (
+        f'<form method="post" action="/s/{escape(opened.link.code)}" autocomplete="off"'
+        f" data-in-place{attributes}>\n"
+        f'<input id="csrf_token" name="csrf_token" type="hidden" value="{escape(generate_csrf())}">\n'
+        f'<input id="submission_id" name="submission_id" type="hidden" '
+        f'value="{escape(state.submission_id)}">\n'
+        f'<input id="started" name="started" type="hidden" value="{escape(state.started)}">\n'
+        f'<input id="page" name="page" type="hidden" value="{state.page}">'
+    )
+
+
+PAGE_CACHE_ENTRIES = 2_000
+# Stand-ins for the respondent's own parts while a page is rendered to be kept.
+_FORM_SLOT = Markup("<!--rootcause:form-->")
+_SECTIONS_SLOT = Markup("<!--rootcause:sections-->")
 
 
 def _render(
@@ -159,8 +183,11 @@ def _render(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Any:
+    """A questionnaire page. Without errors the page is put together from two pieces rendered
+    once per worker (the frame of this link's page, and the questions when shown empty) and
+    the respondent's own form tag; with errors it is rendered whole."""
     page = state.page
-    pending = instrument.section_codes(page - 1) if page else frozenset()
+    pending = instrument.section_codes(page - 1)
     # Conditions on answers of this same page are applied in the browser as well.
     dynamic = any(
         condition.referenced & pending
@@ -177,20 +204,52 @@ def _render(
         "lang": "ru",
         "preview": False,
     }
-    sections_html = _sections_html(opened, context) if page else None
-    body = render_template(
-        "respond/form.html",
-        sections_html=sections_html,
-        dynamic=dynamic,
-        opened=opened,
-        state=state,
-        pages=len(instrument.sections),
-        **context,
-    )
+    form_open = _form_open(opened, state, earlier, dynamic)
+    sections_html = _sections_html(opened, context)
+    if errors:
+        body = render_template(
+            "respond/form.html",
+            form_open=Markup(form_open),  # noqa: S704 - built from escaped parts above
+            sections_html=sections_html,
+            opened=opened,
+            pages=len(instrument.sections),
+            **context,
+        )
+    else:
+        before, between, after = _frame(opened, context)
+        body = "".join((before, form_open, between, sections_html, after))
     return _no_store(make_response(body, status))
 
 
-PAGE_CACHE_ENTRIES = 2_000
+def _frame(opened: OpenLink, context: dict[str, Any]) -> tuple[str, str, str]:
+    """The page of this link without errors, cut where the form tag and the questions go:
+    the same for every respondent, so rendered once per worker."""
+    instrument: Instrument = context["instrument"]
+    key = (
+        opened.link.code,
+        opened.school.name,
+        opened.version.checksum,
+        context["page"],
+        context["lang"],
+    )
+    cache: dict[tuple[Any, ...], tuple[str, str, str]] = per_app("rootcause.frame_cache", dict)
+    parts = cache.get(key)
+    if parts is None:
+        markup = render_template(
+            "respond/form.html",
+            form_open=_FORM_SLOT,
+            sections_html=_SECTIONS_SLOT,
+            opened=opened,
+            pages=len(instrument.sections),
+            **context,
+        )
+        before, rest = markup.split(_FORM_SLOT)
+        between, after = rest.split(_SECTIONS_SLOT)
+        parts = (before, between, after)
+        if len(cache) >= PAGE_CACHE_ENTRIES:
+            cache.clear()
+        cache[key] = parts
+    return parts
 
 
 def _render_sections(context: dict[str, Any]) -> Markup:
@@ -239,8 +298,7 @@ def _admitted(opened: OpenLink, code: str) -> str | None:
     submission_id, _ = _resume_state(code)
     if not submission_id:
         return None
-    db = get_session()
-    started = db.scalar(
+    started = get_respondent_connection().scalar(
         select(m.PersonalToken.id).where(
             m.PersonalToken.link_id == opened.link.id,
             m.PersonalToken.resume_submission_id == submission_id,
@@ -298,11 +356,10 @@ def questionnaire(code: str):  # type: ignore[no-untyped-def]
     admitted = _admitted(opened, code) if opened.link.requires_token else None
     if opened.link.requires_token and response is None and admitted is None:
         return redirect(url_for("respond.token", code=code, t=request.args.get("t")))
-    has_intro = bool(instrument.introduction or instrument.consent)
     page = request.args.get("p", type=int)
     if page is None:
-        page = min(response.progress + 1, pages) if response else (0 if has_intro else 1)
-    page = max(0 if has_intro else 1, min(page, pages))
+        page = min(response.progress + 1, pages) if response else 1
+    page = max(1, min(page, pages))
     _, started = _resume_state(code)
     state = PageState(
         submission_id=response.submission_id if response else admitted or new_submission_id(),
@@ -317,7 +374,7 @@ def questionnaire(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/<code>", methods=["POST"])
 def submit(code: str):  # type: ignore[no-untyped-def]
-    db = get_session()
+    db = get_respondent_connection()
     opened = _open(code)
     link_limiter().hit(code)
     instrument = opened.instrument
@@ -365,7 +422,6 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             known=response,
         )
     except AnswersInvalid as exc:
-        db.rollback()
         return _render(
             opened,
             instrument,
@@ -376,9 +432,8 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             status=400,
         )
     # What the next page shows: the answers as stored now.
-    answers_now = dict(result.response.answers)
+    answers_now = result.response.answers
     submission_id = result.response.submission_id
-    db.commit()
     in_place = request.headers.get(IN_PLACE_HEADER) == "1"
     if result.next_page is None:
         # The next person on this device starts afresh. Without JavaScript: post/redirect/get,

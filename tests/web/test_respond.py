@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -62,13 +63,21 @@ def _finish(client: FlaskClient, code: str, first: dict[str, str]) -> TestRespon
     return response
 
 
-def test_introduction_page_then_one_section_per_page(client: FlaskClient, db: Session) -> None:
+def test_the_introduction_opens_the_first_page_then_one_section_per_page(
+    client: FlaskClient, db: Session
+) -> None:
     code = _open(db)
-    intro = client.get(f"/s/{code}")
-    assert intro.status_code == 200
-    assert "Начать" in intro.text and "анонимная" in intro.text
-    assert intro.headers["Cache-Control"] == "no-store"
-    page = client.get(f"/s/{code}?p=1").text
+    first = client.get(f"/s/{code}")
+    assert first.status_code == 200
+    assert first.headers["Cache-Control"] == "no-store"
+    # The introduction and consent open page 1 (no separate page: one round trip less).
+    page = first.text
+    assert page.index("анонимная") < page.index("Раздел 1 из 6") < page.index('id="q-grade"')
+    assert "Разделов: 6" in page
+    old_introduction = client.get(f"/s/{code}?p=0").text  # an address of the former page 0
+    assert "анонимная" in old_introduction and "Раздел 1 из 6" in old_introduction
+    second = client.get(f"/s/{code}?p=2").text
+    assert "анонимная" not in second and "Разделов:" not in second
     assert '<html lang="ru">' in page and "МБОУ «Школа № 5»" in page
     assert "Раздел 1 из 6" in page and "<progress" in page
     assert 'id="q-grade"' in page and "mot_int_1" not in page  # only this section
@@ -322,3 +331,41 @@ def test_in_place_errors_and_back_keep_the_same_rules(client: FlaskClient, db: S
     assert back.headers["X-Rootcause-Location"] == f"/s/{code}?p=1"
     # Page 1 comes back with its stored answer selected.
     assert re.search(r'<option value="7" selected', back.text) or 'value="7" checked' in back.text
+
+
+def test_kept_pages_hold_nothing_of_one_respondent(app: Flask, db: Session) -> None:
+    """Pages are put together from pieces rendered once per worker (web.respond._frame,
+    _sections_html): nothing of one respondent (answers, errors, their submission, CSRF token,
+    a message flashed into their session) may reach another's page."""
+    code = _open(db)
+    first, second = app.test_client(), app.test_client()
+    with first.session_transaction() as session:
+        session["_flashes"] = [("message", "Сообщение для первого")]
+    page = first.get(f"/s/{code}").text
+    assert "Сообщение для первого" not in page  # respondents' pages show no flashes
+    wrong = first.post(
+        f"/s/{code}", data={**_fields(page), "grade": "99", "direction": "next"}, headers=IN_PLACE
+    )
+    assert wrong.status_code == 400 and "Проверьте ответы" in wrong.text
+    answered = first.post(
+        f"/s/{code}", data={**_fields(page), "grade": "9", "direction": "next"}, headers=IN_PLACE
+    )
+    back = first.post(
+        f"/s/{code}",
+        data={**_fields(answered.text), "mot_int_1": "3", "direction": "back"},
+        headers=IN_PLACE,
+    )
+    assert re.search(r'<option value="9" selected', back.text)
+
+    other = second.get(f"/s/{code}").text
+    assert "Проверьте ответы" not in other and "Сообщение для первого" not in other
+    assert not re.search(r"selected|checked", other)
+    assert _hidden(other, "submission_id") != _hidden(page, "submission_id")
+    assert csrf_token(other) != csrf_token(page)
+    # The same kept pieces, the respondent's own form tag: the second respondent goes on.
+    reply = second.post(
+        f"/s/{code}", data={**_fields(other), "grade": "6", "direction": "next"}, headers=IN_PLACE
+    )
+    assert reply.status_code == 200 and "Раздел 2 из 6" in reply.text
+    assert not re.search(r'value="3" checked', reply.text)  # the first one's answer on page 2
+    assert _count(db, "partial") == 2
