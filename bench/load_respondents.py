@@ -162,7 +162,7 @@ def gunicorn(target: Target, tmp: Path, workers: int, threads: int) -> Iterator[
     command = [
         *(sys.executable, "-m", "gunicorn"),
         *("--bind", f"{HOST}:{port}", "--workers", str(workers), "--threads", str(threads)),
-        *("--worker-class", os.environ.get("BENCH_WORKER_CLASS", "gthread"), "--log-level", "warning", os.environ.get("BENCH_APP", "web:create_app()")),
+        *("--worker-class", "gthread", "--log-level", "warning", "web:create_app()"),
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)

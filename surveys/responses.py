@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -124,7 +124,8 @@ def submit_response(
 # is atomic on its own; the last page of a token link, which also releases the token, is the
 # only post that needs two statements in one transaction.
 
-RESPONSE = m.Response.__table__
+RESPONSE: Table = m.Response.__table__  # type: ignore[assignment]
+_TOKEN: Table = m.PersonalToken.__table__  # type: ignore[assignment]
 _PROGRESS_COLUMNS = (
     RESPONSE.c.submission_id,
     RESPONSE.c.link_id,
@@ -157,8 +158,8 @@ _UPDATE_LAST_PAGE = _update_statement(
     "answers", "submitted_on", "progress", "status", "duration_seconds", "flags"
 )
 _RELEASE_TOKEN = (
-    update(m.PersonalToken.__table__)
-    .where(m.PersonalToken.__table__.c.resume_submission_id == bindparam("of_submission"))
+    update(_TOKEN)
+    .where(_TOKEN.c.resume_submission_id == bindparam("of_submission"))
     .values(resume_submission_id=None)
 )
 
@@ -205,7 +206,8 @@ def find_response(conn: Connection, submission_id: str | None) -> Progress | Non
 
 
 def _page_codes(instrument: Instrument, index: int) -> set[str]:
-    return {a.code for item in instrument.sections[index].items for a in instrument.answerable(item)}
+    items = instrument.sections[index].items
+    return {answerable.code for item in items for answerable in instrument.answerable(item)}
 
 
 def save_page(
@@ -366,7 +368,9 @@ def _insert_first(
     }
     dialect = conn.dialect.name
     insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert_(RESPONSE).values(**row).on_conflict_do_nothing(
-        index_elements=[RESPONSE.c.submission_id]
+    statement = (
+        insert_(RESPONSE)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=[RESPONSE.c.submission_id])
     )
     return bool(conn.execute(statement).rowcount)

@@ -155,11 +155,13 @@ def _form_open(opened: OpenLink, state: PageState, earlier: dict[str, Any], dyna
     """The page's <form> tag and hidden fields: the part of a page that is the respondent's
     own (their submission, start time and CSRF token, and the earlier answers that conditions
     on this page read in the browser)."""
-    attributes = f' data-earlier="{escape(json.dumps(earlier, ensure_ascii=False))}"' if dynamic else ""
+    earlier_json = json.dumps(earlier, ensure_ascii=False)
+    attributes = f' data-earlier="{escape(earlier_json)}"' if dynamic else ""
     return (
         f'<form method="post" action="/s/{escape(opened.link.code)}" autocomplete="off"'
         f" data-in-place{attributes}>\n"
-        f'<input id="csrf_token" name="csrf_token" type="hidden" value="{escape(generate_csrf())}">\n'
+        f'<input id="csrf_token" name="csrf_token" type="hidden" '
+        f'value="{escape(generate_csrf())}">\n'
         f'<input id="submission_id" name="submission_id" type="hidden" '
         f'value="{escape(state.submission_id)}">\n'
         f'<input id="started" name="started" type="hidden" value="{escape(state.started)}">\n'
