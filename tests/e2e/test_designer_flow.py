@@ -84,7 +84,6 @@ def test_psychologist_designs_publishes_and_fields_an_instrument(
     parent = new_page(PHONE)
     parent.goto(f"/s/{link.code}")
     expect(parent.locator("h1")).to_have_text("Голос родителей")
-    parent.get_by_role("link", name="Начать").click()
     parent.locator("label.opt", has=parent.locator('input[name="q1"][value="4"]')).click()
     parent.click("text=Отправить ответы")
     expect(parent.locator("h1")).to_contain_text("Спасибо")
