@@ -94,6 +94,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     for module in (public, respond, staff, designer):
         app.register_blueprint(module.bp)
+    # The respondent's pages carry a session-free token of their own (web.respond_csrf).
+    csrf.exempt(respond.bp)
     app.register_blueprint(auth.bp)
 
     @app.after_request

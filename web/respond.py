@@ -19,7 +19,6 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -32,11 +31,20 @@ from surveys.campaigns import OpenLink, check_accepting, load_link
 from surveys.errors import AnswersInvalid, SurveysError
 from surveys.responses import Progress, find_response, new_submission_id, save_page
 from surveys.tokens import redeem
+from web import respond_csrf
 from web.appstate import per_app
 from web.db import get_respondent_connection, get_session
 from web.ratelimit import link_limiter
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
+# Posts here are checked by a session-free CSRF token (web.respond_csrf), not Flask-WTF's.
+bp.after_request(respond_csrf.set_cookie)
+
+
+@bp.before_request
+def _csrf() -> None:
+    if request.method == "POST":
+        respond_csrf.check()
 
 # Form fields that are not answers.
 CONTROL_FIELDS = frozenset({"csrf_token", "submission_id", "started", "page", "direction"})
@@ -49,8 +57,8 @@ IN_PLACE_HEADER_LOCATION = "X-Rootcause-Location"
 
 @dataclass(frozen=True)
 class PageState:
-    """The hidden fields of a questionnaire page. Its CSRF token is checked by CSRFProtect
-    for every post (web.create_app), before the view runs."""
+    """The hidden fields of a questionnaire page. Its CSRF token is checked for every post
+    before the view runs (web.respond_csrf)."""
 
     submission_id: str
     started: str
@@ -161,7 +169,7 @@ def _form_open(opened: OpenLink, state: PageState, earlier: dict[str, Any], dyna
         f'<form method="post" action="/s/{escape(opened.link.code)}" autocomplete="off"'
         f" data-in-place{attributes}>\n"
         f'<input id="csrf_token" name="csrf_token" type="hidden" '
-        f'value="{escape(generate_csrf())}">\n'
+        f'value="{escape(respond_csrf.token())}">\n'
         f'<input id="submission_id" name="submission_id" type="hidden" '
         f'value="{escape(state.submission_id)}">\n'
         f'<input id="started" name="started" type="hidden" value="{escape(state.started)}">\n'
@@ -289,6 +297,9 @@ def _earlier(instrument: Instrument, stored: dict[str, Any], page: int) -> dict[
 
 
 class TokenForm(FlaskForm):
+    class Meta:
+        csrf = False  # checked for the whole blueprint (web.respond_csrf)
+
     token = StringField(
         "Личный код с листка",
         validators=[DataRequired("Введите код с листка."), Length(max=20)],
@@ -333,7 +344,9 @@ def token(code: str):  # type: ignore[no-untyped-def]
             return reply
     else:
         status = 400
-    page = render_template("respond/token.html", opened=opened, form=form, lang="ru")
+    page = render_template(
+        "respond/token.html", opened=opened, form=form, csrf=respond_csrf.token(), lang="ru"
+    )
     return _no_store(make_response(page, status))
 
 

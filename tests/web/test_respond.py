@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -184,6 +185,35 @@ def test_missing_or_wrong_csrf_is_refused(client: FlaskClient, db: Session) -> N
     bad = {**fields, "csrf_token": "forged"}
     assert client.post(f"/s/{code}", data={**bad, "grade": "7"}).status_code == 400
     assert _count(db) == 0
+
+
+def test_the_csrf_token_belongs_to_this_browser_and_expires(
+    app: Flask, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Respondents' posts carry a signed double-submit token (web.respond_csrf): valid only
+    with the cookie it was made for, and only for WTF_CSRF_TIME_LIMIT seconds."""
+    code = _open(db)
+    first, second = app.test_client(), app.test_client()
+    reply = first.get(f"/s/{code}")
+    cookie = reply.headers["Set-Cookie"]
+    assert cookie.startswith("rc_csrf=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Path=/s/" in cookie and "Expires" not in cookie  # gone with the browser session
+    assert "session=" not in ",".join(reply.headers.getlist("Set-Cookie"))  # no Flask session
+    fields = _fields(reply.text)
+    second.get(f"/s/{code}")  # a cookie of its own
+    stolen = second.post(f"/s/{code}", data={**fields, "grade": "7", "direction": "next"})
+    assert stolen.status_code == 400 and "Обновите страницу" in stolen.text
+    no_cookie = app.test_client().post(f"/s/{code}", data={**fields, "grade": "7"})
+    assert no_cookie.status_code == 400
+    issued = int(fields["csrf_token"].split(".")[0])
+    later = issued + app.config["WTF_CSRF_TIME_LIMIT"] + 1
+    monkeypatch.setattr("web.respond_csrf.time.time", lambda: later)
+    expired = first.post(f"/s/{code}", data={**fields, "grade": "7", "direction": "next"})
+    assert expired.status_code == 400
+    assert _count(db) == 0
+    monkeypatch.undo()
+    kept = first.post(f"/s/{code}", data={**fields, "grade": "7", "direction": "next"})
+    assert kept.status_code == 303 and _count(db) == 1
 
 
 def test_closed_campaign_says_so(client: FlaskClient, db: Session) -> None:

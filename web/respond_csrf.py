@@ -1,0 +1,94 @@
+"""CSRF protection of the respondent's pages: a signed double-submit token, without a session.
+
+Staff pages use Flask-WTF, which keeps its token in Flask's signed session cookie. The
+respondent's pages are posted page after page by whole classes at once, and there the session
+(decoded and checked on every request) was a seventh of the cost of a page. They use the same
+idea without it (OWASP's "signed double-submit cookie"):
+
+- a random value in a cookie of its own (``rc_csrf``: HttpOnly, SameSite=Lax, path ``/s/``,
+  gone when the browser closes, like Flask's session cookie);
+- in every form, a token ``<time>.<HMAC-SHA256(key, value | time)>``, the key derived from
+  the application's secret key.
+
+A post is accepted only when its token was made for the cookie the browser sends and is at most
+``WTF_CSRF_TIME_LIMIT`` seconds old (the same limit as staff forms). Another site can neither
+read the cookie nor compute a token for it; a page left open too long, or a cookie lost, gets
+the same Russian message as an expired staff form (web.errors).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from typing import Any
+
+from flask import current_app, g, request
+from flask_wtf.csrf import CSRFError
+
+from web.appstate import per_app
+
+COOKIE = "rc_csrf"
+FIELD = "csrf_token"
+_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
+_TOKEN = re.compile(r"(\d{1,12})\.([0-9a-f]{64})")
+
+
+def _key() -> bytes:
+    return per_app(
+        "rootcause.respond_csrf_key",
+        lambda: hashlib.sha256(
+            b"rootcause respondent csrf\0" + str(current_app.config["SECRET_KEY"]).encode()
+        ).digest(),
+    )
+
+
+def _signature(value: str, issued: str) -> str:
+    return hmac.new(_key(), f"{value}|{issued}".encode(), hashlib.sha256).hexdigest()
+
+
+def _cookie_value() -> str | None:
+    value = request.cookies.get(COOKIE, "")
+    return value if _VALUE.fullmatch(value) else None
+
+
+def token() -> str:
+    """A token for the form being rendered; a browser without the cookie gets one with the
+    reply (:func:`set_cookie`)."""
+    value = g.get("respond_csrf_value") or _cookie_value()
+    if value is None:
+        value = g.respond_csrf_value = g.respond_csrf_new = secrets.token_urlsafe(32)
+    issued = str(int(time.time()))
+    return f"{issued}.{_signature(value, issued)}"
+
+
+def check() -> None:
+    """Refuse a post whose token does not belong to the browser's cookie or has expired."""
+    match = _TOKEN.fullmatch(request.form.get(FIELD, ""))
+    value = _cookie_value()
+    if match is None or value is None:
+        raise CSRFError("The respondent's CSRF token or cookie is missing.")
+    issued, signature = match.groups()
+    if not hmac.compare_digest(signature, _signature(value, issued)):
+        raise CSRFError("The respondent's CSRF token does not match the cookie.")
+    limit = current_app.config.get("WTF_CSRF_TIME_LIMIT") or 3600
+    if not 0 <= time.time() - int(issued) <= limit:
+        raise CSRFError("The respondent's CSRF token has expired.")
+    g.respond_csrf_value = value
+
+
+def set_cookie(response: Any) -> Any:
+    """Give the browser the cookie its new tokens were made for."""
+    value = g.get("respond_csrf_new")
+    if value is not None:
+        response.set_cookie(
+            COOKIE,
+            value,
+            path="/s/",
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
+    return response
