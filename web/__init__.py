@@ -9,7 +9,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, url_for
+from flask import Flask, Request, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf import CSRFProtect
 
 from analysis.report.html import ru_number
@@ -55,9 +56,21 @@ def _static_url(filename: str) -> str:
     return url
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, opened without building its signer when the request
+    carries no session cookie: every respondent's request (respondents have no session, see
+    web.respond_csrf), where the signer was a noticeable part of a page's cost."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     path = instance_path()
     app = Flask(__name__, instance_path=str(path), instance_relative_config=True)
+    app.session_interface = SessionInterface()
     config = dict(config or {})
     app.config.update(
         DATABASE_URL=database_url(path),

@@ -148,6 +148,8 @@ def _resume_state(code: str) -> tuple[str | None, str | None]:
 
 def _current(opened: OpenLink, code: str) -> Progress | None:
     submission_id, _ = _resume_state(code)
+    if submission_id is None:  # a new respondent: nothing to look up
+        return None
     response = find_response(get_respondent_connection(), submission_id)
     if (
         response is None
