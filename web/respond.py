@@ -46,6 +46,7 @@ def _csrf() -> None:
     if request.method == "POST":
         respond_csrf.check()
 
+
 # Form fields that are not answers.
 CONTROL_FIELDS = frozenset({"csrf_token", "submission_id", "started", "page", "direction"})
 RESUME_DAYS = 30
@@ -483,7 +484,16 @@ def submit(code: str):  # type: ignore[no-untyped-def]
 
 
 def _thanks_page(opened: OpenLink) -> str:
-    return render_template("respond/thanks.html", opened=opened)
+    """The thank-you page of a link: the same for everyone, so rendered once per worker."""
+    key = (opened.link.code, opened.school.name)
+    cache: dict[tuple[str, str], str] = per_app("rootcause.thanks_cache", dict)
+    page = cache.get(key)
+    if page is None:
+        page = render_template("respond/thanks.html", opened=opened)
+        if len(cache) >= PAGE_CACHE_ENTRIES:
+            cache.clear()
+        cache[key] = page
+    return page
 
 
 @bp.route("/<code>/thanks")

@@ -373,6 +373,7 @@ def test_kept_pages_hold_nothing_of_one_respondent(app: Flask, db: Session) -> N
         session["_flashes"] = [("message", "Сообщение для первого")]
     page = first.get(f"/s/{code}").text
     assert "Сообщение для первого" not in page  # respondents' pages show no flashes
+    assert "Сообщение для первого" not in first.get(f"/s/{code}/thanks").text
     wrong = first.post(
         f"/s/{code}", data={**_fields(page), "grade": "99", "direction": "next"}, headers=IN_PLACE
     )
