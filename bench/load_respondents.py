@@ -2,17 +2,18 @@
 
 Prepares a fresh database (PostgreSQL: a new ``rootcause_bench_<hex>`` database, dropped at the
 end; SQLite: a temporary file), runs the migrations, generates a two-school demo district and
-takes one student link (``student_5_11``: introduction + 6 sections, 35 items). Then starts
-``gunicorn -k gthread 'web:create_app()'`` on a free loopback port and lets N virtual
-respondents (threads, one keep-alive connection and one cookie jar each) go through real
-sessions: GET the introduction and the first page, parse the form (CSRF token, hidden fields,
-radio groups, check boxes, the grade select) and POST plausible random answers page after page
-as the page script does (``X-Rootcause-In-Place``: each reply is the next page, the last one
-the thank-you page; 8 requests a response), or with ``--no-js`` as a browser without
-JavaScript (each POST answered by a 303, then GET the page; 14 requests a response).
-A run stops by itself after ``--responses`` completed sessions or
-``--seconds``, whichever comes first (a session cut off by the time limit is abandoned, not
-counted). The stored count of complete responses is checked against the completed sessions.
+takes one student link (``student_5_11``: 6 sections, 35 items, the introduction on page 1).
+Then starts ``gunicorn -k gthread 'web:create_app()'`` on a free loopback port and lets N
+virtual respondents (asyncio tasks in this process speaking HTTP/1.1 directly, so that the load
+generator costs little of the shared CPU) go through real sessions, each as a new person on a
+new device (no cookies, a new keep-alive connection): GET the first page, parse the form (CSRF
+token, hidden fields, radio groups, check boxes, the grade select) and POST plausible random
+answers page after page as the page script does (``X-Rootcause-In-Place``: each reply is the
+next page, the last one the thank-you page; 7 requests a response), or with ``--no-js`` as a
+browser without JavaScript (each POST answered by a 303, then GET the page; 13 requests a
+response). A run stops by itself after ``--responses`` completed sessions or ``--seconds``,
+whichever comes first (a session cut off by the time limit is abandoned, not counted). The
+stored count of complete responses is checked against the completed sessions.
 
 Targets (issue): >= 200 completed responses/s at 32 concurrent respondents, p95 of each request
 <= 250 ms, stored count = submitted count. Printed beside the figures, not asserted.
@@ -222,7 +223,11 @@ class Browser:
         self.retries = 0
 
     def reset(self) -> None:
+        """A new respondent: another person's device, so no cookies and a connection of its
+        own (which lets the load spread over the workers as real respondents' connections
+        do: a keep-alive connection stays with the worker that accepted it)."""
         self.cookies = {}
+        self.close()
 
     def close(self) -> None:
         if self.writer is not None:
@@ -405,7 +410,7 @@ async def complete_session(
     if status != 200:
         raise Failure(f"GET /s/<code>: {status}")
     page = parse_page(body)
-    if page.action is None:  # the introduction: follow "Начать"
+    if page.action is None:  # an introduction page of its own (before 2026-11-24): follow it
         if page.start is None:
             raise Failure("introduction without a start link")
         status, _, body = await browser.request("GET page", "GET", _path(page.start))
