@@ -437,7 +437,26 @@ class Instrument(FrozenModel):
 
     def section_codes(self, index: int) -> frozenset[str]:
         """Codes of the answerable items of one section (a page)."""
-        return frozenset(a.code for item in self.sections[index].items for a in _answerable(item))
+        return self._section_codes[index]
+
+    def codes_before(self, index: int) -> frozenset[str]:
+        """Codes of the answerable items of the sections before section ``index``."""
+        return self._codes_before[index]
+
+    @cached_property
+    def _section_codes(self) -> tuple[frozenset[str], ...]:
+        # Asked on every page a respondent posts: computed once per parsed instrument.
+        return tuple(
+            frozenset(a.code for item in section.items for a in _answerable(item))
+            for section in self.sections
+        )
+
+    @cached_property
+    def _codes_before(self) -> tuple[frozenset[str], ...]:
+        before: list[frozenset[str]] = [frozenset()]
+        for codes in self._section_codes:
+            before.append(before[-1] | codes)
+        return tuple(before)
 
     @cached_property
     def _answerable(self) -> tuple[Item, ...]:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from instruments.answers import validate_answers, validate_section
 from instruments.errors import AnswerErrors
 from instruments.quality import quality_flags
-from instruments.schema import Instrument
 from surveys import models as m
 from surveys.campaigns import OpenLink
 from surveys.errors import AnswersInvalid, InvalidInput
@@ -205,11 +204,6 @@ def find_response(conn: Connection, submission_id: str | None) -> Progress | Non
     return Progress(*row) if row is not None else None
 
 
-def _page_codes(instrument: Instrument, index: int) -> set[str]:
-    items = instrument.sections[index].items
-    return {answerable.code for item in items for answerable in instrument.answerable(item)}
-
-
 def save_page(
     conn: Connection,
     opened: OpenLink,
@@ -253,8 +247,8 @@ def save_page(
     if response is not None and response.complete:
         return PageResult(response, None)
     stored: dict[str, Any] = dict(response.answers) if response is not None else {}
-    page_codes = _page_codes(instrument, page - 1)
-    earlier_codes = set().union(*(_page_codes(instrument, i) for i in range(page - 1)))
+    page_codes = instrument.section_codes(page - 1)
+    earlier_codes = instrument.codes_before(page - 1)
     earlier = {code: value for code, value in stored.items() if code in earlier_codes}
     try:
         clean = validate_section(instrument, page - 1, answers, earlier, require=forward)

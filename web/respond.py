@@ -295,7 +295,7 @@ def _sections_html(opened: OpenLink, context: dict[str, Any]) -> Markup:
 
 
 def _earlier(instrument: Instrument, stored: dict[str, Any], page: int) -> dict[str, Any]:
-    codes = set().union(*(instrument.section_codes(i) for i in range(page - 1)))
+    codes = instrument.codes_before(page - 1)
     return {k: v for k, v in stored.items() if k in codes}
 
 
