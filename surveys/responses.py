@@ -341,6 +341,38 @@ def _update_partial(conn: Connection, submission_id: str, values: dict[str, Any]
     return bool(result.rowcount)
 
 
+_INSERT_COLUMNS = (
+    "submission_id",
+    "campaign_id",
+    "school_id",
+    "link_id",
+    "audience",
+    "class_name",
+    "instrument_version_id",
+    "status",
+    "flags",
+    "source",
+    "answers",
+    "submitted_on",
+    "progress",
+    "duration_seconds",
+)
+_INSERT_FIRST: dict[str, Any] = {}  # per dialect, built once
+
+
+def _insert_statement(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (submission_id) DO NOTHING, in the dialect's own syntax."""
+    statement = _INSERT_FIRST.get(dialect)
+    if statement is None:
+        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = _INSERT_FIRST[dialect] = (
+            insert_(RESPONSE)
+            .values({c: bindparam(f"new_{c}", type_=RESPONSE.c[c].type) for c in _INSERT_COLUMNS})
+            .on_conflict_do_nothing(index_elements=[RESPONSE.c.submission_id])
+        )
+    return statement
+
+
 def _insert_first(
     conn: Connection, opened: OpenLink, submission_id: str, values: dict[str, Any], today: dt.date
 ) -> bool:
@@ -358,13 +390,8 @@ def _insert_first(
         "status": m.ResponseStatus.partial.value,
         "flags": [],
         "source": "web",
+        "duration_seconds": None,
         **values,
     }
-    dialect = conn.dialect.name
-    insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert_(RESPONSE)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=[RESPONSE.c.submission_id])
-    )
-    return bool(conn.execute(statement).rowcount)
+    parameters = {f"new_{column}": row[column] for column in _INSERT_COLUMNS}
+    return bool(conn.execute(_insert_statement(conn.dialect.name), parameters).rowcount)
