@@ -140,6 +140,11 @@ def _cookie(code: str) -> str:
     return f"rc_{code}"
 
 
+def _cookie_path(code: str) -> str:
+    # Under the prefix the application is served at, if any (SCRIPT_NAME behind a proxy).
+    return f"{request.script_root}/s/{code}"
+
+
 def _resume_state(code: str) -> tuple[str | None, str | None]:
     """(submission id, start time) kept on this device for this link, if any."""
     value = request.cookies.get(_cookie(code), "")
@@ -169,7 +174,8 @@ def _form_open(opened: OpenLink, state: PageState, earlier: dict[str, Any], dyna
     earlier_json = json.dumps(earlier, ensure_ascii=False)
     attributes = f' data-earlier="{escape(earlier_json)}"' if dynamic else ""
     return (
-        f'<form method="post" action="/s/{escape(opened.link.code)}" autocomplete="off"'
+        f'<form method="post" action="{escape(request.script_root)}/s/{escape(opened.link.code)}"'
+        ' autocomplete="off"'
         f" data-in-place{attributes}>\n"
         f'<input id="csrf_token" name="csrf_token" type="hidden" '
         f'value="{escape(respond_csrf.token())}">\n'
@@ -358,7 +364,7 @@ def _remember(reply: Any, code: str, submission_id: str, started: str) -> None:
         _cookie(code),
         f"{submission_id}.{started}",
         max_age=RESUME_DAYS * 86400,
-        path=f"/s/{code}",
+        path=_cookie_path(code),
         httponly=True,
         samesite="Lax",
         secure=request.is_secure,
@@ -461,7 +467,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             reply.headers[IN_PLACE_HEADER_LOCATION] = url_for("respond.thanks", code=code)
         else:
             reply = redirect(url_for("respond.thanks", code=code), code=303)
-        reply.delete_cookie(_cookie(code), path=f"/s/{code}")
+        reply.delete_cookie(_cookie(code), path=_cookie_path(code))
         return reply
     started_text = str(int(started)) if started else ""
     if in_place:

@@ -2,11 +2,11 @@
 
 Staff pages use Flask-WTF, which keeps its token in Flask's signed session cookie. The
 respondent's pages are posted page after page by whole classes at once, and there the session
-(decoded and checked on every request) was a seventh of the cost of a page. They use the same
-idea without it (OWASP's "signed double-submit cookie"):
+(decoded, checked and its signer built on every request) was a noticeable part of the cost of
+a page. They use the same idea without it (OWASP's "signed double-submit cookie"):
 
-- a random value in a cookie of its own (``rc_csrf``: HttpOnly, SameSite=Lax, path ``/s/``,
-  gone when the browser closes, like Flask's session cookie);
+- a random value in a cookie of its own (``rc_csrf``: HttpOnly, SameSite=Lax, path ``/s/``
+  under the application's prefix, gone when the browser closes, like Flask's session cookie);
 - in every form, a token ``<time>.<HMAC-SHA256(key, value | time)>``, the key derived from
   the application's secret key.
 
@@ -86,7 +86,7 @@ def set_cookie(response: Any) -> Any:
         response.set_cookie(
             COOKIE,
             value,
-            path="/s/",
+            path=f"{request.script_root}/s/",
             httponly=True,
             samesite="Lax",
             secure=request.is_secure,

@@ -216,6 +216,24 @@ def test_the_csrf_token_belongs_to_this_browser_and_expires(
     assert kept.status_code == 303 and _count(db) == 1
 
 
+def test_served_under_a_prefix_the_form_and_cookies_follow_it(
+    client: FlaskClient, db: Session
+) -> None:
+    """Behind a proxy at /opros (SCRIPT_NAME), the form posts there and the cookies are kept
+    for that path."""
+    code = _open(db)
+    prefix = "http://localhost/opros"
+    page = client.get(f"/s/{code}", base_url=prefix)
+    assert f'<form method="post" action="/opros/s/{code}"' in page.text
+    assert "Path=/opros/s/" in page.headers["Set-Cookie"]
+    fields = _fields(page.text)
+    reply = client.post(
+        f"/s/{code}", data={**fields, "grade": "7", "direction": "next"}, base_url=prefix
+    )
+    assert reply.status_code == 303
+    assert f"Path=/opros/s/{code}" in reply.headers["Set-Cookie"]
+
+
 def test_closed_campaign_says_so(client: FlaskClient, db: Session) -> None:
     code = _open(db, opens_on=TODAY - dt.timedelta(days=20), closes_on=TODAY - dt.timedelta(days=1))
     page = client.get(f"/s/{code}")
