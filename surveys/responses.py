@@ -369,6 +369,9 @@ def _insert_statement(dialect: str) -> Any:
             insert_(RESPONSE)
             .values({c: bindparam(f"new_{c}", type_=RESPONSE.c[c].type) for c in _INSERT_COLUMNS})
             .on_conflict_do_nothing(index_elements=[RESPONSE.c.submission_id])
+            # A row comes back only when one was inserted. (Not rowcount: with an implicit
+            # RETURNING of the key, psycopg reports -1 whether a row was inserted or not.)
+            .returning(RESPONSE.c.id)
         )
     return statement
 
@@ -394,4 +397,5 @@ def _insert_first(
         **values,
     }
     parameters = {f"new_{column}": row[column] for column in _INSERT_COLUMNS}
-    return bool(conn.execute(_insert_statement(conn.dialect.name), parameters).rowcount)
+    inserted = conn.execute(_insert_statement(conn.dialect.name), parameters).first()
+    return inserted is not None
