@@ -443,6 +443,23 @@ class Instrument(FrozenModel):
         """Codes of the answerable items of the sections before section ``index``."""
         return self._codes_before[index]
 
+    def needs_earlier(self, index: int) -> bool:
+        """Whether a relevance condition on section ``index`` refers to an answer given on an
+        earlier page (so its answers cannot be checked without the earlier ones)."""
+        return self._needs_earlier[index]
+
+    @cached_property
+    def _needs_earlier(self) -> tuple[bool, ...]:
+        conditions = self.conditions
+        return tuple(
+            any(
+                bool(condition.referenced - codes)
+                for code in codes
+                if (condition := conditions.get(code)) is not None
+            )
+            for codes in self._section_codes
+        )
+
     @cached_property
     def _section_codes(self) -> tuple[frozenset[str], ...]:
         # Asked on every page a respondent posts: computed once per parsed instrument.

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy import JSON, Connection, Integer, Table, Text, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -234,6 +235,18 @@ def save_page(
     instrument = opened.instrument
     if not 1 <= page <= len(instrument.sections):
         raise InvalidInput("Такой страницы в анкете нет.")
+    last = page == len(instrument.sections)
+    if known is None and not (forward and last) and not instrument.needs_earlier(page - 1):
+        # The page's answers can be checked on their own: the database merges them into the
+        # stored ones in one statement, without reading the row first. Anything else (no
+        # partial response of this link yet, a finished one) takes the path below.
+        try:
+            clean = validate_section(instrument, page - 1, answers, {}, require=forward)
+        except AnswerErrors as exc:
+            raise AnswersInvalid(exc.errors) from None
+        saved = _save_in_one_statement(conn, opened, submission_id, page, clean, forward, today)
+        if saved is not None:
+            return PageResult(saved, page + 1 if forward else max(page - 1, 1))
     # The caller may have loaded the response already (it shows the stored answers).
     response = (
         known
@@ -311,6 +324,102 @@ def save_page(
     if complete:
         return PageResult(saved, None)
     return PageResult(saved, page + 1 if forward else max(page - 1, 1))
+
+
+def _merge_expression(dialect: str, page_codes: Any, patch: Any) -> Any:
+    """The stored answers with this page's replaced, computed by the database: PostgreSQL's
+    ``(answers - page codes) || page answers`` on JSONB, SQLite's ``json_patch`` (RFC 7396:
+    a null removes a key, so the page's unanswered codes come as nulls)."""
+    if dialect == "postgresql":
+        return RESPONSE.c.answers.op("-")(page_codes).op("||")(patch)
+    return func.json_patch(RESPONSE.c.answers, patch)
+
+
+_UPDATE_IN_PLACE: dict[tuple[str, bool], Any] = {}  # per dialect and direction, built once
+
+
+def _update_in_place_statement(dialect: str, forward: bool) -> Any:
+    key = (dialect, forward)
+    statement = _UPDATE_IN_PLACE.get(key)
+    if statement is None:
+        if dialect == "postgresql":
+            page_codes = bindparam("page_codes", type_=postgresql.ARRAY(Text))
+            patch = bindparam("patch", type_=postgresql.JSONB)
+        else:
+            page_codes = None
+            patch = bindparam("patch", type_=JSON)
+        values: dict[str, Any] = {
+            "answers": _merge_expression(dialect, page_codes, patch),
+            "submitted_on": bindparam("today", type_=RESPONSE.c.submitted_on.type),
+        }
+        if forward:
+            page = bindparam("page", type_=Integer)
+            values["progress"] = case((RESPONSE.c.progress < page, page), else_=RESPONSE.c.progress)
+        statement = _UPDATE_IN_PLACE[key] = (
+            update(RESPONSE)
+            .where(
+                RESPONSE.c.submission_id == bindparam("of_submission"),
+                RESPONSE.c.status == m.ResponseStatus.partial.value,
+                RESPONSE.c.link_id == bindparam("of_link"),
+                RESPONSE.c.instrument_version_id == bindparam("of_version"),
+            )
+            .values(values)
+            .returning(RESPONSE.c.answers, RESPONSE.c.progress, RESPONSE.c.duration_seconds)
+        )
+    return statement
+
+
+def _save_in_one_statement(
+    conn: Connection,
+    opened: OpenLink,
+    submission_id: str,
+    page: int,
+    clean: dict[str, Any],
+    forward: bool,
+    today: dt.date,
+) -> Progress | None:
+    """Store a page (checked already) in one statement: the first page going forward as a new
+    response, any page as a merge into the respondent's partial response. None when neither
+    applies (no partial response of this link and version, or a finished one)."""
+    progress_now = page if forward else 0
+    if page == 1 and forward:
+        values = {"answers": clean, "submitted_on": today, "progress": progress_now}
+        if _insert_first(conn, opened, submission_id, values, today):
+            return Progress(
+                submission_id=submission_id,
+                link_id=opened.link.id,
+                instrument_version_id=opened.version.id,
+                status=m.ResponseStatus.partial.value,
+                progress=progress_now,
+                answers=clean,
+                duration_seconds=None,
+            )
+    dialect = conn.dialect.name
+    page_codes = opened.instrument.section_codes(page - 1)
+    parameters: dict[str, Any] = {
+        "of_submission": submission_id,
+        "of_link": opened.link.id,
+        "of_version": opened.version.id,
+        "today": today,
+        "page": page,
+    }
+    if dialect == "postgresql":
+        parameters.update(page_codes=sorted(page_codes), patch=clean)
+    else:
+        parameters["patch"] = {**dict.fromkeys(page_codes), **clean}
+    row = conn.execute(_update_in_place_statement(dialect, forward), parameters).first()
+    if row is None:
+        return None
+    answers, progress, duration = row
+    return Progress(
+        submission_id=submission_id,
+        link_id=opened.link.id,
+        instrument_version_id=opened.version.id,
+        status=m.ResponseStatus.partial.value,
+        progress=progress,
+        answers=answers,
+        duration_seconds=duration,
+    )
 
 
 def _stored(conn: Connection, submission_id: str) -> PageResult:

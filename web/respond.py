@@ -412,8 +412,15 @@ def submit(code: str):  # type: ignore[no-untyped-def]
     # Shown again (with the errors) if the page cannot be kept.
     state = PageState(submission_id, started_field, page)
     values = _answers_from(request.form, instrument)
-    stored = dict(response.answers) if (response := find_response(db, submission_id)) else {}
-    earlier = _earlier(instrument, stored, page)
+    # A token link checks that this device was let in; an open link reads nothing first (the
+    # page is merged into the stored answers by the database, surveys.responses.save_page).
+    response = find_response(db, submission_id) if opened.link.requires_token else None
+
+    def earlier_kept() -> dict[str, Any]:
+        """For a page shown again with a message: the answers of earlier pages as kept."""
+        kept = response or find_response(db, submission_id)
+        return _earlier(instrument, dict(kept.answers) if kept else {}, page)
+
     try:
         started = float(started_field or 0)
     except ValueError:
@@ -429,7 +436,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             instrument,
             state,
             values=values,
-            earlier=earlier,
+            earlier=earlier_kept(),
             errors={"_form": "Для этой анкеты нужен личный код с листка."},
             status=403,
         )
@@ -451,7 +458,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             instrument,
             state,
             values=values,
-            earlier=earlier,
+            earlier=earlier_kept(),
             errors=exc.errors,
             status=400,
         )

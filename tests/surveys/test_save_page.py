@@ -41,7 +41,9 @@ def _stored(db: Session) -> list[m.Response]:
     return list(db.scalars(select(m.Response)))
 
 
-def _post(conn: Connection, opened: OpenLink, sid: str, page: int, **answers: str) -> object:
+def _post(
+    conn: Connection, opened: OpenLink, sid: str, page: int, **answers: str
+) -> responses.PageResult:
     return save_page(
         conn, opened, submission_id=sid, page=page, answers=answers, forward=True, today=TODAY
     )
@@ -96,15 +98,36 @@ def test_a_page_that_does_not_fit_writes_nothing(
     assert _stored(db) == []
 
 
-def test_a_first_page_that_lost_the_race_to_insert_updates_the_winner(
+def test_a_retried_first_page_is_merged_in_one_statement(
     conn: Connection, opened: OpenLink, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two posts of the first page (a double tap): the second one looked before the first one
-    inserted, so its INSERT … ON CONFLICT finds the row and the page is applied to it."""
+    """Two posts of the first page (a double tap, a retry): the second INSERT … ON CONFLICT
+    finds the row and the page is merged into it by the database, without reading it."""
     sid = new_submission_id()
-    save_page(
-        conn, opened, submission_id=sid, page=1, answers={"grade": "8"}, forward=True, today=TODAY
-    )
+    _post(conn, opened, sid, 1, grade="8")
+    monkeypatch.setattr(responses, "find_response", _no_reads)
+    again = _post(conn, opened, sid, 1, grade="9", home_language="2")
+    assert again.next_page == 2 and again.response.answers == {"grade": 9, "home_language": 2}
+    # Page 2 changes only page 2's answers; page 1 again drops an answer left out now.
+    _post(conn, opened, sid, 2, mot_int_1="4")
+    _post(conn, opened, sid, 1, grade="9")
+    (row,) = _stored(db)
+    assert row.answers == {"grade": 9, "mot_int_1": 4} and row.progress == 2
+
+
+def _no_reads(*_args: object) -> None:
+    raise AssertionError("the row was read before the page was stored")
+
+
+def test_the_read_first_path_applies_a_page_that_lost_the_race_to_insert(
+    conn: Connection, opened: OpenLink, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a page needs the stored answers (conditions on earlier pages, the last page), the
+    row is read first; a first post that read nothing but lost the race to insert is applied
+    to the row the other post created."""
+    sid = new_submission_id()
+    _post(conn, opened, sid, 1, grade="8")
+    monkeypatch.setattr(responses, "_save_in_one_statement", lambda *_args: None)
     real = responses.find_response
     looks: list[str | None] = []
 
@@ -113,9 +136,7 @@ def test_a_first_page_that_lost_the_race_to_insert_updates_the_winner(
         return None if len(looks) == 1 else real(connection, submission_id)
 
     monkeypatch.setattr(responses, "find_response", before_the_insert)
-    again = save_page(
-        conn, opened, submission_id=sid, page=1, answers={"grade": "9"}, forward=True, today=TODAY
-    )
+    again = _post(conn, opened, sid, 1, grade="9")
     assert len(looks) == 2  # looked again after the conflict
     assert again.next_page == 2 and again.response.answers == {"grade": 9}
     (row,) = _stored(db)
@@ -166,3 +187,27 @@ def test_a_response_of_another_link_or_version_is_refused(
     (row,) = _stored(db)
     assert row.progress == 1
     assert db.scalar(select(func.count()).select_from(m.Response)) == 1
+
+
+def test_a_page_with_conditions_on_earlier_pages_reads_them(
+    conn: Connection, opened: OpenLink, db: Session
+) -> None:
+    """The last page of student_5_11 asks about tutoring only of those who said on page 1
+    that they study outside school: its answers are checked against the stored ones."""
+    assert [opened.instrument.needs_earlier(i) for i in range(PAGES)] == [False] * 5 + [True]
+    for extra_classes, kept in (("1", {}), ("3", {"tutor_subjects": [2]})):
+        sid = new_submission_id()
+        _post(conn, opened, sid, 1, grade="8", extra_classes=extra_classes)
+        for page in range(2, PAGES):
+            _post(conn, opened, sid, page)
+        last = save_page(
+            conn,
+            opened,
+            submission_id=sid,
+            page=PAGES,
+            answers={"tutor_subjects": ["2"]},
+            forward=True,
+            today=TODAY,
+        )
+        assert last.next_page is None
+        assert last.response.answers == {"grade": 8, "extra_classes": int(extra_classes), **kept}
