@@ -32,7 +32,7 @@ from surveys.errors import AnswersInvalid, SurveysError
 from surveys.responses import Progress, find_response, new_submission_id, save_page
 from surveys.tokens import redeem
 from web import respond_csrf
-from web.appstate import per_app
+from web.appstate import KeptMarkup, per_app
 from web.db import get_respondent_connection, get_session
 from web.ratelimit import link_limiter
 
@@ -187,9 +187,14 @@ def _form_open(opened: OpenLink, state: PageState, earlier: dict[str, Any], dyna
 
 
 PAGE_CACHE_ENTRIES = 2_000
-# Stand-ins for the respondent's own parts while a page is rendered to be kept.
+# Stand-ins for the respondent's and the link's own parts while a page is rendered to be kept.
+_SCHOOL_SLOT = Markup("<!--rootcause:school-->")
 _FORM_SLOT = Markup("<!--rootcause:form-->")
 _SECTIONS_SLOT = Markup("<!--rootcause:sections-->")
+
+
+def _kept(name: str) -> KeptMarkup[Any]:
+    return per_app(f"rootcause.kept.{name}", lambda: KeptMarkup[Any](PAGE_CACHE_ENTRIES))
 
 
 def _render(
@@ -222,6 +227,7 @@ def _render(
         "errors": errors or {},
         "lang": "ru",
         "preview": False,
+        "version_checksum": opened.version.checksum,
     }
     form_open = _form_open(opened, state, earlier, dynamic)
     sections_html = _sections_html(opened, context)
@@ -230,44 +236,39 @@ def _render(
             "respond/form.html",
             form_open=Markup(form_open),  # noqa: S704 - built from escaped parts above
             sections_html=sections_html,
-            opened=opened,
+            school_name=opened.school.name,
             pages=len(instrument.sections),
             **context,
         )
     else:
-        before, between, after = _frame(opened, context)
-        body = "".join((before, form_open, between, sections_html, after))
+        head, before_form, before_sections, tail = _frame(context)
+        school = escape(opened.school.name)
+        body = "".join((head, school, before_form, form_open, before_sections, sections_html, tail))
     return _no_store(make_response(body, status))
 
 
-def _frame(opened: OpenLink, context: dict[str, Any]) -> tuple[str, str, str]:
-    """The page of this link without errors, cut where the form tag and the questions go:
-    the same for every respondent, so rendered once per worker."""
+def _frame(context: dict[str, Any]) -> tuple[str, str, str, str]:
+    """A questionnaire page without errors, cut where the school's name, the respondent's form
+    tag and the questions go: the same for every link to this version, so rendered once per
+    worker."""
     instrument: Instrument = context["instrument"]
-    key = (
-        opened.link.code,
-        opened.school.name,
-        opened.version.checksum,
-        context["page"],
-        context["lang"],
-    )
-    cache: dict[tuple[Any, ...], tuple[str, str, str]] = per_app("rootcause.frame_cache", dict)
-    parts = cache.get(key)
-    if parts is None:
+    key = (context["version_checksum"], context["page"], context["lang"])
+
+    def render() -> tuple[str, str, str, str]:
         markup = render_template(
             "respond/form.html",
+            school_name=_SCHOOL_SLOT,
             form_open=_FORM_SLOT,
             sections_html=_SECTIONS_SLOT,
-            opened=opened,
             pages=len(instrument.sections),
             **context,
         )
-        before, rest = markup.split(_FORM_SLOT)
-        between, after = rest.split(_SECTIONS_SLOT)
-        parts = (before, between, after)
-        if len(cache) >= PAGE_CACHE_ENTRIES:
-            cache.clear()
-        cache[key] = parts
+        head, rest = markup.split(_SCHOOL_SLOT)
+        before_form, rest = rest.split(_FORM_SLOT)
+        before_sections, tail = rest.split(_SECTIONS_SLOT)
+        return head, before_form, before_sections, tail
+
+    parts: tuple[str, str, str, str] = _kept("frames").get(key, render)
     return parts
 
 
@@ -290,13 +291,7 @@ def _sections_html(opened: OpenLink, context: dict[str, Any]) -> Markup:
         if instrument.is_shown(item, context["earlier"], context["pending"])
     )
     key = (opened.version.checksum, page, context["lang"], shown)
-    cache: dict[tuple[Any, ...], Markup] = per_app("rootcause.page_cache", dict)
-    html = cache.get(key)
-    if html is None:
-        html = _render_sections(context)
-        if len(cache) >= PAGE_CACHE_ENTRIES:
-            cache.clear()
-        cache[key] = html
+    html: Markup = _kept("sections").get(key, lambda: _render_sections(context))
     return html
 
 
@@ -499,13 +494,9 @@ def submit(code: str):  # type: ignore[no-untyped-def]
 def _thanks_page(opened: OpenLink) -> str:
     """The thank-you page of a link: the same for everyone, so rendered once per worker."""
     key = (opened.link.code, opened.school.name)
-    cache: dict[tuple[str, str], str] = per_app("rootcause.thanks_cache", dict)
-    page = cache.get(key)
-    if page is None:
-        page = render_template("respond/thanks.html", opened=opened)
-        if len(cache) >= PAGE_CACHE_ENTRIES:
-            cache.clear()
-        cache[key] = page
+    page: str = _kept("thanks").get(
+        key, lambda: render_template("respond/thanks.html", opened=opened)
+    )
     return page
 
 

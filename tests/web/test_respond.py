@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 
 from surveys import models as m
 from tests.conftest import csrf_token
-from tests.factories import TODAY, link_for, make_campaign, make_school
+from tests.factories import TODAY, link_for, make_campaign, make_district, make_school
 
 PAGES = 6  # sections of student_5_11
 
@@ -418,3 +418,25 @@ def test_kept_pages_hold_nothing_of_one_respondent(app: Flask, db: Session) -> N
     assert reply.status_code == 200 and "Раздел 2 из 6" in reply.text
     assert not re.search(r'value="3" checked', reply.text)  # the first one's answer on page 2
     assert _count(db, "partial") == 2
+
+
+def test_schools_share_kept_pages_and_each_shows_its_own_name(
+    client: FlaskClient, db: Session
+) -> None:
+    """The kept frame of a page is the same for every link to a version; the school's name
+    (escaped) and the link's form address are put in for each page."""
+    district = make_district(db)
+    first = make_school(db, district, name='Школа <№ 1> & "Дом"')
+    second = make_school(db, district, name="Школа № 2")
+    campaign = make_campaign(db, [first, second])
+    codes = [link_for(db, campaign, school).code for school in (first, second)]
+    db.commit()
+    one, two = (client.get(f"/s/{code}").text for code in codes)
+    assert "Школа &lt;№ 1&gt; &amp; &#34;Дом&#34;" in one and "Школа № 2" not in one
+    assert "Школа № 2" in two and "Дом" not in two
+    assert f'action="/s/{codes[0]}"' in one and f'action="/s/{codes[1]}"' in two
+    # Apart from the name and the respondent's own fields, the two pages are the same.
+    strip = re.compile(r'<span>[^<]*</span>|<form [^>]*>|value="[^"]*"')
+    assert strip.sub("", one.replace("Школа &lt;№ 1&gt; &amp; &#34;Дом&#34;", "")) == strip.sub(
+        "", two.replace("Школа № 2", "")
+    )
