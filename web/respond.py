@@ -141,7 +141,8 @@ def _cookie(code: str) -> str:
 
 
 def _cookie_path(code: str) -> str:
-    # Under the prefix the application is served at, if any (SCRIPT_NAME behind a proxy).
+    """The link's address, under the prefix the application is served at, if any (SCRIPT_NAME
+    behind a proxy): the path of its cookies and of the pages shown in place."""
     return f"{request.script_root}/s/{code}"
 
 
@@ -171,8 +172,9 @@ def _form_open(opened: OpenLink, state: PageState, earlier: dict[str, Any], dyna
     """The page's <form> tag and hidden fields: the part of a page that is the respondent's
     own (their submission, start time and CSRF token, and the earlier answers that conditions
     on this page read in the browser)."""
-    earlier_json = json.dumps(earlier, ensure_ascii=False)
-    attributes = f' data-earlier="{escape(earlier_json)}"' if dynamic else ""
+    attributes = ""
+    if dynamic:
+        attributes = f' data-earlier="{escape(json.dumps(earlier, ensure_ascii=False))}"'
     return (
         f'<form method="post" action="{escape(request.script_root)}/s/{escape(opened.link.code)}"'
         ' autocomplete="off"'
@@ -466,7 +468,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
         # so a reload of the thank-you page cannot resubmit.
         if in_place:
             reply = _no_store(make_response(_thanks_page(opened)))
-            reply.headers[IN_PLACE_HEADER_LOCATION] = url_for("respond.thanks", code=code)
+            reply.headers[IN_PLACE_HEADER_LOCATION] = f"{_cookie_path(code)}/thanks"
         else:
             reply = redirect(url_for("respond.thanks", code=code), code=303)
         reply.delete_cookie(_cookie(code), path=_cookie_path(code))
@@ -482,9 +484,8 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             values=answers_now,
             earlier=_earlier(instrument, answers_now, result.next_page),
         )
-        reply.headers[IN_PLACE_HEADER_LOCATION] = url_for(
-            "respond.questionnaire", code=code, p=result.next_page
-        )
+        # The link's code is URL-safe (surveys.campaigns): no url_for on every post.
+        reply.headers[IN_PLACE_HEADER_LOCATION] = f"{_cookie_path(code)}?p={result.next_page}"
     else:
         reply = redirect(url_for("respond.questionnaire", code=code, p=result.next_page), code=303)
     _remember(reply, code, submission_id, started_text)

@@ -232,6 +232,9 @@ def test_served_under_a_prefix_the_form_and_cookies_follow_it(
     )
     assert reply.status_code == 303
     assert f"Path=/opros/s/{code}" in reply.headers["Set-Cookie"]
+    second = client.get(f"/s/{code}?p=2", base_url=prefix).text
+    in_place = client.post(f"/s/{code}", data=_fields(second), headers=IN_PLACE, base_url=prefix)
+    assert in_place.headers["X-Rootcause-Location"] == f"/opros/s/{code}?p=3"
 
 
 def test_closed_campaign_says_so(client: FlaskClient, db: Session) -> None:
