@@ -9,8 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Integer, Table, Text, bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Connection, Integer, Table, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -326,12 +325,13 @@ def save_page(
     return PageResult(saved, page + 1 if forward else max(page - 1, 1))
 
 
-def _merge_expression(dialect: str, page_codes: Any, patch: Any) -> Any:
-    """The stored answers with this page's replaced, computed by the database: PostgreSQL's
-    ``(answers - page codes) || page answers`` on JSONB, SQLite's ``json_patch`` (RFC 7396:
-    a null removes a key, so the page's unanswered codes come as nulls)."""
+def _merge_expression(dialect: str, patch: Any) -> Any:
+    """The stored answers with this page's replaced, computed by the database from a merge
+    patch (RFC 7396: the page's answers, and null for its codes left unanswered): SQLite's
+    ``json_patch``; on PostgreSQL ``jsonb_strip_nulls(answers || patch)``, the same for answers,
+    which never hold a null themselves (a question left out has no key)."""
     if dialect == "postgresql":
-        return RESPONSE.c.answers.op("-")(page_codes).op("||")(patch)
+        return func.jsonb_strip_nulls(RESPONSE.c.answers.op("||")(patch))
     return func.json_patch(RESPONSE.c.answers, patch)
 
 
@@ -342,14 +342,9 @@ def _update_in_place_statement(dialect: str, forward: bool) -> Any:
     key = (dialect, forward)
     statement = _UPDATE_IN_PLACE.get(key)
     if statement is None:
-        if dialect == "postgresql":
-            page_codes = bindparam("page_codes", type_=postgresql.ARRAY(Text))
-            patch = bindparam("patch", type_=postgresql.JSONB)
-        else:
-            page_codes = None
-            patch = bindparam("patch", type_=JSON)
+        patch = bindparam("patch", type_=RESPONSE.c.answers.type)
         values: dict[str, Any] = {
-            "answers": _merge_expression(dialect, page_codes, patch),
+            "answers": _merge_expression(dialect, patch),
             "submitted_on": bindparam("today", type_=RESPONSE.c.submitted_on.type),
         }
         if forward:
@@ -394,7 +389,6 @@ def _save_in_one_statement(
                 answers=clean,
                 duration_seconds=None,
             )
-    dialect = conn.dialect.name
     page_codes = opened.instrument.section_codes(page - 1)
     parameters: dict[str, Any] = {
         "of_submission": submission_id,
@@ -402,12 +396,10 @@ def _save_in_one_statement(
         "of_version": opened.version.id,
         "today": today,
         "page": page,
+        "patch": {**dict.fromkeys(page_codes), **clean},
     }
-    if dialect == "postgresql":
-        parameters.update(page_codes=sorted(page_codes), patch=clean)
-    else:
-        parameters["patch"] = {**dict.fromkeys(page_codes), **clean}
-    row = conn.execute(_update_in_place_statement(dialect, forward), parameters).first()
+    statement = _update_in_place_statement(conn.dialect.name, forward)
+    row = conn.execute(statement, parameters).first()
     if row is None:
         return None
     answers, progress, duration = row
