@@ -166,6 +166,9 @@ def test_invalid_answers_get_russian_messages_and_store_nothing(
     assert "это обязательный вопрос" in html  # grade missing
     assert "выбран вариант, которого нет в списке" in html
     assert "В анкете нет вопросов: bogus" in html
+    # Shown again, page 1 leaves the introduction out: the messages come first.
+    assert "анонимная" in page and "анонимная" not in html
+    assert html.index("Раздел 1 из 6") < html.index('id="errors"') < html.index('id="q-grade"')
     assert _count(db) == 0
 
 
