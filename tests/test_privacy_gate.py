@@ -9,7 +9,7 @@ Inventory of the outputs computed from answers (paths relative to the repository
 | school page ``/staff/schools/<c>``: | web/staff/schools.py → web/reporting.py →  | 1    | A, C |
 | scale tables                        | analysis/report/model.py audience_section  |      |      |
 | school page: factor tables;         | web/staff/factor_table.py, factor_cache.py | 2    | B, C |
-| ``…/schools/<c>/factors.csv``       | → analysis/factor_scores.py                |      |      |
+| ``…/schools/<c>/factors.csv|xlsx``  | → analysis/factor_scores.py                |      |      |
 | reference ``…/reference.html``;     | web/reporting.py school_reference →        | 1, 3 | A, C |
 | CLI ``rootcause report``            | analysis/report/model.py, profile.py       |      |      |
 | dynamics section of the reference   | analysis/report/dynamics_section.py        | 4    | A    |
@@ -45,9 +45,9 @@ The ``rootcause report`` CLI and the staff page share web/reporting.py, so they 
 same reference; there is no other CLI output computed from answers.
 
 There is no per class or per grade breakdown of answers (a class link only counts its
-responses), no API and no export of answers or aggregates besides ``factors.csv``, so no
-complementary suppression is needed; the campaign page's class rows are covered by the
-invariance test below (they carry counts only).
+responses), no API and no export of answers or aggregates besides ``factors.csv`` and
+``factors.xlsx`` (the same rows), so no complementary suppression is needed; the campaign
+page's class rows are covered by the invariance test below (they carry counts only).
 
 The invariance tests build two waves in which one school has 3 answers per audience (minimum
 5), render every output, turn that school's answers to the opposite extreme, render again, and
@@ -59,6 +59,7 @@ value, and nothing else may depend on its answers.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import uuid
 from collections.abc import Iterator
@@ -72,6 +73,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -495,6 +497,14 @@ def _get(client: FlaskClient, url: str) -> str:
     return _normalise(response.get_data(as_text=True))
 
 
+def _get_workbook(client: FlaskClient, url: str) -> str:
+    """The cell values of a downloaded workbook (its bytes carry the time it was made)."""
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    sheets = load_workbook(io.BytesIO(response.data)).worksheets
+    return repr([[[cell.value for cell in row] for row in sheet.iter_rows()] for sheet in sheets])
+
+
 def _signed_in(app: Flask, login: str) -> FlaskClient:
     client = app.test_client()
     token = csrf_token(client.get("/login").text)
@@ -527,6 +537,9 @@ def _render_all(
         out[f"page {code}"] = _get(admin, f"/staff/schools/{code}")
     for code in scenario.schools:
         out[f"csv {code}"] = _get(admin, f"/staff/campaigns/{campaign}/schools/{code}/factors.csv")
+        out[f"xlsx {code}"] = _get_workbook(
+            admin, f"/staff/campaigns/{campaign}/schools/{code}/factors.xlsx"
+        )
     psychologist = _signed_in(app, "psy")
     for audience, version in scenario.versions.items():
         for wave in (scenario.campaign_id, scenario.previous_id):

@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 from instruments.diff import diff_instruments
 from instruments.errors import InstrumentError
 from instruments.io.files import FORMATS, instrument_bytes, load_bytes
+from instruments.io.spreadsheet import XLSX_MIMETYPE
 from instruments.schema import CODE_PATTERN, Audience
 from surveys import audit, drafts
 from surveys import models as m
@@ -181,7 +182,7 @@ def export(version_id: int, fmt: str):  # type: ignore[no-untyped-def]
     content = instrument_bytes(instrument, fmt)
     mimetype = {
         "yaml": "application/yaml",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx": XLSX_MIMETYPE,
     }[fmt]
     response = make_response(content)
     response.headers["Content-Type"] = mimetype

@@ -6,6 +6,8 @@ from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+#: the media type of an .xlsx workbook
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: a cell starting with one of these can be run as a formula by a spreadsheet
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 import pytest
 from flask.testing import FlaskClient
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from analysis.factor_scores import school_factor_scores
 from analysis.report.html import ru_number
 from analysis.report.model import audience_section
-from instruments.io.spreadsheet import DANGEROUS_PREFIXES
+from instruments.io.spreadsheet import DANGEROUS_PREFIXES, XLSX_MIMETYPE, put
 from surveys import models as m
 from surveys.dataset import audience_data
 from surveys.demo import generate_demo
@@ -181,6 +182,46 @@ def test_csv_has_no_formula_leading_cells(client: FlaskClient, db: Session, demo
     assert teacher[-1].startswith("Факторный анализ не выполнен")
 
 
+def _xlsx(client: FlaskClient, campaign_id: int, code: str) -> list[list[object]]:
+    response = client.get(f"/staff/campaigns/{campaign_id}/schools/{code}/factors.xlsx")
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["Content-Type"] == XLSX_MIMETYPE
+    assert (
+        f'filename="factors-{campaign_id}-{code}.xlsx"' in response.headers["Content-Disposition"]
+    )
+    sheet = load_workbook(io.BytesIO(response.data)).worksheets[0]
+    assert sheet.title == "Факторы"
+    return [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+
+def test_xlsx_has_the_csv_rows_with_numbers_as_numbers(
+    client: FlaskClient, db: Session, demo: Demo
+) -> None:
+    """The workbook holds what the CSV holds; a negative factor score is a number a
+    spreadsheet computes with (in the CSV it starts with "−" and reads as text)."""
+    _login(client, "boss")
+    table = _csv(client, demo.campaign_id, demo.other)
+    book = _xlsx(client, demo.campaign_id, demo.other)
+    assert book[0] == list(CSV_HEADER)
+    assert len(book) == len(table)
+    for csv_row, book_row in zip(table[1:], book[1:], strict=True):
+        assert [csv_cell(value) for value in book_row] == csv_row
+    numbers = [v for row in book[1:] for v in row if isinstance(v, float)]
+    assert any(v < 0 for v in numbers) and any(v > 0 for v in numbers)
+    texts = [v for row in book for v in row if isinstance(v, str)]
+    assert not [t for t in texts if t.startswith(DANGEROUS_PREFIXES)]
+    small = _xlsx(client, demo.campaign_id, demo.small)
+    col = {name: i for i, name in enumerate(CSV_HEADER)}
+    students = [r for r in small[1:] if r[0] == "Обучающиеся"]
+    assert students and all(r[col["Факторный балл школы"]] is None for r in students)
+
+
+def test_xlsx_text_that_looks_like_a_formula_stays_text() -> None:
+    sheet = Workbook().worksheets[0]
+    put(sheet["A1"], '=HYPERLINK("http://x")')
+    assert sheet["A1"].data_type == "s" and sheet["A1"].quotePrefix
+
+
 def test_csv_cell_neutralises_formulas() -> None:
     assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     for prefix in DANGEROUS_PREFIXES:
@@ -198,8 +239,11 @@ def test_deputy_sees_only_own_school_coordinator_only_the_district(
     foreign = f"/staff/campaigns/{demo.campaign_id}/schools/{demo.other}/factors.csv"
     _login(client, "zam")
     assert client.get(own).status_code == 200
+    assert client.get(own.replace(".csv", ".xlsx")).status_code == 200
     assert client.get(f"/staff/schools/{demo.other}").status_code == 404
     assert client.get(foreign).status_code == 404
+    assert client.get(foreign.replace(".csv", ".xlsx")).status_code == 404
+    assert client.get(own.replace(".csv", ".json")).status_code == 404
     assert client.get(own.replace(f"/{demo.campaign_id}/", "/999/")).status_code == 404
     client.post("/logout", data={"csrf_token": csrf_token(client.get("/staff/").text)})
 
@@ -225,7 +269,8 @@ def test_deputy_sees_only_own_school_coordinator_only_the_district(
     audited = db.scalars(
         select(m.AuditEvent.target).where(m.AuditEvent.action == "factor_scores_downloaded")
     ).all()
-    assert f"campaign {demo.campaign_id} school {demo.big}" in audited
+    assert f"campaign {demo.campaign_id} school {demo.big} (csv)" in audited
+    assert f"campaign {demo.campaign_id} school {demo.big} (xlsx)" in audited
 
 
 def test_solution_is_cached_until_the_answers_change(

@@ -1,5 +1,5 @@
 """A school's empirical factor scores next to its scale scores: the rows of the school page and
-of its CSV download.
+of its CSV and XLSX downloads.
 
 The factor solution comes from ``web.staff.factor_cache`` (the schools of the campaign at or
 above the minimum group, pooled); the scale scores from the reference model's audience
@@ -14,12 +14,14 @@ import io
 import math
 from dataclasses import dataclass
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.report.html import ru_number
 from analysis.report.model import AudienceSection, ScaleRow, audience_section
-from instruments.io.spreadsheet import DANGEROUS_PREFIXES
+from instruments.io.spreadsheet import DANGEROUS_PREFIXES, put
 from instruments.schema import INSTITUTIONAL_AUDIENCES
 from surveys import models as m
 from surveys.dataset import audience_data
@@ -209,46 +211,83 @@ def _note(row: FactorRow, table: FactorTable) -> str:
     return "; ".join(notes)
 
 
-def factor_csv(school: m.School, campaign: m.Campaign, tables: list[FactorTable]) -> str:
-    """The school's factor tables as one CSV (semicolon-separated, for Russian Excel).
-
-    Suppressed values are blank, with the reason in the note column; an audience whose factor
-    analysis could not run is one row with the reason.
-    """
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([csv_cell(h) for h in CSV_HEADER])
+def factor_rows(tables: list[FactorTable]) -> list[list[object]]:
+    """The rows of the downloads under ``CSV_HEADER``: suppressed values are blank, with the
+    reason in the note column; an audience whose factor analysis could not run is one row with
+    the reason."""
+    rows: list[list[object]] = []
     for table in tables:
         if table.message:
-            cells: list[object] = [table.audience_label, *[None] * (len(CSV_HEADER) - 2)]
-            writer.writerow([csv_cell(c) for c in [*cells, table.message]])
+            rows.append([table.audience_label, *[None] * (len(CSV_HEADER) - 2), table.message])
             continue
         for row in table.rows:
             scale = row.scale
             scale_shown = scale is not None and not scale.suppressed
-            cells = [
-                table.audience_label,
-                row.factor,
-                row.scale_title,
-                row.scale_code,
-                row.n,
-                row.mean,
-                row.ci_low,
-                row.ci_high,
-                row.rank,
-                row.ranked,
-                row.campaign_low,
-                row.campaign_high,
-                scale.pomp if scale_shown and scale else None,
-                scale.mean if scale_shown and scale else None,
-                _note(row, table),
-            ]
-            writer.writerow([csv_cell(c) for c in cells])
+            rows.append(
+                [
+                    table.audience_label,
+                    row.factor,
+                    row.scale_title,
+                    row.scale_code,
+                    row.n,
+                    row.mean,
+                    row.ci_low,
+                    row.ci_high,
+                    row.rank,
+                    row.ranked,
+                    row.campaign_low,
+                    row.campaign_high,
+                    scale.pomp if scale_shown and scale else None,
+                    scale.mean if scale_shown and scale else None,
+                    _note(row, table),
+                ]
+            )
+    return rows
+
+
+def factor_csv(school: m.School, campaign: m.Campaign, tables: list[FactorTable]) -> str:
+    """The school's factor tables as one CSV (semicolon-separated, for Russian Excel). Its
+    negative numbers start with "−", so spreadsheets read them as text: the XLSX download
+    (:func:`factor_xlsx`) has numbers as numbers."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([csv_cell(h) for h in CSV_HEADER])
+    for cells in factor_rows(tables):
+        writer.writerow([csv_cell(c) for c in cells])
     # A byte order mark so that Excel opens the UTF-8 file with Cyrillic intact.
     return "\ufeff" + out.getvalue()
 
 
-def csv_filename(campaign: m.Campaign, school: m.School) -> str:
+def factor_xlsx(school: m.School, campaign: m.Campaign, tables: list[FactorTable]) -> bytes:
+    """The school's factor tables as a workbook: numbers are number cells (a negative factor
+    score stays a number a psychologist can compute with), text is always a text cell,
+    quote-prefixed where it could be taken for a formula (instruments.io.spreadsheet)."""
+    workbook = Workbook()
+    sheet = workbook.worksheets[0]
+    sheet.title = "Факторы"
+    for column, title in enumerate(CSV_HEADER, start=1):
+        cell = sheet.cell(row=1, column=column)
+        put(cell, title)
+        cell.font = Font(bold=True)
+    for row_number, cells in enumerate(factor_rows(tables), start=2):
+        for column, value in enumerate(cells, start=1):
+            cell = sheet.cell(row=row_number, column=column)
+            if isinstance(value, float):
+                if not math.isnan(value):
+                    cell.value = value
+                    cell.number_format = "0.000"
+            else:
+                put(cell, value)
+    sheet.freeze_panes = "C2"
+    for column, width in zip("ABCDEFGHIJKLMNO", (16, 10, 36, 14, 6, *[12] * 9, 48), strict=True):
+        sheet.column_dimensions[column].width = width
+    workbook.properties.title = f"{campaign.title}: {school.name}"[:255]
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def csv_filename(campaign: m.Campaign, school: m.School, suffix: str = "csv") -> str:
     """A download name of only safe characters (codes are entered by administrators)."""
     code = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in school.code)
-    return f"factors-{campaign.id}-{code}.csv"
+    return f"factors-{campaign.id}-{code}.{suffix}"

@@ -11,6 +11,7 @@ from flask import (
 from sqlalchemy import func, select
 
 from analysis.report import render_html
+from instruments.io.spreadsheet import XLSX_MIMETYPE
 from surveys import audit
 from surveys import models as m
 from surveys.users import visible_schools
@@ -25,6 +26,7 @@ from web.staff.common import (
 from web.staff.factor_table import (
     csv_filename,
     factor_csv,
+    factor_xlsx,
     scale_sections,
     school_factor_table,
 )
@@ -83,10 +85,11 @@ def school(code: str):  # type: ignore[no-untyped-def]
     )
 
 
-@bp.route("/campaigns/<int:campaign_id>/schools/<code>/factors.csv")
+@bp.route("/campaigns/<int:campaign_id>/schools/<code>/factors.<any(csv, xlsx):kind>")
 @requires_role()
-def factor_scores_csv(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
-    """The school's empirical factor scores beside its scale scores, every audience."""
+def factor_scores_download(campaign_id: int, code: str, kind: str):  # type: ignore[no-untyped-def]
+    """The school's empirical factor scores beside its scale scores, every audience, as CSV
+    or as a workbook."""
     school = school_or_404(code)
     campaign = campaign_or_404(campaign_id)
     db = get_session()
@@ -100,13 +103,17 @@ def factor_scores_csv(campaign_id: int, code: str):  # type: ignore[no-untyped-d
         db,
         "factor_scores_downloaded",
         user_id=user.id if user else None,
-        target=f"campaign {campaign.id} school {school.code}",
+        target=f"campaign {campaign.id} school {school.code} ({kind})",
     )
     db.commit()
-    response = make_response(factor_csv(school, campaign, tables))
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    if kind == "xlsx":
+        response = make_response(factor_xlsx(school, campaign, tables))
+        response.headers["Content-Type"] = XLSX_MIMETYPE
+    else:
+        response = make_response(factor_csv(school, campaign, tables))
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{csv_filename(campaign, school)}"'
+        f'attachment; filename="{csv_filename(campaign, school, kind)}"'
     )
     return response
 
