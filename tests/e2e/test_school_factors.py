@@ -46,6 +46,7 @@ def test_factor_table_fits_desktop_and_phone(
     table = page.locator("table.factors").first
     expect(table).to_contain_text("Подверженность травле")
     expect(page.get_by_role("link", name="Эмпирические факторы (CSV)").first).to_be_visible()
+    expect(page.get_by_role("link", name="Эмпирические факторы (XLSX)").first).to_be_visible()
     page.screenshot(path=screenshot_dir / f"school_factors_1280_{backend}.png", full_page=True)
     table.screenshot(path=screenshot_dir / f"school_factors_table_1280_{backend}.png")
 
