@@ -380,15 +380,7 @@ def _save_in_one_statement(
     if page == 1 and forward:
         values = {"answers": clean, "submitted_on": today, "progress": progress_now}
         if _insert_first(conn, opened, submission_id, values, today):
-            return Progress(
-                submission_id=submission_id,
-                link_id=opened.link.id,
-                instrument_version_id=opened.version.id,
-                status=m.ResponseStatus.partial.value,
-                progress=progress_now,
-                answers=clean,
-                duration_seconds=None,
-            )
+            return _partial(opened, submission_id, progress_now, clean, None)
     page_codes = opened.instrument.section_codes(page - 1)
     parameters: dict[str, Any] = {
         "of_submission": submission_id,
@@ -403,6 +395,17 @@ def _save_in_one_statement(
     if row is None:
         return None
     answers, progress, duration = row
+    return _partial(opened, submission_id, progress, answers, duration)
+
+
+def _partial(
+    opened: OpenLink,
+    submission_id: str,
+    progress: int,
+    answers: dict[str, Any],
+    duration_seconds: int | None,
+) -> Progress:
+    """A partial response of this link as stored now."""
     return Progress(
         submission_id=submission_id,
         link_id=opened.link.id,
@@ -410,7 +413,7 @@ def _save_in_one_statement(
         status=m.ResponseStatus.partial.value,
         progress=progress,
         answers=answers,
-        duration_seconds=duration,
+        duration_seconds=duration_seconds,
     )
 
 
