@@ -39,6 +39,7 @@ from web.staff.common import (
     AUDIENCE_NAMES,
     campaign_or_404,
     district_of,
+    record_and_commit,
 )
 
 
@@ -305,7 +306,6 @@ def new_campaign():  # type: ignore[no-untyped-def]
 @requires_role("admin", "coordinator")
 def campaign_status(campaign_id: int):  # type: ignore[no-untyped-def]
     """Open or close a campaign (a closed one accepts no answers)."""
-    db = get_session()
     campaign = campaign_or_404(campaign_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
@@ -313,15 +313,7 @@ def campaign_status(campaign_id: int):  # type: ignore[no-untyped-def]
     if wanted not in (m.CampaignStatus.open.value, m.CampaignStatus.closed.value):
         abort(400)
     campaign.status = wanted
-    user = current_user()
-    audit.record(
-        db,
-        f"campaign_{wanted}",
-        user_id=user.id if user else None,
-        target=campaign.title,
-        details={"campaign": campaign.id},
-    )
-    db.commit()
+    record_and_commit(f"campaign_{wanted}", campaign.title, {"campaign": campaign.id})
     forget_links()  # this worker at once; the others within LinkCache.seconds
     flash("Приём ответов открыт." if wanted == "open" else "Приём ответов закрыт.")
     return redirect(url_for("staff.campaign", campaign_id=campaign.id))

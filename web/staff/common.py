@@ -7,6 +7,7 @@ from flask import (
 )
 from sqlalchemy import select
 
+from surveys import audit
 from surveys import models as m
 from surveys.users import can_see_school
 from web.auth import current_user
@@ -65,3 +66,12 @@ def school_link_or_404(campaign: m.Campaign, code: str) -> tuple[m.SurveyLink, m
     if link is None or school is None or user is None or not can_see_school(user, school):
         abort(404)
     return link, school
+
+
+def record_and_commit(action: str, target: str, details: dict[str, object] | None = None) -> None:
+    """Record ``action`` by the signed-in user in the audit log and commit the request's work
+    with it (a view or download is recorded before its content is sent)."""
+    user = current_user()
+    db = get_session()
+    audit.record(db, action, user_id=user.id if user else None, target=target, details=details)
+    db.commit()

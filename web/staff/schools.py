@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from analysis.report import render_html
 from instruments.io.spreadsheet import XLSX_MIMETYPE
-from surveys import audit
 from surveys import models as m
 from surveys.users import visible_schools
 from web.auth import current_user, requires_role
@@ -21,6 +20,7 @@ from web.reporting import school_in_campaign, school_reference
 from web.staff import bp
 from web.staff.common import (
     campaign_or_404,
+    record_and_commit,
     school_or_404,
 )
 from web.staff.factor_table import (
@@ -98,14 +98,9 @@ def factor_scores_download(campaign_id: int, code: str, kind: str):  # type: ign
         school_factor_table(db, campaign, section, school.code)
         for section in scale_sections(db, campaign, school.code)
     ]
-    user = current_user()
-    audit.record(
-        db,
-        "factor_scores_downloaded",
-        user_id=user.id if user else None,
-        target=f"campaign {campaign.id} school {school.code} ({kind})",
+    record_and_commit(
+        "factor_scores_downloaded", f"campaign {campaign.id} school {school.code} ({kind})"
     )
-    db.commit()
     if kind == "xlsx":
         response = make_response(factor_xlsx(school, campaign, tables))
         response.headers["Content-Type"] = XLSX_MIMETYPE
@@ -124,14 +119,7 @@ def reference(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     school = school_or_404(code)
     db = get_session()
     model = school_reference(db, campaign_id, school.code)
-    user = current_user()
-    audit.record(
-        db,
-        "reference_viewed",
-        user_id=user.id if user else None,
-        target=f"campaign {campaign_id} school {school.code}",
-    )
-    db.commit()
+    record_and_commit("reference_viewed", f"campaign {campaign_id} school {school.code}")
     response = make_response(render_html(model))
     # The reference is a standalone file with its own inline styles.
     response.headers["Content-Security-Policy"] = (
