@@ -129,3 +129,60 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def check(engine: Engine) -> None:
     """Raise if the models and the migrations have drifted apart (``alembic check``)."""
     command.check(alembic_config(engine))
+
+
+class DriverStatement:
+    """A Core statement compiled once for a dialect and run straight on the driver's cursor.
+
+    For the respondent's hot path (surveys.responses), where SQLAlchemy's execution of an
+    already compiled statement (cache key, execution context, result object) cost about as
+    much CPU as the driver itself. The statement is still written and compiled by SQLAlchemy,
+    and its parameters and results go through the same type processors (JSON, dates) as
+    ``Connection.execute`` would apply; what is skipped is the machinery around them, and
+    with it the engine's execution events. Run only on a connection in autocommit mode (each
+    statement its own transaction). A driver error on a lost connection invalidates it, as
+    SQLAlchemy does, so the pool does not hand it out again.
+    """
+
+    def __init__(self, statement: Any, engine_or_connection: Engine | Connection) -> None:
+        dialect = engine_or_connection.dialect
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        # Values the statement binds itself (literals such as a status), then the caller's.
+        self._defaults: dict[str, Any] = dict(compiled.params)
+        self._processors: dict[str, Any] = {}
+        for name in self._defaults:
+            processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self._processors[name] = processor
+        self._positions: list[str] | None = compiled.positiontup
+        columns = getattr(statement, "returning_column_descriptions", None) or [
+            {"type": column.type} for column in statement.selected_columns
+        ]
+        self._results = [
+            c["type"].dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        ]
+
+    def first(self, connection: Connection, parameters: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The first row the statement returns (None: no row)."""
+        values = {**self._defaults, **parameters}
+        for name, processor in self._processors.items():
+            values[name] = processor(values[name])
+        arguments: Any = values if self._positions is None else [values[n] for n in self._positions]
+        dbapi_connection = connection.connection
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(self.sql, arguments)
+            row = cursor.fetchone()
+        except connection.dialect.loaded_dbapi.Error as exc:
+            if connection.dialect.is_disconnect(exc, dbapi_connection, cursor):
+                connection.invalidate(exc)
+            raise
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        return tuple(
+            value if processor is None or value is None else processor(value)
+            for processor, value in zip(self._results, row, strict=True)
+        )

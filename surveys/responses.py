@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +20,7 @@ from instruments.errors import AnswerErrors
 from instruments.quality import quality_flags
 from surveys import models as m
 from surveys.campaigns import OpenLink
+from surveys.db import DriverStatement
 from surveys.errors import AnswersInvalid, InvalidInput
 
 MAX_PLAUSIBLE_DURATION = 6 * 3600
@@ -200,7 +201,9 @@ def find_response(conn: Connection, submission_id: str | None) -> Progress | Non
         checked = _checked_submission_id(submission_id)
     except InvalidInput:
         return None
-    row = conn.execute(_SELECT_PROGRESS, {"submission_id": checked}).first()
+    row = _driver("select progress", conn, lambda: _SELECT_PROGRESS).first(
+        conn, {"submission_id": checked}
+    )
     return Progress(*row) if row is not None else None
 
 
@@ -390,8 +393,11 @@ def _save_in_one_statement(
         "page": page,
         "patch": {**dict.fromkeys(page_codes), **clean},
     }
-    statement = _update_in_place_statement(conn.dialect.name, forward)
-    row = conn.execute(statement, parameters).first()
+    dialect = conn.dialect.name
+    statement = _driver(
+        f"update in place {forward}", conn, lambda: _update_in_place_statement(dialect, forward)
+    )
+    row = statement.first(conn, parameters)
     if row is None:
         return None
     answers, progress, duration = row
@@ -501,5 +507,18 @@ def _insert_first(
         **values,
     }
     parameters = {f"new_{column}": row[column] for column in _INSERT_COLUMNS}
-    inserted = conn.execute(_insert_statement(conn.dialect.name), parameters).first()
-    return inserted is not None
+    dialect = conn.dialect.name
+    statement = _driver("insert first", conn, lambda: _insert_statement(dialect))
+    return statement.first(conn, parameters) is not None
+
+
+_DRIVER_STATEMENTS: dict[tuple[str, str, str], DriverStatement] = {}
+
+
+def _driver(name: str, conn: Connection, build: Callable[[], Any]) -> DriverStatement:
+    """The statement ``name`` compiled for the connection's dialect and driver, once."""
+    key = (name, conn.dialect.name, conn.dialect.driver)
+    statement = _DRIVER_STATEMENTS.get(key)
+    if statement is None:
+        statement = _DRIVER_STATEMENTS[key] = DriverStatement(build(), conn)
+    return statement

@@ -56,6 +56,20 @@ def _static_url(filename: str) -> str:
     return url
 
 
+# Sent with every reply (unless a view set its own).
+SECURITY_HEADERS = (
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    # Survey links are bearer codes: never leak them to other sites.
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, opened without building its signer when the request
     carries no session cookie: every respondent's request (respondents have no session, see
@@ -113,15 +127,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def security_headers(response):  # type: ignore[no-untyped-def]
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Survey links are bearer codes: never leak them to other sites.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
         return response
 
+    if app.config.get("RESPONDENT_FAST_PATH", True):
+        from web.respond_fast import RespondentFastPath
+
+        app.wsgi_app = RespondentFastPath(app, app.wsgi_app)  # type: ignore[method-assign]
     return app

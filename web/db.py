@@ -20,12 +20,19 @@ def get_engine() -> Engine:
     return engine
 
 
-def get_respondent_connection() -> Connection:
+def autocommit_connection(engine: Engine) -> Connection:
     """A connection in autocommit mode for the respondent's hot path: each statement is its
-    own transaction, so a page post makes no BEGIN or COMMIT round trips."""
+    own transaction, so a page post makes no BEGIN or COMMIT round trips. Closing it gives it
+    back to the pool at the engine's default isolation level."""
+    connection = engine.connect()
+    connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
+
+
+def get_respondent_connection() -> Connection:
+    """The request's autocommit connection (:func:`autocommit_connection`), closed at teardown."""
     if "respondent_connection" not in g:
-        g.respondent_connection = get_engine().connect()
-        g.respondent_connection.execution_options(isolation_level="AUTOCOMMIT")
+        g.respondent_connection = autocommit_connection(get_engine())
     connection: Connection = g.respondent_connection
     return connection
 

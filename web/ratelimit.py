@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 
-from flask import current_app
+from flask import Flask, current_app
 
 from surveys.throttle import TooManyAttempts
 from web.appstate import per_app
@@ -44,10 +44,12 @@ class LinkLimiter:
                     del self._hits[stale]
 
 
-def link_limiter() -> LinkLimiter:
+def link_limiter(app: Flask | None = None) -> LinkLimiter:
+    """The limiter of ``app`` (the current application by default)."""
     return per_app(
         "rootcause.link_limiter",
         lambda: LinkLimiter(
-            current_app.config.get("LINK_POSTS_PER_MINUTE", DEFAULT_POSTS_PER_MINUTE)
+            (app or current_app).config.get("LINK_POSTS_PER_MINUTE", DEFAULT_POSTS_PER_MINUTE)
         ),
+        app,
     )

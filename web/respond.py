@@ -7,10 +7,11 @@ import datetime as dt
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from flask import (
     Blueprint,
+    Flask,
     current_app,
     make_response,
     redirect,
@@ -22,6 +23,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
+from werkzeug.http import dump_cookie
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
@@ -66,7 +68,7 @@ class PageState:
     page: int
 
 
-def _answers_from(form: MultiDict[str, str], instrument: Instrument) -> dict[str, Any]:
+def answers_from(form: MultiDict[str, str], instrument: Instrument) -> dict[str, Any]:
     multiple = instrument.multiple_choice_codes
     answers: dict[str, Any] = {}
     for key in form:
@@ -83,7 +85,7 @@ def _no_store(response: Any) -> Any:
     return response
 
 
-def _today() -> dt.date:
+def current_date() -> dt.date:
     return dt.date.today()
 
 
@@ -103,11 +105,16 @@ class LinkCache:
         self.seconds = seconds
         self._entries: dict[str, tuple[float, OpenLink]] = {}
 
-    def get(self, code: str) -> OpenLink:
-        now = time.monotonic()
+    def peek(self, code: str) -> OpenLink | None:
+        """The link if it is kept and fresh; nothing is loaded."""
         entry = self._entries.get(code)
-        if entry is not None and entry[0] > now:
-            return entry[1]
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    def get(self, code: str) -> OpenLink:
+        opened = self.peek(code)
+        if opened is not None:
+            return opened
+        now = time.monotonic()
         opened = load_link(get_session(), code)
         if self.seconds > 0:
             if len(self._entries) >= self.MAX_ENTRIES:
@@ -119,36 +126,54 @@ class LinkCache:
         self._entries.clear()
 
 
-def _link_cache() -> LinkCache:
+def link_cache(app: Flask | None = None) -> LinkCache:
+    """The link cache of ``app`` (the current application by default)."""
     return per_app(
         "rootcause.link_cache",
-        lambda: LinkCache(float(current_app.config.get("LINK_CACHE_SECONDS", 5))),
+        lambda: LinkCache(float((app or current_app).config.get("LINK_CACHE_SECONDS", 5))),
+        app,
     )
 
 
 def forget_links() -> None:
     """Drop this worker's cached links (after a campaign or link changes status)."""
-    _link_cache().clear()
+    link_cache().clear()
 
 
 def _open(code: str) -> OpenLink:
     """The link behind ``code`` if it accepts answers today (NotFound / LinkClosed if not)."""
-    return check_accepting(_link_cache().get(code), today=_today())
+    return check_accepting(link_cache().get(code), today=current_date())
 
 
-def _cookie(code: str) -> str:
+def resume_cookie_name(code: str) -> str:
     return f"rc_{code}"
 
 
-def _cookie_path(code: str) -> str:
+def _cookie_path(code: str, script_root: str | None = None) -> str:
     """The link's address, under the prefix the application is served at, if any (SCRIPT_NAME
     behind a proxy): the path of its cookies and of the pages shown in place."""
-    return f"{request.script_root}/s/{code}"
+    return f"{request.script_root if script_root is None else script_root}/s/{code}"
+
+
+def resume_cookie(
+    code: str, submission_id: str, started: str, script_root: str, secure: bool
+) -> str:
+    """The Set-Cookie value that lets this device continue the response (a new person on the
+    device after the last page gets none: the cookie is deleted)."""
+    return dump_cookie(
+        resume_cookie_name(code),
+        f"{submission_id}.{started}",
+        max_age=RESUME_DAYS * 86400,
+        path=_cookie_path(code, script_root),
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+    )
 
 
 def _resume_state(code: str) -> tuple[str | None, str | None]:
     """(submission id, start time) kept on this device for this link, if any."""
-    value = request.cookies.get(_cookie(code), "")
+    value = request.cookies.get(resume_cookie_name(code), "")
     submission_id, _, started = value.partition(".")
     return (submission_id or None), (started or None)
 
@@ -168,7 +193,14 @@ def _current(opened: OpenLink, code: str) -> Progress | None:
     return response
 
 
-def _form_open(opened: OpenLink, state: PageState, earlier: dict[str, Any], dynamic: bool) -> str:
+def _form_open(
+    opened: OpenLink,
+    state: PageState,
+    earlier: dict[str, Any],
+    dynamic: bool,
+    script_root: str,
+    csrf_token: str,
+) -> str:
     """The page's <form> tag and hidden fields: the part of a page that is the respondent's
     own (their submission, start time and CSRF token, and the earlier answers that conditions
     on this page read in the browser)."""
@@ -176,11 +208,11 @@ def _form_open(opened: OpenLink, state: PageState, earlier: dict[str, Any], dyna
     if dynamic:
         attributes = f' data-earlier="{escape(json.dumps(earlier, ensure_ascii=False))}"'
     return (
-        f'<form method="post" action="{escape(request.script_root)}/s/{escape(opened.link.code)}"'
+        f'<form method="post" action="{escape(script_root)}/s/{escape(opened.link.code)}"'
         ' autocomplete="off"'
         f" data-in-place{attributes}>\n"
         f'<input id="csrf_token" name="csrf_token" type="hidden" '
-        f'value="{escape(respond_csrf.token())}">\n'
+        f'value="{escape(csrf_token)}">\n'
         f'<input id="submission_id" name="submission_id" type="hidden" '
         f'value="{escape(state.submission_id)}">\n'
         f'<input id="started" name="started" type="hidden" value="{escape(state.started)}">\n'
@@ -195,8 +227,8 @@ _FORM_SLOT = Markup("<!--rootcause:form-->")
 _SECTIONS_SLOT = Markup("<!--rootcause:sections-->")
 
 
-def _kept(name: str) -> KeptMarkup[Any]:
-    return per_app(f"rootcause.kept.{name}", lambda: KeptMarkup[Any](PAGE_CACHE_ENTRIES))
+def _kept(name: str, app: Flask | None = None) -> KeptMarkup[Any]:
+    return per_app(f"rootcause.kept.{name}", lambda: KeptMarkup[Any](PAGE_CACHE_ENTRIES), app)
 
 
 def _render(
@@ -209,9 +241,66 @@ def _render(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> Any:
+    """A questionnaire page as Flask's reply."""
+    body = page_markup(
+        opened,
+        state,
+        values=values,
+        earlier=earlier,
+        errors=errors,
+        script_root=request.script_root,
+        csrf_token=respond_csrf.token(),
+    )
+    return _no_store(make_response(body, status))
+
+
+@overload
+def page_markup(
+    opened: OpenLink,
+    state: PageState,
+    *,
+    values: dict[str, Any],
+    earlier: dict[str, Any],
+    script_root: str,
+    csrf_token: str,
+    errors: dict[str, str] | None = None,
+    kept_only: None = None,
+) -> str: ...
+
+
+@overload
+def page_markup(
+    opened: OpenLink,
+    state: PageState,
+    *,
+    values: dict[str, Any],
+    earlier: dict[str, Any],
+    script_root: str,
+    csrf_token: str,
+    errors: dict[str, str] | None = None,
+    kept_only: Flask,
+) -> str | None: ...
+
+
+def page_markup(
+    opened: OpenLink,
+    state: PageState,
+    *,
+    values: dict[str, Any],
+    earlier: dict[str, Any],
+    script_root: str,
+    csrf_token: str,
+    errors: dict[str, str] | None = None,
+    kept_only: Flask | None = None,
+) -> str | None:
     """A questionnaire page. Without errors the page is put together from two pieces rendered
     once per worker (the frame of this link's page, and the questions when shown empty) and
-    the respondent's own form tag; with errors it is rendered whole."""
+    the respondent's own form tag; with errors it is rendered whole.
+
+    ``kept_only``: the application whose kept pieces to use, rendering nothing (outside a
+    request, web.respond_fast); None when a piece is not kept or the page must be rendered.
+    """
+    instrument = opened.instrument
     page = state.page
     pending = instrument.section_codes(page - 1)
     # Conditions on answers of this same page are applied in the browser as well.
@@ -231,10 +320,12 @@ def _render(
         "preview": False,
         "version_checksum": opened.version.checksum,
     }
-    form_open = _form_open(opened, state, earlier, dynamic)
-    sections_html = _sections_html(opened, context)
+    if errors and kept_only is not None:
+        return None
+    form_open = _form_open(opened, state, earlier, dynamic, script_root, csrf_token)
+    sections_html = _sections_html(opened, context, kept_only)
     if errors:
-        body = render_template(
+        return render_template(
             "respond/form.html",
             form_open=Markup(form_open),  # noqa: S704 - built from escaped parts above
             sections_html=sections_html,
@@ -242,19 +333,25 @@ def _render(
             pages=len(instrument.sections),
             **context,
         )
-    else:
-        head, before_form, before_sections, tail = _frame(context)
-        school = escape(opened.school.name)
-        body = "".join((head, school, before_form, form_open, before_sections, sections_html, tail))
-    return _no_store(make_response(body, status))
+    frame = _frame(context, kept_only)
+    if frame is None or sections_html is None:
+        return None
+    head, before_form, before_sections, tail = frame
+    school = escape(opened.school.name)
+    return "".join((head, school, before_form, form_open, before_sections, sections_html, tail))
 
 
-def _frame(context: dict[str, Any]) -> tuple[str, str, str, str]:
+def _frame(
+    context: dict[str, Any], kept_only: Flask | None = None
+) -> tuple[str, str, str, str] | None:
     """A questionnaire page without errors, cut where the school's name, the respondent's form
     tag and the questions go: the same for every link to this version, so rendered once per
     worker."""
     instrument: Instrument = context["instrument"]
     key = (context["version_checksum"], context["page"], context["lang"])
+    if kept_only is not None:
+        kept: tuple[str, str, str, str] | None = _kept("frames", kept_only).peek(key)
+        return kept
 
     def render() -> tuple[str, str, str, str]:
         markup = render_template(
@@ -279,25 +376,30 @@ def _render_sections(context: dict[str, Any]) -> Markup:
     return Markup(render_template("respond/_sections.html", **context))  # noqa: S704
 
 
-def _sections_html(opened: OpenLink, context: dict[str, Any]) -> Markup:
+def _sections_html(
+    opened: OpenLink, context: dict[str, Any], kept_only: Flask | None = None
+) -> Markup | None:
     """The questions of a page. A page shown empty (no answers on it yet, no errors) is the
     same markup for every respondent who sees the same questions, so it is rendered once per
     worker and instrument version; a page with answers or errors is rendered each time."""
     instrument: Instrument = context["instrument"]
     page: int = context["page"]
     if context["errors"] or any(code in context["values"] for code in context["pending"]):
-        return _render_sections(context)
+        return None if kept_only is not None else _render_sections(context)
     shown = tuple(
         item.code
         for item in instrument.sections[page - 1].items
         if instrument.is_shown(item, context["earlier"], context["pending"])
     )
     key = (opened.version.checksum, page, context["lang"], shown)
+    if kept_only is not None:
+        kept: Markup | None = _kept("sections", kept_only).peek(key)
+        return kept
     html: Markup = _kept("sections").get(key, lambda: _render_sections(context))
     return html
 
 
-def _earlier(instrument: Instrument, stored: dict[str, Any], page: int) -> dict[str, Any]:
+def earlier_answers(instrument: Instrument, stored: dict[str, Any], page: int) -> dict[str, Any]:
     codes = instrument.codes_before(page - 1)
     return {k: v for k, v in stored.items() if k in codes}
 
@@ -338,7 +440,7 @@ def token(code: str):  # type: ignore[no-untyped-def]
         form.token.data = request.args.get("t", "")
     elif form.validate_on_submit():
         try:
-            submission_id = redeem(db, opened.link, form.token.data or "", today=_today())
+            submission_id = redeem(db, opened.link, form.token.data or "", today=current_date())
         except SurveysError as exc:
             db.commit()  # the attempt counts even when it fails
             form.token.errors = [exc.message]
@@ -357,14 +459,9 @@ def token(code: str):  # type: ignore[no-untyped-def]
 
 
 def _remember(reply: Any, code: str, submission_id: str, started: str) -> None:
-    reply.set_cookie(
-        _cookie(code),
-        f"{submission_id}.{started}",
-        max_age=RESUME_DAYS * 86400,
-        path=_cookie_path(code),
-        httponly=True,
-        samesite="Lax",
-        secure=request.is_secure,
+    reply.headers.add(
+        "Set-Cookie",
+        resume_cookie(code, submission_id, started, request.script_root, request.is_secure),
     )
 
 
@@ -389,7 +486,7 @@ def questionnaire(code: str):  # type: ignore[no-untyped-def]
     )
     stored = dict(response.answers) if response else {}
     return _render(
-        opened, instrument, state, values=stored, earlier=_earlier(instrument, stored, page)
+        opened, instrument, state, values=stored, earlier=earlier_answers(instrument, stored, page)
     )
 
 
@@ -408,7 +505,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
     started_field = request.form.get("started", "")
     # Shown again (with the errors) if the page cannot be kept.
     state = PageState(submission_id, started_field, page)
-    values = _answers_from(request.form, instrument)
+    values = answers_from(request.form, instrument)
     # A token link checks that this device was let in; an open link reads nothing first (the
     # page is merged into the stored answers by the database, surveys.responses.save_page).
     response = find_response(db, submission_id) if opened.link.requires_token else None
@@ -416,7 +513,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
     def earlier_kept() -> dict[str, Any]:
         """For a page shown again with a message: the answers of earlier pages as kept."""
         kept = response or find_response(db, submission_id)
-        return _earlier(instrument, dict(kept.answers) if kept else {}, page)
+        return earlier_answers(instrument, dict(kept.answers) if kept else {}, page)
 
     try:
         started = float(started_field or 0)
@@ -445,7 +542,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             page=page,
             answers=values,
             forward=forward,
-            today=_today(),
+            today=current_date(),
             duration_seconds=int(time.time() - started) if started else None,
             known=response,
         )
@@ -471,7 +568,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             reply.headers[IN_PLACE_HEADER_LOCATION] = f"{_cookie_path(code)}/thanks"
         else:
             reply = redirect(url_for("respond.thanks", code=code), code=303)
-        reply.delete_cookie(_cookie(code), path=_cookie_path(code))
+        reply.delete_cookie(resume_cookie_name(code), path=_cookie_path(code))
         return reply
     started_text = str(int(started)) if started else ""
     if in_place:
@@ -482,7 +579,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             instrument,
             PageState(submission_id, started_text or str(int(time.time())), result.next_page),
             values=answers_now,
-            earlier=_earlier(instrument, answers_now, result.next_page),
+            earlier=earlier_answers(instrument, answers_now, result.next_page),
         )
         # The link's code is URL-safe (surveys.campaigns): no url_for on every post.
         reply.headers[IN_PLACE_HEADER_LOCATION] = f"{_cookie_path(code)}?p={result.next_page}"
