@@ -19,7 +19,8 @@ Targets (issue): >= 200 completed responses/s at 32 concurrent respondents, p95 
 <= 250 ms, stored count = submitted count. Printed beside the figures, not asserted.
 
 Usage: python bench/load_respondents.py [--backend postgresql|sqlite|both] [--concurrency 1,8,32]
-       [--responses 2000] [--seconds 30] [--workers 2] [--threads 4] [--no-js] [--profile 0]
+       [--responses 2000] [--seconds 30] [--workers 2] [--threads 4] [--no-js] [--repeat 1]
+       [--profile 0]
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import re
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -754,6 +756,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per level (the shared machine's speed drifts; the median is printed)",
+    )
+    parser.add_argument(
         "--no-js",
         action="store_true",
         help="respondents without JavaScript: each post answered by a redirect to the next page",
@@ -785,24 +793,44 @@ def main() -> None:
                 with gunicorn(target, tmp, args.workers, args.threads) as server:
                     warm_up(server, target, sessions=2 * args.workers)
                     for concurrency in levels:
-                        before = complete_count(engine)
-                        run = run_load(
-                            server,
-                            target,
-                            concurrency,
-                            args.responses,
-                            args.seconds,
-                            args.seed,
-                            in_place=not args.no_js,
-                        )
-                        run.stored = complete_count(engine) - before
-                        report(run)
-                        runs.append(run)
+                        for repeat in range(args.repeat):
+                            before = complete_count(engine)
+                            run = run_load(
+                                server,
+                                target,
+                                concurrency,
+                                args.responses,
+                                args.seconds,
+                                args.seed + repeat,
+                                in_place=not args.no_js,
+                            )
+                            run.stored = complete_count(engine) - before
+                            report(run)
+                            runs.append(run)
                 if args.profile:
                     profile(target, tmp, args.profile)
             finally:
                 engine.dispose()
     table(runs)
+    if args.repeat > 1:
+        medians(runs)
+
+
+def medians(runs: list[Run]) -> None:
+    """The median rate of the runs of each back end and level, with the slowest and fastest."""
+    print()
+    for backend in dict.fromkeys(run.backend for run in runs):
+        for concurrency in dict.fromkeys(run.concurrency for run in runs):
+            rates = sorted(
+                r.rate for r in runs if r.backend == backend and r.concurrency == concurrency
+            )
+            if rates:
+                print(
+                    f"{backend:10s} c={concurrency:3d}  median {statistics.median(rates):6.1f} "
+                    f"responses/s of {len(rates)} runs (slowest {rates[0]:.1f}, "
+                    f"fastest {rates[-1]:.1f})"
+                    + (f", target >= {TARGET_RATE:.0f}" if concurrency == 32 else "")
+                )
 
 
 if __name__ == "__main__":

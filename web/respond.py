@@ -1,5 +1,8 @@
 """The respondent's questionnaire at /s/<code>: one section per page, server-rendered, works
-without JavaScript; finished pages are kept, so a respondent can leave and come back."""
+without JavaScript; finished pages are kept, so a respondent can leave and come back.
+
+A new respondent's first page and the pages posted by the page script are usually answered
+in front of Flask by web.respond_fast, with the functions below and the same reply."""
 
 from __future__ import annotations
 
@@ -191,6 +194,13 @@ def _current(opened: OpenLink, code: str) -> Progress | None:
     ):
         return None
     return response
+
+
+def forget_cookie(code: str, script_root: str) -> str:
+    """The Set-Cookie value that makes the device forget the response (after the last page)."""
+    return dump_cookie(
+        resume_cookie_name(code), expires=0, max_age=0, path=_cookie_path(code, script_root)
+    )
 
 
 def _form_open(
@@ -568,7 +578,7 @@ def submit(code: str):  # type: ignore[no-untyped-def]
             reply.headers[IN_PLACE_HEADER_LOCATION] = f"{_cookie_path(code)}/thanks"
         else:
             reply = redirect(url_for("respond.thanks", code=code), code=303)
-        reply.delete_cookie(resume_cookie_name(code), path=_cookie_path(code))
+        reply.headers.add("Set-Cookie", forget_cookie(code, request.script_root))
         return reply
     started_text = str(int(started)) if started else ""
     if in_place:
@@ -589,12 +599,21 @@ def submit(code: str):  # type: ignore[no-untyped-def]
     return reply
 
 
+def _thanks_key(opened: OpenLink) -> tuple[str, str]:
+    return (opened.link.code, opened.school.name)
+
+
 def _thanks_page(opened: OpenLink) -> str:
     """The thank-you page of a link: the same for everyone, so rendered once per worker."""
-    key = (opened.link.code, opened.school.name)
     page: str = _kept("thanks").get(
-        key, lambda: render_template("respond/thanks.html", opened=opened)
+        _thanks_key(opened), lambda: render_template("respond/thanks.html", opened=opened)
     )
+    return page
+
+
+def thanks_markup(opened: OpenLink, kept_only: Flask) -> str | None:
+    """The thank-you page if ``kept_only``'s worker keeps it (nothing is rendered)."""
+    page: str | None = _kept("thanks", kept_only).peek(_thanks_key(opened))
     return page
 
 

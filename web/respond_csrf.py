@@ -53,7 +53,7 @@ def time_limit(app: Flask | None = None) -> int:
 
 
 def _signature(signing_key: bytes, value: str, issued: str) -> str:
-    return hmac.new(signing_key, f"{value}|{issued}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(signing_key, f"{value}|{issued}".encode(), "sha256").hex()
 
 
 def well_formed(value: str | None) -> str | None:

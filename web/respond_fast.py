@@ -2,8 +2,8 @@
 
 A class filling in a questionnaire makes two kinds of request nearly all the time: a new
 respondent opening the link (``GET /s/<code>``), and a page posted by the page script
-(``POST /s/<code>`` with ``X-Rootcause-In-Place: 1``) that is stored in one statement and
-answered with the next page. Flask's request handling (contexts, routing, hooks, the response
+(``POST /s/<code>`` with ``X-Rootcause-In-Place: 1``), answered with the next page or, after
+the last one, the thank-you page. Flask's request handling (contexts, routing, hooks, the response
 object) was about a fifth of the CPU such a request costs in a worker (bench/RESULTS.md); this
 WSGI middleware answers them with the same functions the views use (web.respond,
 web.respond_csrf, surveys.responses) and the same headers, and gives everything else to Flask.
@@ -17,7 +17,7 @@ here and repeated by Flask changes nothing. Flask answers, among others:
 - a device continuing a response (its ``rc_<code>`` cookie), a link with personal tokens;
 - a link not yet in this worker's link cache, or not accepting answers today (Flask shows why);
 - a post whose CSRF token fails, over the size limit, not UTF-8, over the per-link limit;
-- the last page, pages whose checks read earlier answers, answers that fail the checks;
+- answers that fail the checks (Flask shows the page again with the messages);
 - a page whose markup this worker has not kept yet (Flask renders and keeps it).
 
 tests/web/test_respond_fast.py checks that the replies are the ones Flask gives, header by
@@ -185,8 +185,6 @@ class RespondentFastPath:
             page = 1
         page = max(1, min(page, len(instrument.sections)))
         forward = form.get("direction", "next") != "back"
-        if (forward and page == len(instrument.sections)) or instrument.needs_earlier(page - 1):
-            return None
         started_field = form.get("started", "")
         try:
             started = float(started_field or 0)
@@ -209,7 +207,7 @@ class RespondentFastPath:
         finally:
             connection.close()
         if result.next_page is None:
-            return None  # a finished response: Flask shows the thank-you page
+            return self._finished(opened, code, script_root)
         answers_now = result.response.answers
         submission_id = result.response.submission_id
         started_text = str(int(started)) if started else ""
@@ -230,6 +228,14 @@ class RespondentFastPath:
         )
         location = f"{script_root}/s/{code}?p={result.next_page}"
         return self._reply("200 OK", body, [cookie], location)
+
+    def _finished(self, opened: OpenLink, code: str, script_root: str) -> Reply | None:
+        """The thank-you page, and the device forgets the response (web.respond.submit)."""
+        body = respond.thanks_markup(opened, kept_only=self.app)
+        if body is None:
+            return None
+        forget = respond.forget_cookie(code, script_root)
+        return self._reply("200 OK", body, [forget], f"{script_root}/s/{code}/thanks")
 
     def _form(self, environ: WSGIEnvironment) -> MultiDict[str, str] | None:
         """The posted form, read as werkzeug reads it; the body is put back for Flask."""

@@ -205,27 +205,37 @@ def test_a_page_post_gets_the_reply_flask_gives_and_is_stored_once(
     assert _count(db) == 4  # two respondents on each application, the repeated post none
 
 
-def test_a_whole_questionnaire_through_the_fast_path(app: Flask, db: Session) -> None:
-    """All but the last page are answered by the fast path once its pieces are kept; the
-    last page (full checks, quality flags) by Flask."""
+def test_a_whole_questionnaire_through_the_fast_path(app: Flask, plain: Flask, db: Session) -> None:
+    """Every request of a respondent is answered by the fast path once the pieces are kept,
+    the last page (all answers checked again, quality flags) included."""
     code = _code(db)
 
-    def complete() -> tuple[int, TestResponse]:
+    def complete(app: Flask) -> tuple[FlaskClient, dict[str, str], TestResponse]:
         client = app.test_client()
-        answered = _fast(app).answered
         reply = client.get(f"/s/{code}")
         reply = client.post(f"/s/{code}", data=_fields(reply.text, **FIRST_PAGE), headers=IN_PLACE)
-        for _ in range(2, PAGES + 1):
+        for _ in range(2, PAGES):
             reply = client.post(f"/s/{code}", data=_fields(reply.text), headers=IN_PLACE)
-        return _fast(app).answered - answered, reply
+        last = _fields(reply.text)
+        return client, last, client.post(f"/s/{code}", data=last, headers=IN_PLACE)
 
-    n, reply = complete()
-    assert n < PAGES
-    n, reply = complete()
-    assert n == PAGES  # the first GET and five page posts
+    _, n = _answered(app, lambda: complete(app)[2])
+    assert n < PAGES + 1
+    answered = _fast(app).answered
+    client, last, reply = complete(app)
+    assert _fast(app).answered - answered == PAGES + 1  # the first GET and six page posts
     assert reply.headers["X-Rootcause-Location"] == f"/s/{code}/thanks"
     assert "Спасибо" in reply.text and f"rc_{code}=;" in reply.headers["Set-Cookie"]
+    stored = _stored(db, last["submission_id"])
+    assert stored.status == "complete" and stored.progress == PAGES
     assert _count(db, "complete") == 2 and _count(db) == 2
+    # The last post once more through Flask alone (a double click): the same thank-you page.
+    complete(plain)
+    flask = plain.test_client()
+    for cookie in client._cookies.values():
+        flask.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+    _same_reply(reply, flask.post(f"/s/{code}", data=last, headers=IN_PLACE))
+    assert _count(db, "complete") == 3 and _count(db) == 3
 
 
 def test_behind_a_prefix_and_https(app: Flask, plain: Flask, db: Session) -> None:
