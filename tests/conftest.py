@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from surveys import models as m
 from surveys.db import make_engine, make_sessionmaker, upgrade
 from surveys.models import Base
 
@@ -110,10 +111,10 @@ def instance_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def app(db: Session, engine: Engine, database_url: str, instance_dir: Path) -> Flask:
-    return _make_app(engine, database_url)
+    return make_app(engine, database_url)
 
 
-def _make_app(engine: Engine, database_url: str) -> Flask:
+def make_app(engine: Engine, database_url: str, **config: object) -> Flask:
     from web import create_app
 
     return create_app(
@@ -122,6 +123,7 @@ def _make_app(engine: Engine, database_url: str) -> Flask:
             "SECRET_KEY": "test-secret",
             "ENGINE": engine,
             "DATABASE_URL": database_url,
+            **config,
         }
     )
 
@@ -148,6 +150,23 @@ def csrf_token(html: str) -> str:
     if match is None:
         raise AssertionError("no CSRF token in the page")
     return match.group(1)
+
+
+def hidden_field(page: str, name: str) -> str:
+    """The value of a form's hidden field ``name``."""
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', page)
+    if match is None:
+        raise AssertionError(f"no hidden {name}")
+    return match.group(1)
+
+
+def response_count(db: Session, status: str | None = None) -> int:
+    """Stored responses (of one status), as another connection sees them now."""
+    db.expire_all()
+    query = select(func.count()).select_from(m.Response)
+    if status:
+        query = query.where(m.Response.status == status)
+    return db.scalar(query) or 0
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -9,23 +9,15 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from surveys import models as m
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, hidden_field, response_count
 from tests.factories import TODAY, link_for, make_campaign, make_district, make_school
 
 PAGES = 6  # sections of student_5_11
-
-
-def _count(db: Session, status: str | None = None) -> int:
-    db.expire_all()
-    query = select(func.count()).select_from(m.Response)
-    if status:
-        query = query.where(m.Response.status == status)
-    return db.scalar(query) or 0
 
 
 def _open(db: Session, **campaign: object) -> str:
@@ -35,16 +27,10 @@ def _open(db: Session, **campaign: object) -> str:
     return link.code
 
 
-def _hidden(page: str, name: str) -> str:
-    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', page)
-    assert match, f"no hidden {name}"
-    return match.group(1)
-
-
 def _fields(page: str) -> dict[str, str]:
     return {
         "csrf_token": csrf_token(page),
-        **{n: _hidden(page, n) for n in ("submission_id", "started", "page")},
+        **{n: hidden_field(page, n) for n in ("submission_id", "started", "page")},
     }
 
 
@@ -93,14 +79,14 @@ def test_pages_are_kept_and_the_last_one_completes(client: FlaskClient, db: Sess
     code = _open(db)
     response = _post(client, code, 1, {"grade": "8"})
     assert response.status_code == 303
-    assert _count(db, "partial") == 1
+    assert response_count(db, "partial") == 1
     response = _post(client, code, 2, {"mot_int_1": "4"})
     for p in range(3, PAGES + 1):
         response = _post(client, code, p, {"bul_2": "2"} if p == 5 else {})
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/s/{code}/thanks")
     assert "Спасибо" in client.get(response.headers["Location"]).text
-    assert _count(db) == 1
+    assert response_count(db) == 1
     stored = db.scalars(select(m.Response)).one()
     assert stored.status == "complete" and stored.progress == PAGES
     assert stored.answers == {"grade": 8, "mot_int_1": 4, "bul_2": 2}
@@ -135,7 +121,7 @@ def test_after_finishing_the_next_person_gets_a_fresh_form(
     fresh = client.get(f"/s/{code}?p=1").text
     assert "checked" not in fresh and "selected>" not in fresh
     _finish(client, code, {"grade": "10"})
-    assert _count(db, "complete") == 2
+    assert response_count(db, "complete") == 2
 
 
 def test_posting_the_last_page_twice_stores_one_response(client: FlaskClient, db: Session) -> None:
@@ -149,7 +135,7 @@ def test_posting_the_last_page_twice_stores_one_response(client: FlaskClient, db
     second = client.post(f"/s/{code}", data=data)  # double click, or a retry after a timeout
     assert first.status_code == second.status_code == 303
     assert second.headers["Location"].endswith("/thanks")
-    assert _count(db) == 1 and _count(db, "complete") == 1
+    assert response_count(db) == 1 and response_count(db, "complete") == 1
 
 
 def test_invalid_answers_get_russian_messages_and_store_nothing(
@@ -169,7 +155,7 @@ def test_invalid_answers_get_russian_messages_and_store_nothing(
     # Shown again, page 1 leaves the introduction out: the messages come first.
     assert "анонимная" in page and "анонимная" not in html
     assert html.index("Раздел 1 из 6") < html.index('id="errors"') < html.index('id="q-grade"')
-    assert _count(db) == 0
+    assert response_count(db) == 0
 
 
 def test_questions_of_another_page_are_refused(client: FlaskClient, db: Session) -> None:
@@ -177,7 +163,7 @@ def test_questions_of_another_page_are_refused(client: FlaskClient, db: Session)
     page = client.get(f"/s/{code}?p=1").text
     response = client.post(f"/s/{code}", data={**_fields(page), "grade": "7", "bul_1": "1"})
     assert response.status_code == 400
-    assert _count(db) == 0
+    assert response_count(db) == 0
 
 
 def test_missing_or_wrong_csrf_is_refused(client: FlaskClient, db: Session) -> None:
@@ -187,7 +173,7 @@ def test_missing_or_wrong_csrf_is_refused(client: FlaskClient, db: Session) -> N
     assert client.post(f"/s/{code}", data={**no_token, "grade": "7"}).status_code == 400
     bad = {**fields, "csrf_token": "forged"}
     assert client.post(f"/s/{code}", data={**bad, "grade": "7"}).status_code == 400
-    assert _count(db) == 0
+    assert response_count(db) == 0
 
 
 def test_the_csrf_token_belongs_to_this_browser_and_expires(
@@ -213,10 +199,10 @@ def test_the_csrf_token_belongs_to_this_browser_and_expires(
     monkeypatch.setattr("web.respond_csrf.time.time", lambda: later)
     expired = first.post(f"/s/{code}", data={**fields, "grade": "7", "direction": "next"})
     assert expired.status_code == 400
-    assert _count(db) == 0
+    assert response_count(db) == 0
     monkeypatch.undo()
     kept = first.post(f"/s/{code}", data={**fields, "grade": "7", "direction": "next"})
-    assert kept.status_code == 303 and _count(db) == 1
+    assert kept.status_code == 303 and response_count(db) == 1
 
 
 def test_served_under_a_prefix_the_form_and_cookies_follow_it(
@@ -247,7 +233,7 @@ def test_closed_campaign_says_so(client: FlaskClient, db: Session) -> None:
     assert "Опрос завершился" in page.text
     # CSRF is checked first (400); with a token the closed link answers 410.
     assert client.post(f"/s/{code}", data={"grade": "7"}).status_code in (400, 410)
-    assert _count(db) == 0
+    assert response_count(db) == 0
 
 
 def test_unknown_link_is_404_in_russian(client: FlaskClient, db: Session) -> None:
@@ -261,7 +247,7 @@ def test_huge_payload_is_refused(client: FlaskClient, db: Session) -> None:
     fields = _fields(client.get(f"/s/{code}?p=1").text)
     response = client.post(f"/s/{code}", data={**fields, "grade": "7", "x": "1" * 400_000})
     assert response.status_code == 413
-    assert _count(db) == 0
+    assert response_count(db) == 0
 
 
 def test_a_straight_lined_response_is_kept_but_flagged_and_can_be_excluded(
@@ -346,7 +332,7 @@ def test_the_page_script_gets_the_next_page_in_the_same_reply(
     assert reply.headers["Cache-Control"] == "no-store"
     assert "Раздел 2 из 6" in reply.text and "mot_int_1" in reply.text
     assert f"rc_{code}=" in reply.headers["Set-Cookie"]  # the device can resume
-    assert _count(db, "partial") == 1
+    assert response_count(db, "partial") == 1
     for p in range(2, PAGES + 1):
         assert f"Раздел {p} из {PAGES}" in reply.text
         fields = _fields(reply.text)
@@ -356,10 +342,10 @@ def test_the_page_script_gets_the_next_page_in_the_same_reply(
     assert reply.headers["X-Rootcause-Location"] == f"/s/{code}/thanks"
     assert "Спасибо" in reply.text
     assert f"rc_{code}=;" in reply.headers["Set-Cookie"]  # the next person starts afresh
-    assert _count(db, "complete") == 1 and _count(db) == 1
+    assert response_count(db, "complete") == 1 and response_count(db) == 1
     # The device forgot the response: the questionnaire starts again, empty.
     fresh = client.get(f"/s/{code}?p=1").text
-    assert _hidden(fresh, "submission_id") != fields["submission_id"]
+    assert hidden_field(fresh, "submission_id") != fields["submission_id"]
 
 
 def test_in_place_errors_and_back_keep_the_same_rules(client: FlaskClient, db: Session) -> None:
@@ -369,11 +355,11 @@ def test_in_place_errors_and_back_keep_the_same_rules(client: FlaskClient, db: S
         f"/s/{code}", data={**_fields(page), "direction": "next"}, headers=IN_PLACE
     )
     assert missing.status_code == 400 and "X-Rootcause-Location" not in missing.headers
-    assert "Проверьте ответы" in missing.text and _count(db) == 0
+    assert "Проверьте ответы" in missing.text and response_count(db) == 0
     forged = client.post(
         f"/s/{code}", data={**_fields(page), "grade": "7", "csrf_token": "x"}, headers=IN_PLACE
     )
-    assert forged.status_code == 400 and _count(db) == 0
+    assert forged.status_code == 400 and response_count(db) == 0
     second = client.post(
         f"/s/{code}", data={**_fields(page), "grade": "7", "direction": "next"}, headers=IN_PLACE
     )
@@ -415,7 +401,7 @@ def test_kept_pages_hold_nothing_of_one_respondent(app: Flask, db: Session) -> N
     other = second.get(f"/s/{code}").text
     assert "Проверьте ответы" not in other and "Сообщение для первого" not in other
     assert not re.search(r"selected|checked", other)
-    assert _hidden(other, "submission_id") != _hidden(page, "submission_id")
+    assert hidden_field(other, "submission_id") != hidden_field(page, "submission_id")
     assert csrf_token(other) != csrf_token(page)
     # The same kept pieces, the respondent's own form tag: the second respondent goes on.
     reply = second.post(
@@ -423,7 +409,7 @@ def test_kept_pages_hold_nothing_of_one_respondent(app: Flask, db: Session) -> N
     )
     assert reply.status_code == 200 and "Раздел 2 из 6" in reply.text
     assert not re.search(r'value="3" checked', reply.text)  # the first one's answer on page 2
-    assert _count(db, "partial") == 2
+    assert response_count(db, "partial") == 2
 
 
 def test_schools_share_kept_pages_and_each_shows_its_own_name(

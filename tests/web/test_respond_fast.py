@@ -10,15 +10,15 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from surveys import models as m
 from surveys.tokens import token_link
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, hidden_field, make_app, response_count
 from tests.factories import link_for, make_campaign, make_school
-from web import create_app, csrf, respond, respond_csrf, respond_fast
+from web import csrf, respond, respond_csrf, respond_fast
 from web import db as web_db
 from web.respond_fast import RespondentFastPath
 
@@ -28,22 +28,10 @@ PAGES = 6  # sections of student_5_11
 FIRST_PAGE = {"grade": "8"}
 
 
-def _app(engine: Engine, database_url: str, **config: object) -> Flask:
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "ENGINE": engine,
-            "DATABASE_URL": database_url,
-            **config,
-        }
-    )
-
-
 @pytest.fixture
 def plain(engine: Engine, database_url: str, app: Flask) -> Flask:
     """The same application without the fast path: Flask answers everything."""
-    return _app(engine, database_url, RESPONDENT_FAST_PATH=False)
+    return make_app(engine, database_url, RESPONDENT_FAST_PATH=False)
 
 
 def _fast(app: Flask) -> RespondentFastPath:
@@ -61,23 +49,9 @@ def _code(db: Session, *, tokens: bool = False) -> str:
     return link.code
 
 
-def _hidden(page: str, name: str) -> str:
-    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', page)
-    assert match, f"no hidden {name}"
-    return match.group(1)
-
-
 def _fields(page: str, **answers: str) -> dict[str, str]:
-    fields = {n: _hidden(page, n) for n in ("submission_id", "started", "page")}
+    fields = {n: hidden_field(page, n) for n in ("submission_id", "started", "page")}
     return {"csrf_token": csrf_token(page), **fields, **answers, "direction": "next"}
-
-
-def _count(db: Session, status: str | None = None) -> int:
-    db.expire_all()
-    query = select(func.count()).select_from(m.Response)
-    if status:
-        query = query.where(m.Response.status == status)
-    return db.scalar(query) or 0
 
 
 def _stored(db: Session, submission_id: str) -> m.Response:
@@ -169,7 +143,7 @@ def test_a_new_respondent_gets_the_page_flask_gives(app: Flask, plain: Flask, db
     client.get(f"/s/{code}")
     again, n = _answered(app, lambda: client.get(f"/s/{code}"))
     assert n == 1 and "Set-Cookie" not in again.headers
-    assert _count(db) == 0  # opening a link stores nothing
+    assert response_count(db) == 0  # opening a link stores nothing
 
 
 def test_a_page_post_gets_the_reply_flask_gives_and_is_stored_once(
@@ -202,7 +176,7 @@ def test_a_page_post_gets_the_reply_flask_gives_and_is_stored_once(
     stored = _stored(db, fields["submission_id"])
     assert stored.status == "partial" and stored.progress == 2
     assert stored.answers["grade"] == 8 and stored.answers["mot_int_1"] == 4
-    assert _count(db) == 4  # two respondents on each application, the repeated post none
+    assert response_count(db) == 4  # two respondents on each application, the repeated post none
 
 
 def test_a_whole_questionnaire_through_the_fast_path(app: Flask, plain: Flask, db: Session) -> None:
@@ -228,14 +202,14 @@ def test_a_whole_questionnaire_through_the_fast_path(app: Flask, plain: Flask, d
     assert "Спасибо" in reply.text and f"rc_{code}=;" in reply.headers["Set-Cookie"]
     stored = _stored(db, last["submission_id"])
     assert stored.status == "complete" and stored.progress == PAGES
-    assert _count(db, "complete") == 2 and _count(db) == 2
+    assert response_count(db, "complete") == 2 and response_count(db) == 2
     # The last post once more through Flask alone (a double click): the same thank-you page.
     complete(plain)
     flask = plain.test_client()
     for cookie in client._cookies.values():
         flask.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
     _same_reply(reply, flask.post(f"/s/{code}", data=last, headers=IN_PLACE))
-    assert _count(db, "complete") == 3 and _count(db) == 3
+    assert response_count(db, "complete") == 3 and response_count(db) == 3
 
 
 def test_behind_a_prefix_and_https(app: Flask, plain: Flask, db: Session) -> None:
