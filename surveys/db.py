@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +15,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from surveys.errors import InvalidInput
 
@@ -186,3 +189,123 @@ class DriverStatement:
             value if processor is None or value is None else processor(value)
             for processor, value in zip(self._results, row, strict=True)
         )
+
+
+def autocommit_connection(engine: Engine) -> Connection:
+    """A connection in autocommit mode: each statement is its own transaction, so the
+    respondent's page post makes no BEGIN or COMMIT round trips. Closing it gives it back to
+    the pool at the engine's default isolation level."""
+    connection = engine.connect()
+    connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
+
+
+class HeldConnections:
+    """Autocommit connections kept out of an engine's pool between the respondent's requests.
+
+    Checking a connection out of SQLAlchemy's pool and back in (the pool's lock, the checkout
+    and reset events, autocommit switched on and off again) cost about a tenth of a server
+    worker's CPU on a page post (bench/RESULTS.md). Here a request takes a connection already in
+    autocommit mode from a free list (:meth:`take`) and puts it back when done
+    (:meth:`give_back`), as Django keeps a connection per thread with ``CONN_MAX_AGE``. As many
+    connections stay open as requests used one at the same time (one per server thread at
+    most), up to ``keep``; more are closed. The held connections count against the pool's own
+    limits, as any checked-out connection does.
+
+    A connection is closed instead of kept when the request failed (``failed=True``), when it
+    was invalidated (a lost server, :class:`DriverStatement`), when it is no longer in
+    autocommit mode, and when the engine was disposed after it was taken: ``engine.dispose()``
+    closes the kept ones. A process forked with connections held (gunicorn's ``preload_app``)
+    leaves them to the parent and opens its own.
+    """
+
+    def __init__(self, engine: Engine, keep: int) -> None:
+        # Weakly: the registry (held_connections) maps the engine to this object.
+        self._engine = weakref.ref(engine)
+        self.keep = keep
+        self._free: list[Connection] = []
+        self._generation = 0
+        #: the generation each open connection was opened in (a dispose starts a new one)
+        self._born: weakref.WeakKeyDictionary[Connection, int] = weakref.WeakKeyDictionary()
+        self._inherited: list[Connection] = []  # a forked child's: never used, never closed
+        event.listen(engine, "engine_disposed", self._disposed)
+
+    def take(self) -> Connection:
+        """A kept connection, or a new one (list.pop is atomic: no lock needed)."""
+        try:
+            return self._free.pop()
+        except IndexError:
+            pass
+        engine = self._engine()
+        if engine is None:  # pragma: no cover - a caller holds the engine
+            raise RuntimeError("the engine is gone")
+        connection = autocommit_connection(engine)
+        self._born[connection] = self._generation
+        return connection
+
+    def give_back(self, connection: Connection, *, failed: bool = False) -> None:
+        """Keep ``connection`` for the next request, or close it (see the class)."""
+        born = self._born.get(connection)
+        if connection.closed:
+            return
+        if connection.in_transaction():
+            connection.rollback()  # SQLAlchemy's autobegun block: nothing pending in autocommit
+        if born != self._generation:
+            connection.detach()  # opened before engine.dispose(): its pool is gone (close)
+            connection.close()
+            return
+        if (
+            failed
+            or connection.invalidated
+            or connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
+            or len(self._free) >= self.keep
+        ):
+            connection.close()
+            return
+        self._free.append(connection)
+
+    def close(self) -> None:
+        """Close the kept connections (those in use are closed when given back)."""
+        self._generation += 1
+        while self._free:
+            connection = self._free.pop()
+            # Closed for real, not given back: on engine_disposed the engine already has a
+            # new pool, and the old one would keep the connection open.
+            connection.detach()
+            connection.close()
+
+    def _disposed(self, _engine: Engine) -> None:
+        self.close()
+
+    def _forked(self) -> None:
+        self._inherited.extend(self._free)
+        self._free = []
+        self._generation += 1
+
+
+_HELD: weakref.WeakKeyDictionary[Engine, HeldConnections] = weakref.WeakKeyDictionary()
+
+
+def held_connections(engine: Engine) -> HeldConnections | None:
+    """The engine's :class:`HeldConnections` (None for a pool that is not a queue of
+    connections, such as SQLite in memory, where every connection is its own database)."""
+    held = _HELD.get(engine)
+    if held is None:
+        if not isinstance(engine.pool, QueuePool):
+            return None
+        held = _HELD.setdefault(engine, HeldConnections(engine, keep=engine.pool.size()))
+    return held
+
+
+def _close_held() -> None:
+    for held in list(_HELD.values()):
+        held.close()
+
+
+def _forked() -> None:
+    for held in list(_HELD.values()):
+        held._forked()
+
+
+atexit.register(_close_held)
+os.register_at_fork(after_in_child=_forked)

@@ -150,6 +150,8 @@ def _update_statement(*columns: str) -> Any:
             RESPONSE.c.status == m.ResponseStatus.partial.value,
         )
         .values({c: bindparam(f"new_{c}", type_=RESPONSE.c[c].type) for c in columns})
+        # A row comes back only when one was updated (the response was still partial).
+        .returning(RESPONSE.c.id)
     )
 
 
@@ -308,7 +310,7 @@ def save_page(
         # Finished: the personal token that started it no longer points at it. Both
         # statements in one transaction, so a token never points at a finished response.
         with _transaction(conn):
-            if not _update_partial(conn, submission_id, values):
+            if not _update_partial(conn, submission_id, values, in_transaction=True):
                 return _stored(conn, submission_id)
             conn.execute(_RELEASE_TOKEN, {"of_submission": submission_id})
     elif not _update_partial(conn, submission_id, values):
@@ -443,12 +445,20 @@ def _transaction(conn: Connection) -> Iterator[None]:
         conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def _update_partial(conn: Connection, submission_id: str, values: dict[str, Any]) -> bool:
-    """Apply ``values`` to the partial response; False if it is no longer partial."""
-    statement = _UPDATE_LAST_PAGE if "status" in values else _UPDATE_PAGE
-    parameters = {f"new_{column}": value for column, value in values.items()}
-    result = conn.execute(statement, {"of_submission": submission_id, **parameters})
-    return bool(result.rowcount)
+def _update_partial(
+    conn: Connection, submission_id: str, values: dict[str, Any], *, in_transaction: bool = False
+) -> bool:
+    """Apply ``values`` to the partial response; False if it is no longer partial. On the
+    driver's cursor (autocommit), or through SQLAlchemy ``in_transaction``
+    (:func:`_transaction`)."""
+    last = "status" in values
+    statement = _UPDATE_LAST_PAGE if last else _UPDATE_PAGE
+    parameters = {"of_submission": submission_id}
+    parameters.update((f"new_{column}", value) for column, value in values.items())
+    if in_transaction:
+        return conn.execute(statement, parameters).first() is not None
+    driver = _driver("update last page" if last else "update page", conn, lambda: statement)
+    return driver.first(conn, parameters) is not None
 
 
 _INSERT_COLUMNS = (

@@ -1,11 +1,14 @@
 """One SQLAlchemy session per request, closed (and rolled back if not committed) at teardown;
-the respondent's pages use a plain autocommit connection instead (surveys.responses)."""
+the respondent's pages use a plain autocommit connection instead (surveys.responses), kept
+between requests (surveys.db.HeldConnections)."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
+
+from surveys.db import autocommit_connection, held_connections
 
 
 def get_session() -> Session:
@@ -20,30 +23,41 @@ def get_engine() -> Engine:
     return engine
 
 
-def autocommit_connection(engine: Engine) -> Connection:
-    """A connection in autocommit mode for the respondent's hot path: each statement is its
-    own transaction, so a page post makes no BEGIN or COMMIT round trips. Closing it gives it
-    back to the pool at the engine's default isolation level."""
-    connection = engine.connect()
-    connection.execution_options(isolation_level="AUTOCOMMIT")
-    return connection
+def take_respondent_connection(engine: Engine) -> Connection:
+    """An autocommit connection for the respondent's hot path: one kept from an earlier
+    request if there is one (surveys.db.HeldConnections). Hand it to
+    :func:`give_back_respondent_connection` when done."""
+    held = held_connections(engine)
+    return autocommit_connection(engine) if held is None else held.take()
+
+
+def give_back_respondent_connection(
+    engine: Engine, connection: Connection, *, failed: bool = False
+) -> None:
+    """Keep the connection for the next request, or close it (after a failure, among others)."""
+    held = held_connections(engine)
+    if held is None:
+        connection.close()
+    else:
+        held.give_back(connection, failed=failed)
 
 
 def get_respondent_connection() -> Connection:
-    """The request's autocommit connection (:func:`autocommit_connection`), closed at teardown."""
+    """The request's autocommit connection (:func:`take_respondent_connection`), given back
+    at teardown."""
     if "respondent_connection" not in g:
-        g.respondent_connection = autocommit_connection(get_engine())
+        g.respondent_connection = take_respondent_connection(get_engine())
     connection: Connection = g.respondent_connection
     return connection
 
 
-def _close(_exc: BaseException | None) -> None:
+def _close(exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
     connection = g.pop("respondent_connection", None)
     if connection is not None:
-        connection.close()
+        give_back_respondent_connection(get_engine(), connection, failed=exc is not None)
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,9 @@ in front of Flask by web.respond_fast, with the functions below and the same rep
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, overload
@@ -162,16 +164,35 @@ def resume_cookie(
     code: str, submission_id: str, started: str, script_root: str, secure: bool
 ) -> str:
     """The Set-Cookie value that lets this device continue the response (a new person on the
-    device after the last page gets none: the cookie is deleted)."""
-    return dump_cookie(
-        resume_cookie_name(code),
-        f"{submission_id}.{started}",
-        max_age=RESUME_DAYS * 86400,
-        path=_cookie_path(code, script_root),
-        httponly=True,
-        samesite="Lax",
-        secure=secure,
-    )
+    device after the last page gets none: the cookie is deleted). Werkzeug's ``dump_cookie``
+    output; its attributes are the same for every respondent of the link within a second, and
+    are built once a second (the respondent's hot path sends this cookie with every page)."""
+    value = f"{submission_id}.{started}"
+    path = _cookie_path(code, script_root)
+    if not _PLAIN_COOKIE_VALUE.fullmatch(value):  # pragma: no cover - ids are checked before
+        return dump_cookie(resume_cookie_name(code), value, **_resume_attributes(path, secure))
+    suffix = _resume_cookie_suffix(path, secure, int(time.time()))
+    return f"{resume_cookie_name(code)}={value}{suffix}"
+
+
+#: a cookie value dump_cookie writes as it is (no quotes, no escapes)
+_PLAIN_COOKIE_VALUE = re.compile(r"[0-9A-Za-z.-]*")
+
+
+def _resume_attributes(path: str, secure: bool) -> dict[str, Any]:
+    return {
+        "max_age": RESUME_DAYS * 86400,
+        "path": path,
+        "httponly": True,
+        "samesite": "Lax",
+        "secure": secure,
+    }
+
+
+@functools.lru_cache(maxsize=256)
+def _resume_cookie_suffix(path: str, secure: bool, _second: int) -> str:
+    """What dump_cookie writes after the value (Expires, Max-Age, flags, Path) this second."""
+    return dump_cookie("x", "", **_resume_attributes(path, secure)).removeprefix("x=")
 
 
 def _resume_state(code: str) -> tuple[str | None, str | None]:

@@ -45,7 +45,7 @@ from surveys.errors import SurveysError
 from surveys.responses import new_submission_id, save_page
 from surveys.throttle import TooManyAttempts
 from web import SECURITY_HEADERS, respond, respond_csrf
-from web.db import autocommit_connection
+from web.db import give_back_respondent_connection, take_respondent_connection
 from web.ratelimit import link_limiter
 
 if TYPE_CHECKING:
@@ -190,7 +190,9 @@ class RespondentFastPath:
             started = float(started_field or 0)
         except ValueError:
             started = 0
-        connection = autocommit_connection(self.app.extensions["rootcause.engine"])
+        engine = self.app.extensions["rootcause.engine"]
+        connection = take_respondent_connection(engine)
+        failed = True
         try:
             result = save_page(
                 connection,
@@ -202,10 +204,12 @@ class RespondentFastPath:
                 today=respond.current_date(),
                 duration_seconds=int(time.time() - started) if started else None,
             )
+            failed = False
         except SurveysError:
+            failed = False  # the answers, not the connection: it is kept
             return None  # nothing stored: Flask shows the page again with the messages
         finally:
-            connection.close()
+            give_back_respondent_connection(engine, connection, failed=failed)
         if result.next_page is None:
             return self._finished(opened, code, script_root)
         answers_now = result.response.answers

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
+from werkzeug.http import dump_cookie
 from werkzeug.test import TestResponse
 
 from surveys import models as m
@@ -179,9 +181,12 @@ def test_a_page_post_gets_the_reply_flask_gives_and_is_stored_once(
     assert response_count(db) == 4  # two respondents on each application, the repeated post none
 
 
-def test_a_whole_questionnaire_through_the_fast_path(app: Flask, plain: Flask, db: Session) -> None:
+def test_a_whole_questionnaire_through_the_fast_path(
+    app: Flask, plain: Flask, db: Session, engine: Engine
+) -> None:
     """Every request of a respondent is answered by the fast path once the pieces are kept,
-    the last page (all answers checked again, quality flags) included."""
+    the last page (all answers checked again, quality flags) included, on a database
+    connection kept from the requests before (surveys.db.HeldConnections)."""
     code = _code(db)
 
     def complete(app: Flask) -> tuple[FlaskClient, dict[str, str], TestResponse]:
@@ -196,8 +201,18 @@ def test_a_whole_questionnaire_through_the_fast_path(app: Flask, plain: Flask, d
     _, n = _answered(app, lambda: complete(app)[2])
     assert n < PAGES + 1
     answered = _fast(app).answered
-    client, last, reply = complete(app)
+    checkouts: list[object] = []
+
+    def checkout(*args: object) -> None:
+        checkouts.append(args)
+
+    event.listen(engine, "checkout", checkout)
+    try:
+        client, last, reply = complete(app)
+    finally:
+        event.remove(engine, "checkout", checkout)
     assert _fast(app).answered - answered == PAGES + 1  # the first GET and six page posts
+    assert checkouts == []  # no checkout from the pool: the kept connection each time
     assert reply.headers["X-Rootcause-Location"] == f"/s/{code}/thanks"
     assert "Спасибо" in reply.text and f"rc_{code}=;" in reply.headers["Set-Cookie"]
     stored = _stored(db, last["submission_id"])
@@ -333,3 +348,25 @@ def test_a_failure_in_the_fast_path_is_logged_and_flask_answers(
     assert reply.status_code == 200 and "Раздел 3 из 6" in reply.text
     assert "Flask answers instead" in caplog.text
     assert _stored(db, fields["submission_id"]).answers["mot_int_1"] == 2
+
+
+@pytest.mark.parametrize(("started", "secure"), [("1764000000", False), ("", True)])
+def test_the_resume_cookie_is_the_one_werkzeug_writes(started: str, secure: bool) -> None:
+    """resume_cookie builds its attributes once a second; the header is dump_cookie's."""
+    submission_id = "0b7c7f55-4c3e-4f43-9a5e-2a3a4b1c9d10"
+    for _ in range(5):  # the same second for both (the Expires attribute)
+        second = int(time.time())
+        ours = respond.resume_cookie("Ab_9-x", submission_id, started, "/pre", secure)
+        theirs = dump_cookie(
+            "rc_Ab_9-x",
+            f"{submission_id}.{started}",
+            max_age=respond.RESUME_DAYS * 86400,
+            path="/pre/s/Ab_9-x",
+            httponly=True,
+            samesite="Lax",
+            secure=secure,
+        )
+        if int(time.time()) == second:
+            break
+    assert ours == theirs
+    assert ("Secure" in ours) is secure
