@@ -21,11 +21,8 @@ def _as_list(value: Any) -> list[Any]:
     return [value] if value != "" else []
 
 
-def _option_value(item_options: list[Any], raw: Any) -> int | str | None:
-    for option in item_options:
-        if str(option.value) == str(raw).strip():
-            return option.value
-    return None
+def _option_value(instrument: Instrument, item: Item, raw: Any) -> int | str | None:
+    return instrument.option_values(item).get(str(raw).strip())
 
 
 def clean_answer(instrument: Instrument, item: Item, raw: Any) -> Answer | None:
@@ -36,7 +33,7 @@ def clean_answer(instrument: Instrument, item: Item, raw: Any) -> Answer | None:
     if item.type is ItemType.multiple_choice:
         chosen: list[int | str] = []
         for v in values:
-            option = _option_value(instrument.options_for(item), v)
+            option = _option_value(instrument, item, v)
             if option is None:
                 raise ValueError("выбран вариант, которого нет в списке")
             if option not in chosen:
@@ -48,7 +45,7 @@ def clean_answer(instrument: Instrument, item: Item, raw: Any) -> Answer | None:
         raise ValueError("допускается только один ответ")
     value = values[0]
     if item.type in (ItemType.likert, ItemType.single_choice, ItemType.class_letter):
-        option = _option_value(instrument.options_for(item), value)
+        option = _option_value(instrument, item, value)
         if option is None:
             raise ValueError("выбран вариант, которого нет в списке")
         return option

@@ -502,6 +502,18 @@ class Instrument(FrozenModel):
             return [Option(value=letter, label={"ru": letter}) for letter in CLASS_LETTERS]
         return list(item.options or [])
 
+    def option_values(self, item: Item) -> Mapping[str, int | str]:
+        """An item's option values by their text, as a form sends them (checked on every page
+        a respondent posts: built once per parsed instrument)."""
+        values = self._option_values.get(item.code)
+        if values is None:  # not one of the answerable items
+            values = _values_by_text(self.options_for(item))
+        return values
+
+    @cached_property
+    def _option_values(self) -> dict[str, Mapping[str, int | str]]:
+        return {item.code: _values_by_text(self.options_for(item)) for item in self.items()}
+
     def item_range(self, item: Item) -> tuple[int, int]:
         """Minimum and maximum scored value of an ordinal item, for reverse keys and POMP."""
         values = [int(o.value) for o in self.options_for(item) if not o.missing]
@@ -612,3 +624,10 @@ def validate_document(model: type[M], data: Any, *, source: str | None, what: st
 def parse_instrument(data: Any, *, source: str | None = None) -> Instrument:
     """Validate a plain mapping into an :class:`Instrument` (see :func:`validate_document`)."""
     return validate_document(Instrument, data, source=source, what="описание методики")
+
+
+def _values_by_text(options: list[Option]) -> dict[str, int | str]:
+    values: dict[str, int | str] = {}
+    for option in options:
+        values.setdefault(str(option.value), option.value)  # the first of equal texts
+    return values

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from surveys.errors import InvalidInput
 
 ENV_URL = "ROOTCAUSE_DATABASE_URL"
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: PostgreSQL connections older than this are replaced (the pool's and HeldConnections')
+RECYCLE_SECONDS = 1800
 
 
 def default_url(instance_path: str | Path = "instance") -> str:
@@ -101,7 +104,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         return engine
     # No pre-ping (a round trip on every checkout of the respondent path): connections are
     # recycled instead, and a connection broken by a server restart is discarded on first use.
-    kwargs.setdefault("pool_recycle", 1800)
+    kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
     return create_engine(url, **kwargs)
 
 
@@ -132,6 +135,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def check(engine: Engine) -> None:
     """Raise if the models and the migrations have drifted apart (``alembic check``)."""
     command.check(alembic_config(engine))
+
+
+_CURSOR = "rootcause.driver_cursor"
 
 
 class DriverStatement:
@@ -173,18 +179,26 @@ class DriverStatement:
             values[name] = processor(values[name])
         arguments: Any = values if self._positions is None else [values[n] for n in self._positions]
         dbapi_connection = connection.connection
-        cursor = dbapi_connection.cursor()
+        # One cursor per driver connection, kept in the pool record's info (cleared when the
+        # driver connection is replaced); taken out while in use.
+        cursor = dbapi_connection.info.pop(_CURSOR, None) or dbapi_connection.cursor()
         try:
             cursor.execute(self.sql, arguments)
-            row = cursor.fetchone()
+            # To the end: SQLite finishes (commits) a statement only when it is done.
+            rows = cursor.fetchall()
         except connection.dialect.loaded_dbapi.Error as exc:
-            if connection.dialect.is_disconnect(exc, dbapi_connection, cursor):
+            lost = connection.dialect.is_disconnect(exc, dbapi_connection, cursor)
+            cursor.close()
+            if lost:
                 connection.invalidate(exc)
             raise
-        finally:
+        except BaseException:
             cursor.close()
-        if row is None:
+            raise
+        dbapi_connection.info[_CURSOR] = cursor
+        if not rows:
             return None
+        row = rows[0]
         return tuple(
             value if processor is None or value is None else processor(value)
             for processor, value in zip(self._results, row, strict=True)
@@ -213,47 +227,56 @@ class HeldConnections:
     limits, as any checked-out connection does.
 
     A connection is closed instead of kept when the request failed (``failed=True``), when it
-    was invalidated (a lost server, :class:`DriverStatement`), when it is no longer in
-    autocommit mode, and when the engine was disposed after it was taken: ``engine.dispose()``
-    closes the kept ones. A process forked with connections held (gunicorn's ``preload_app``)
-    leaves them to the parent and opens its own.
+    was invalidated, when it is no longer in autocommit mode, and when it is older than
+    ``max_age`` seconds (the pool's recycle time). All of them, kept or in use, are closed on
+    their way in or out after ``engine.dispose()`` (which closes the kept ones at once) and
+    after any connection of the engine was lost (SQLAlchemy's ``invalidate`` event with an
+    error, as a database restart gives: the others are most likely broken too, and SQLAlchemy
+    recycles its pool for the same reason). A process forked with connections held
+    (gunicorn's ``preload_app``) leaves them to the parent and opens its own.
     """
 
-    def __init__(self, engine: Engine, keep: int) -> None:
+    def __init__(self, engine: Engine, keep: int, max_age: float = RECYCLE_SECONDS) -> None:
         # Weakly: the registry (held_connections) maps the engine to this object.
         self._engine = weakref.ref(engine)
         self.keep = keep
+        self.max_age = max_age
         self._free: list[Connection] = []
         self._generation = 0
-        #: the generation each open connection was opened in (a dispose starts a new one)
-        self._born: weakref.WeakKeyDictionary[Connection, int] = weakref.WeakKeyDictionary()
+        #: (generation, time opened) of each open connection; a new generation drops them all
+        self._born: weakref.WeakKeyDictionary[Connection, tuple[int, float]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._inherited: list[Connection] = []  # a forked child's: never used, never closed
         event.listen(engine, "engine_disposed", self._disposed)
+        event.listen(engine, "invalidate", self._invalidated)
 
     def take(self) -> Connection:
         """A kept connection, or a new one (list.pop is atomic: no lock needed)."""
-        try:
-            return self._free.pop()
-        except IndexError:
-            pass
+        while True:
+            try:
+                connection = self._free.pop()
+            except IndexError:
+                break
+            if self._current(connection):
+                return connection
+            self._discard(connection)
         engine = self._engine()
         if engine is None:  # pragma: no cover - a caller holds the engine
             raise RuntimeError("the engine is gone")
         connection = autocommit_connection(engine)
-        self._born[connection] = self._generation
+        self._born[connection] = (self._generation, time.monotonic())
         return connection
 
     def give_back(self, connection: Connection, *, failed: bool = False) -> None:
         """Keep ``connection`` for the next request, or close it (see the class)."""
-        born = self._born.get(connection)
         if connection.closed:
+            return
+        if not self._current(connection):
+            self._discard(connection)
             return
         if connection.in_transaction():
             connection.rollback()  # SQLAlchemy's autobegun block: nothing pending in autocommit
-        if born != self._generation:
-            connection.detach()  # opened before engine.dispose(): its pool is gone (close)
-            connection.close()
-            return
         if (
             failed
             or connection.invalidated
@@ -265,17 +288,31 @@ class HeldConnections:
         self._free.append(connection)
 
     def close(self) -> None:
-        """Close the kept connections (those in use are closed when given back)."""
+        """Close the kept connections; those in use are closed when given back."""
         self._generation += 1
         while self._free:
-            connection = self._free.pop()
-            # Closed for real, not given back: on engine_disposed the engine already has a
-            # new pool, and the old one would keep the connection open.
+            self._discard(self._free.pop())
+
+    def _current(self, connection: Connection) -> bool:
+        generation, opened = self._born.get(connection, (-1, 0.0))
+        return generation == self._generation and time.monotonic() - opened <= self.max_age
+
+    @staticmethod
+    def _discard(connection: Connection) -> None:
+        """Close the driver's connection for real: after engine.dispose() the engine has a new
+        pool, and the old one would keep it open; after a lost connection it is suspect."""
+        if connection.closed:
+            return
+        if not connection.invalidated:  # (an invalidated one has its driver connection closed)
             connection.detach()
-            connection.close()
+        connection.close()
 
     def _disposed(self, _engine: Engine) -> None:
         self.close()
+
+    def _invalidated(self, _dbapi_connection: Any, _record: Any, exception: Any) -> None:
+        if exception is not None:  # lost, not closed on purpose
+            self._generation += 1
 
     def _forked(self) -> None:
         self._inherited.extend(self._free)

@@ -91,7 +91,16 @@ def _no_store(response: Any) -> Any:
 
 
 def current_date() -> dt.date:
-    return dt.date.today()
+    """Today (local time), asked of the C library at most once a second: ``date.today()``
+    converts to local time on every call, and every respondent's request asks."""
+    global _today
+    second = int(time.time())
+    if _today[0] != second:
+        _today = (second, dt.date.today())
+    return _today[1]
+
+
+_today: tuple[int, dt.date] = (0, dt.date.min)
 
 
 class LinkCache:

@@ -122,6 +122,32 @@ def test_dispose_closes_the_kept_connections_and_those_in_use(own_engine: Engine
     held.give_back(fresh)
 
 
+def test_a_lost_connection_retires_the_others(own_engine: Engine) -> None:
+    """After a connection was lost (a database restart), the kept ones are not trusted."""
+    held = HeldConnections(own_engine, keep=5)
+    lost, kept, in_use = held.take(), held.take(), held.take()
+    held.give_back(kept)
+    kept_driver = _driver(kept)
+    lost.invalidate(RuntimeError("server closed the connection unexpectedly"))
+    held.give_back(lost)
+    held.give_back(in_use)
+    assert in_use.closed
+    fresh = held.take()
+    assert fresh not in (kept, in_use, lost)
+    assert kept.closed and _is_closed(kept_driver)
+    held.give_back(fresh)
+    assert held.take() is fresh  # the new generation is kept as before
+    held.give_back(fresh)
+
+
+def test_a_connection_older_than_max_age_is_replaced(own_engine: Engine) -> None:
+    held = HeldConnections(own_engine, keep=5, max_age=0.0)
+    first = held.take()
+    held.give_back(first)
+    assert first.closed
+    assert held.take() is not first
+
+
 def test_a_forked_child_leaves_the_parents_connections_alone(own_engine: Engine) -> None:
     held = HeldConnections(own_engine, keep=5)
     parents = held.take()
