@@ -31,7 +31,6 @@ import contextlib
 import functools
 import html
 import http.client
-import json
 import math
 import os
 import platform
@@ -476,7 +475,6 @@ class Run:
     postgres_cpu: float = 0.0  # every process named "postgres" (when PostgreSQL is local)
     system_cpu: float = 0.0  # everything busy on the machine, including the three above
     stored: int = 0
-    calibration_ms: float = math.nan  # the machine's speed just before the run (calibrate)
 
     @property
     def server_ms_per_response(self) -> float:
@@ -602,24 +600,6 @@ def run_load(
     return run
 
 
-def calibrate() -> float:
-    """Milliseconds this machine takes at the moment for a fixed piece of single-threaded
-    Python of the kind a request is made of (JSON, a regular expression, string building);
-    the best of five. The shared machine's speed drifts by a third and more within an hour:
-    rates measured at different times compare only beside this figure."""
-    document = {f"item_{i}": i % 5 for i in range(40)}
-    tag = 'type="radio" name="mot_int_1" value="3" required'
-    best = math.inf
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(300):
-            json.loads(json.dumps(document))
-            _ATTR.findall(tag)
-            "".join(f"<li>{key}={value}</li>" for key, value in document.items())
-        best = min(best, time.perf_counter() - started)
-    return best * 1000
-
-
 def warm_up(server: Server, target: Target, sessions: int) -> None:
     """Load templates and the parsed instrument in every worker (not measured)."""
 
@@ -737,8 +717,7 @@ def report(run: Run) -> None:
         f"    CPU share of {os.cpu_count()} cores: load generator {run.loadgen_cpu:.0%}, "
         f"gunicorn {run.server_cpu:.0%}, postgres {run.postgres_cpu:.0%}, "
         f"whole machine {run.system_cpu:.0%} (other processes {run.other_cpu:.0%}); "
-        f"gunicorn {run.server_ms_per_response:.2f} ms CPU per response; machine speed: "
-        f"calibration {run.calibration_ms:.1f} ms (lower is faster)"
+        f"gunicorn {run.server_ms_per_response:.2f} ms CPU per response"
     )
     verdict = "OK" if run.stored == run.completed else "MISMATCH"
     print(
@@ -752,9 +731,9 @@ def table(runs: list[Run]) -> None:
         "\n| back end | concurrency | completed | responses/s (requests/s) "
         "| GET page p50 / p95 / p99 ms | POST page p50 / p95 / p99 ms | errors "
         "| CPU: load gen / gunicorn / postgres / other | gunicorn CPU ms per response "
-        "| calibration ms | stored |"
+        "| stored |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for run in runs:
         cells = [
             "PostgreSQL" if run.backend == "postgresql" else "SQLite",
@@ -771,7 +750,6 @@ def table(runs: list[Run]) -> None:
                 for share in (run.loadgen_cpu, run.server_cpu, run.postgres_cpu, run.other_cpu)
             ),
             f"{run.server_ms_per_response:.2f}",
-            f"{run.calibration_ms:.1f}",
             "OK" if run.stored == run.completed else f"MISMATCH {run.stored}/{run.completed}",
         ]
         print("| " + " | ".join(cells) + " |")
@@ -830,7 +808,6 @@ def main() -> None:
                     for concurrency in levels:
                         for repeat in range(args.repeat):
                             before = complete_count(engine)
-                            calibration = calibrate()
                             run = run_load(
                                 server,
                                 target,
@@ -841,7 +818,6 @@ def main() -> None:
                                 in_place=not args.no_js,
                             )
                             run.stored = complete_count(engine) - before
-                            run.calibration_ms = calibration
                             report(run)
                             runs.append(run)
                 if args.profile:
