@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import threading
 import time
 import weakref
 from collections.abc import Iterator
@@ -321,6 +322,7 @@ class HeldConnections:
 
 
 _HELD: weakref.WeakKeyDictionary[Engine, HeldConnections] = weakref.WeakKeyDictionary()
+_HELD_LOCK = threading.Lock()
 
 
 def held_connections(engine: Engine) -> HeldConnections | None:
@@ -330,7 +332,10 @@ def held_connections(engine: Engine) -> HeldConnections | None:
     if held is None:
         if not isinstance(engine.pool, QueuePool):
             return None
-        held = _HELD.setdefault(engine, HeldConnections(engine, keep=engine.pool.size()))
+        with _HELD_LOCK:  # one per engine (each listens to the engine's events)
+            held = _HELD.get(engine)
+            if held is None:
+                held = _HELD[engine] = HeldConnections(engine, keep=engine.pool.size())
     return held
 
 
