@@ -483,6 +483,12 @@ class Run:
         return self.server_cpu * cores * self.wall / self.completed * 1000 if self.completed else 0
 
     @property
+    def loadgen_ms_per_response(self) -> float:
+        """The load generator's CPU time per completed response, in milliseconds."""
+        cores = os.cpu_count() or 1
+        return self.loadgen_cpu * cores * self.wall / self.completed * 1000 if self.completed else 0
+
+    @property
     def other_cpu(self) -> float:
         """Busy time not ours: other jobs on a shared machine (and the kernel's share)."""
         return self.system_cpu - self.loadgen_cpu - self.server_cpu - self.postgres_cpu
@@ -717,7 +723,8 @@ def report(run: Run) -> None:
         f"    CPU share of {os.cpu_count()} cores: load generator {run.loadgen_cpu:.0%}, "
         f"gunicorn {run.server_cpu:.0%}, postgres {run.postgres_cpu:.0%}, "
         f"whole machine {run.system_cpu:.0%} (other processes {run.other_cpu:.0%}); "
-        f"gunicorn {run.server_ms_per_response:.2f} ms CPU per response"
+        f"CPU per response: gunicorn {run.server_ms_per_response:.2f} ms, load generator "
+        f"{run.loadgen_ms_per_response:.2f} ms"
     )
     verdict = "OK" if run.stored == run.completed else "MISMATCH"
     print(
