@@ -479,14 +479,17 @@ class Run:
     @property
     def server_ms_per_response(self) -> float:
         """gunicorn's CPU time per completed response, in milliseconds."""
-        cores = os.cpu_count() or 1
-        return self.server_cpu * cores * self.wall / self.completed * 1000 if self.completed else 0
+        return self.ms_per_response(self.server_cpu)
 
     @property
     def loadgen_ms_per_response(self) -> float:
         """The load generator's CPU time per completed response, in milliseconds."""
+        return self.ms_per_response(self.loadgen_cpu)
+
+    def ms_per_response(self, share: float) -> float:
+        """A share of all cores over the run, as CPU milliseconds per completed response."""
         cores = os.cpu_count() or 1
-        return self.loadgen_cpu * cores * self.wall / self.completed * 1000 if self.completed else 0
+        return share * cores * self.wall / self.completed * 1000 if self.completed else 0.0
 
     @property
     def other_cpu(self) -> float:
