@@ -103,8 +103,12 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # No pre-ping (a round trip on every checkout of the respondent path): connections are
-    # recycled instead, and a connection broken by a server restart is discarded on first use.
+    # Pre-ping: a connection checked out of the pool is tested first, and one broken by a
+    # server restart is replaced (with every other pooled connection as old) before a staff
+    # request uses it. The round trip costs the respondent's pages nothing: they keep their
+    # connections out of the pool (HeldConnections) and retry once after a lost one
+    # (web.db.again_after_lost_connection).
+    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
     return create_engine(url, **kwargs)
 

@@ -40,7 +40,7 @@ from surveys.responses import Progress, find_response, new_submission_id, save_p
 from surveys.tokens import redeem
 from web import respond_csrf
 from web.appstate import KeptMarkup, per_app
-from web.db import get_respondent_connection, get_session
+from web.db import again_after_lost_connection, get_respondent_connection, get_session
 from web.ratelimit import link_limiter
 
 bp = Blueprint("respond", __name__, url_prefix="/s")
@@ -506,6 +506,7 @@ def _remember(reply: Any, code: str, submission_id: str, started: str) -> None:
 
 
 @bp.route("/<code>", methods=["GET"])
+@again_after_lost_connection
 def questionnaire(code: str):  # type: ignore[no-untyped-def]
     opened = _open(code)
     instrument = opened.instrument
@@ -531,6 +532,7 @@ def questionnaire(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/<code>", methods=["POST"])
+@again_after_lost_connection
 def submit(code: str):  # type: ignore[no-untyped-def]
     db = get_respondent_connection()
     opened = _open(code)
@@ -648,6 +650,7 @@ def thanks_markup(opened: OpenLink, kept_only: Flask) -> str | None:
 
 
 @bp.route("/<code>/thanks")
+@again_after_lost_connection
 def thanks(code: str):  # type: ignore[no-untyped-def]
     opened = _open(code)
     return _no_store(make_response(_thanks_page(opened)))
