@@ -249,7 +249,7 @@ def _form_open(
         attributes = f' data-earlier="{escape(json.dumps(earlier, ensure_ascii=False))}"'
     return (
         f'<form method="post" action="{escape(script_root)}/s/{escape(opened.link.code)}"'
-        ' autocomplete="off"'
+        ' autocomplete="off" novalidate'
         f" data-in-place{attributes}>\n"
         f'<input id="csrf_token" name="csrf_token" type="hidden" '
         f'value="{escape(csrf_token)}">\n'

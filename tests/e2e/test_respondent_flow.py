@@ -128,18 +128,25 @@ def test_student_answers_on_a_phone_leaves_returns_and_the_next_one_starts_afres
     desktop.screenshot(path=screenshot_dir / f"respondent_desktop_{backend}.png", full_page=True)
 
 
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_missing_grade_is_explained_in_russian_and_nothing_is_stored(
-    new_page: Callable[..., Page], db: Session, engine: Engine, screenshot_dir: Path
+    new_page: Callable[..., Page],
+    db: Session,
+    engine: Engine,
+    screenshot_dir: Path,
+    javascript: bool,
 ) -> None:
+    """The message is the server's, in Russian, next to the question: checked in the page
+    before anything is sent (with JavaScript), or by the server (without); never the
+    browser's own bubble (the form has novalidate)."""
     code = _open_campaign(db)
-    page = new_page(PHONE)
+    page = new_page(PHONE, java_script_enabled=javascript)
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
     page.goto(f"/s/{code}?p=1")
-    # The browser's own check would stop the form; remove it to reach the server's message.
-    page.evaluate(
-        "document.querySelectorAll('[required]').forEach(e => e.removeAttribute('required'))"
-    )
+    expect(page.locator("form[novalidate]")).to_have_count(1)
     _option(page, "home_language", 2).click()
-    _next(page)
+    page.get_by_role("button", name="Далее").click()
 
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Проверьте ответы")
@@ -150,11 +157,21 @@ def test_missing_grade_is_explained_in_russian_and_nothing_is_stored(
     # What the student already answered is kept.
     expect(page.locator('input[name="home_language"][value="2"]')).to_be_checked()
     page.screenshot(
-        path=screenshot_dir / f"validation_phone_{engine.dialect.name}.png", full_page=True
+        path=screenshot_dir / f"validation_phone_{'js' if javascript else 'nojs'}_"
+        f"{engine.dialect.name}.png",
+        full_page=True,
     )
-
+    if javascript:
+        expect(page.locator("#q-grade")).to_be_focused()
+        assert posts == []  # checked in the page: no round trip on a slow connection
+        # Answered, the message goes and the page is sent.
+        page.select_option("#q-grade", "8")
+        _next(page)
+        expect(page.locator(".progress-line")).to_contain_text("Раздел 2 из 6")
+    else:
+        assert len(posts) == 1
     db.expire_all()
-    assert db.scalar(select(func.count()).select_from(m.Response)) == 0
+    assert db.scalar(select(func.count()).select_from(m.Response)) == (1 if javascript else 0)
 
 
 def test_staff_member_signs_in_and_sees_the_school_page(

@@ -169,7 +169,64 @@
     });
   }
 
-  function start() { relevance(); inPlace(); }
+  // 3. Required questions checked before a page is sent, with the server's Russian message
+  //    next to the question (the form has novalidate: the browser's own bubbles would be in
+  //    the browser's language and gone at the next tap). Questions hidden by a condition are
+  //    skipped (their inputs are disabled); the server checks everything again.
+  var REQUIRED = "это обязательный вопрос";
+  var SUMMARY = "Проверьте ответы: исправьте отмеченные вопросы и отправьте ещё раз.";
+
+  function missing(input) {
+    if (input.type === "radio") {
+      return !input.form.querySelector('input[name="' + input.name + '"]:checked');
+    }
+    return input.value === "";
+  }
+
+  function check(page) {
+    page.querySelectorAll(".client-err").forEach(function (e) { e.remove(); });
+    page.querySelectorAll(".client-invalid").forEach(function (e) {
+      e.classList.remove("invalid", "client-invalid");
+    });
+    var seen = {}, first = null;
+    page.querySelectorAll("[required]").forEach(function (input) {
+      if (input.disabled || seen[input.name] || !missing(input)) { return; }
+      seen[input.name] = true;
+      first = first || input;
+      var box = input.closest(".mrow") || input.closest(".q");
+      if (!box || box.querySelector(".err")) { return; }  // the server's message is there
+      box.classList.add("invalid", "client-invalid");
+      var p = document.createElement("p");
+      p.className = "err client-err";
+      p.id = "q-" + input.name + "-err";
+      p.textContent = REQUIRED;
+      box.appendChild(p);
+      var described = input.closest("fieldset") || input;
+      var ids = (described.getAttribute("aria-describedby") || "").split(" ");
+      if (ids.indexOf(p.id) < 0) { ids.push(p.id); }
+      described.setAttribute("aria-describedby", ids.join(" ").trim());
+    });
+    if (!first) { return true; }
+    var summary = document.createElement("div");
+    summary.className = "error-box client-err";
+    summary.setAttribute("role", "alert");
+    summary.textContent = SUMMARY;
+    page.insertBefore(summary, page.firstChild);
+    first.focus();
+    return false;
+  }
+
+  function checked() {
+    var page = document.querySelector("form[data-in-place]");
+    if (!page) { return; }
+    page.addEventListener("submit", function (event) {
+      var submitter = event.submitter;
+      if (submitter && submitter.value === "back") { return; }
+      if (!check(page)) { event.preventDefault(); event.stopImmediatePropagation(); }
+    });
+  }
+
+  function start() { relevance(); checked(); inPlace(); }
 
   // Back and forward through pages shown in place: load that address afresh from the server,
   // which shows what is stored (and, after the last page, a clean questionnaire).
