@@ -16,6 +16,7 @@ from werkzeug.test import TestResponse
 from surveys import models as m
 from tests.conftest import csrf_token, hidden_field, response_count
 from tests.factories import TODAY, link_for, make_campaign, make_district, make_school
+from web import respond
 
 PAGES = 6  # sections of student_5_11
 
@@ -69,8 +70,11 @@ def test_the_introduction_opens_the_first_page_then_one_section_per_page(
     assert "Раздел 1 из 6" in page and "<progress" in page
     assert 'id="q-grade"' in page and "mot_int_1" not in page  # only this section
     assert "<fieldset" in page and "<legend>" in page
+    # The grade (a select, required): its label says so to a screen reader too.
+    label = re.search(r'<label for="q-grade">(.*?)</label>', page, re.S)
+    assert label is not None and "(обязательный вопрос)" in label.group(1)
     # Works without JavaScript: an ordinary form post; the script only enhances it.
-    assert f'<form method="post" action="/s/{code}"' in page
+    assert f'<form method="post" action="/s/{code}" autocomplete="off" novalidate' in page
     assert re.search(r'<script src="/static/respond\.js\?v=\w+" defer></script>', page)
     assert "<script>" not in page and " on" + "click=" not in page  # nothing inline
 
@@ -231,9 +235,43 @@ def test_closed_campaign_says_so(client: FlaskClient, db: Session) -> None:
     page = client.get(f"/s/{code}")
     assert page.status_code == 410
     assert "Опрос завершился" in page.text
-    # CSRF is checked first (400); with a token the closed link answers 410.
-    assert client.post(f"/s/{code}", data={"grade": "7"}).status_code in (400, 410)
+    # Without a CSRF token: refused before the link is looked at.
+    assert client.post(f"/s/{code}", data={"grade": "7"}).status_code == 400
     assert response_count(db) == 0
+
+
+@pytest.mark.parametrize("in_place", [False, True], ids=["no-js", "in-place"])
+def test_a_page_sent_after_the_campaign_closed_is_refused(
+    app: Flask, client: FlaskClient, db: Session, in_place: bool
+) -> None:
+    """A respondent whose page was open when the coordinator closed the campaign: a valid
+    post (CSRF and all) gets the Russian "closed" page with 410, and nothing more is
+    stored."""
+    code = _open(db)
+    first = client.get(f"/s/{code}")
+    assert first.status_code == 200
+    # The first page once, so that the worker keeps the link and the fast path is in play.
+    done = client.post(
+        f"/s/{code}",
+        data={**_fields(first.text), "grade": "7", "direction": "next"},
+        headers=IN_PLACE,
+    )
+    assert done.status_code == 200 and response_count(db) == 1
+    campaign = db.scalars(select(m.Campaign)).one()
+    campaign.status = m.CampaignStatus.closed.value
+    db.commit()
+    with app.app_context():
+        respond.forget_links()  # what the status change does in this worker
+    reply = client.post(
+        f"/s/{code}",
+        data={**_fields(done.text), "mot_int_1": "3", "direction": "next"},
+        headers=IN_PLACE if in_place else {},
+    )
+    assert reply.status_code == 410
+    assert "Приём ответов по этой ссылке закрыт" in reply.text
+    stored = db.scalars(select(m.Response)).one()
+    db.refresh(stored)
+    assert "mot_int_1" not in stored.answers and stored.progress == 1
 
 
 def test_unknown_link_is_404_in_russian(client: FlaskClient, db: Session) -> None:
