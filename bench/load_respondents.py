@@ -1,25 +1,28 @@
-"""Benchmark: concurrent respondents completing the student questionnaire through gunicorn.
+"""Benchmark: concurrent respondents completing a questionnaire through gunicorn.
 
 Prepares a fresh database (PostgreSQL: a new ``rootcause_bench_<hex>`` database, dropped at the
 end; SQLite: a temporary file), runs the migrations, generates a two-school demo district and
-takes one student link (``student_5_11``: 6 sections, 35 items, the introduction on page 1).
-Then starts ``gunicorn -k gthread 'web:create_app()'`` on a free loopback port and lets N
-virtual respondents (asyncio tasks in this process speaking HTTP/1.1 directly, so that the load
-generator costs little of the shared CPU) go through real sessions, each as a new person on a
-new device (no cookies, a new keep-alive connection): GET the first page, parse the form (CSRF
-token, hidden fields, radio groups, check boxes, the grade select) and POST plausible random
-answers page after page as the page script does (``X-Rootcause-In-Place``: each reply is the
-next page, the last one the thank-you page; 7 requests a response), or with ``--no-js`` as a
-browser without JavaScript (each POST answered by a 303, then GET the page; 13 requests a
-response). A run stops by itself after ``--responses`` completed sessions or ``--seconds``,
-whichever comes first (a session cut off by the time limit is abandoned, not counted). The
-stored count of complete responses is checked against the completed sessions.
+takes one link of ``--audience``: by default the teacher's (``teacher``: 50 items on 8 pages,
+more than the issue's 40-item questionnaire); ``--audience student`` takes ``student_5_11``
+(35 items on 6 pages, the introduction on page 1). Then starts ``gunicorn -k gthread
+'web:create_app()'`` on a free loopback port and lets N virtual respondents (asyncio tasks in
+this process speaking HTTP/1.1 directly, so that the load generator costs little of the shared
+CPU) go through real sessions, each as a new person on a new device (no cookies, a new
+keep-alive connection): GET the first page, parse the form (CSRF token, hidden fields, radio
+groups, check boxes, the grade select, numbers) and POST plausible random answers page after
+page as the page script does (``X-Rootcause-In-Place``: each reply is the next page, the last
+one the thank-you page; pages + 1 requests a response: 9 for the teacher, 7 for the student),
+or with ``--no-js`` as a browser without JavaScript (each POST answered by a 303, then GET the
+page; 2 × pages + 1 requests). A run stops by itself after ``--responses`` completed sessions
+or ``--seconds``, whichever comes first (a session cut off by the time limit is abandoned, not
+counted). The stored count of complete responses is checked against the completed sessions.
 
 Targets (issue): >= 200 completed responses/s at 32 concurrent respondents, p95 of each request
 <= 250 ms, stored count = submitted count. Printed beside the figures, not asserted.
 
 Usage: python bench/load_respondents.py [--backend postgresql|sqlite|both] [--concurrency 1,8,32]
        [--responses 2000] [--seconds 30] [--workers 2] [--threads 4] [--no-js] [--repeat 1]
+       [--audience teacher|student|parent|administration]
        [--profile 0]
 """
 
@@ -71,6 +74,10 @@ MAX_PAGES = 30  # guard against a loop: the form has 6 sections
 
 # --- the database -----------------------------------------------------------------------------
 
+AUDIENCES = ("teacher", "student", "parent", "administration")
+# The issue's questionnaire has 40 items: the teacher's form has 50 (on 8 pages).
+DEFAULT_AUDIENCE = "teacher"
+
 
 @dataclass(frozen=True)
 class Target:
@@ -80,7 +87,7 @@ class Target:
     link_id: int
 
 
-def _prepare(backend: str, url: str) -> Target:
+def _prepare(backend: str, url: str, audience: str) -> Target:
     engine = make_engine(url)
     try:
         upgrade(engine)
@@ -90,7 +97,7 @@ def _prepare(backend: str, url: str) -> Target:
                 select(m.SurveyLink)
                 .where(
                     m.SurveyLink.campaign_id == demo.campaign_id,
-                    m.SurveyLink.audience == "student",
+                    m.SurveyLink.audience == audience,
                 )
                 .order_by(m.SurveyLink.id)
                 .limit(1)
@@ -102,9 +109,11 @@ def _prepare(backend: str, url: str) -> Target:
 
 
 @contextlib.contextmanager
-def fresh_database(backend: str, admin_url: str, tmp: Path) -> Iterator[Target]:
+def fresh_database(
+    backend: str, admin_url: str, tmp: Path, audience: str = DEFAULT_AUDIENCE
+) -> Iterator[Target]:
     if backend == "sqlite":
-        yield _prepare(backend, f"sqlite:///{tmp / 'bench.db'}")
+        yield _prepare(backend, f"sqlite:///{tmp / 'bench.db'}", audience)
         return
     admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
     name = f"rootcause_bench_{uuid.uuid4().hex[:8]}"
@@ -112,7 +121,7 @@ def fresh_database(backend: str, admin_url: str, tmp: Path) -> Iterator[Target]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         url = admin.url.set(database=name).render_as_string(hide_password=False)
-        yield _prepare(backend, url)
+        yield _prepare(backend, url, audience)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
@@ -779,6 +788,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--audience",
+        choices=AUDIENCES,
+        default=DEFAULT_AUDIENCE,
+        help="whose link of the demo campaign: teacher (50 items on 8 pages, the default), "
+        "student (35 on 6), parent (25 on 5), administration (16 on 4)",
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=1,
@@ -800,15 +816,15 @@ def main() -> None:
     print(
         f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; gunicorn -k gthread -w {args.workers} "
-        f"--threads {args.threads}; up to {args.responses} responses or {args.seconds:g} s "
-        "per run; "
+        f"--threads {args.threads}; the {args.audience} link; up to {args.responses} responses "
+        f"or {args.seconds:g} s per run; "
         + ("without JavaScript (post, 303, get)" if args.no_js else "pages posted in place")
     )
     runs: list[Run] = []
     for backend in backends:
         with (
             tempfile.TemporaryDirectory(prefix="rootcause_bench_") as tmp_name,
-            fresh_database(backend, args.postgres, Path(tmp_name)) as target,
+            fresh_database(backend, args.postgres, Path(tmp_name), args.audience) as target,
         ):
             tmp = Path(tmp_name)
             engine = make_engine(target.url)
