@@ -1,5 +1,5 @@
-"""Reading CSV and XLSX files into rows of cells, and recognising the timestamp and e-mail
-columns that are never imported."""
+"""Reading CSV and XLSX files into rows of cells, and recognising the timestamp, e-mail and
+record-number columns that are never imported."""
 
 from __future__ import annotations
 
@@ -51,6 +51,11 @@ _EMAIL_HEADERS = frozenset(
         "e mail address",
         "адрес почты",
     }
+)
+# The service's own number for an answer (Yandex Forms' "ID"): it points back to the stored
+# record there (with its time and, for signed-in users, the account), so it is not imported.
+_RECORD_ID_HEADERS = frozenset(
+    {"id", "идентификатор", "идентификатор ответа", "номер ответа", "response id"}
 )
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -144,7 +149,7 @@ def read_table(data: bytes, name: str) -> list[tuple[int, list[Any]]]:
 
 def is_dropped(header: str, cells: list[str]) -> bool:
     key = normalise(header)
-    if key in _TIMESTAMP_HEADERS or key in _EMAIL_HEADERS:
+    if key in _TIMESTAMP_HEADERS or key in _EMAIL_HEADERS or key in _RECORD_ID_HEADERS:
         return True
     if "email" in key.replace(" ", "") or ("электронн" in key and "почт" in key):
         return True

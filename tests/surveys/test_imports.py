@@ -539,6 +539,59 @@ def test_custom_instrument_with_matrix_imported_from_xlsx(db: Session) -> None:
     assert {r.instrument_version_id for r in stored} == {version.id}
 
 
+def test_yandex_forms_xlsx_export(db: Session) -> None:
+    """Yandex Forms' XLSX export: its own record number and times first, check boxes joined
+    by ", " (labels with commas in them too), numbers as number cells."""
+    school = make_school(db)
+    campaign = make_campaign(db, [school])
+    workbook = Workbook()
+    sheet = workbook.worksheets[0]
+    sheet.title = "Ответы"
+    sheet.append(
+        [
+            "ID",
+            "Время создания",
+            "Время изменения",
+            "В каком классе ты учишься?",
+            "Занимаешься ли ты дополнительно по школьным предметам?",
+            "По каким предметам ты занимаешься вне школы?",
+            "Мне интересно узнавать новое на уроках",
+        ]
+    )
+    created = dt.datetime(2026, 3, 2, 10, 15, 33)
+    sheet.append(
+        [
+            1846276390,
+            created,
+            created,
+            7,
+            "Да, вне школы (репетитор, курсы)",
+            "Русский язык, Математика",
+            "Скорее согласен(на)",
+        ]
+    )
+    sheet.append([1846276391, created, created, "8", "Нет", None, "Полностью согласен(на)"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    rows = read_answers_file(buffer.getvalue(), "yandex.xlsx", STUDENT, mapping={})
+    assert rows.layout.dropped_columns == ["ID", "Время создания", "Время изменения"]
+    report = import_answers(
+        db,
+        campaign=campaign,
+        audience="student",
+        rows=rows,
+        dry_run=False,
+        today=TODAY,
+        school_code=school.code,
+    )
+    assert report.errors == [], str(report)
+    assert [r.answers for r in _stored(db)] == [
+        {"grade": 7, "extra_classes": 3, "tutor_subjects": [1, 2], "mot_int_1": 3},
+        {"grade": 8, "extra_classes": 1, "mot_int_1": 4},
+    ]
+    assert all(r.source == "import" and r.submitted_on == TODAY for r in _stored(db))
+
+
 # --- reading details --------------------------------------------------------------------------
 
 
