@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from instruments.answers import validate_answers
 from instruments.errors import AnswerErrors
+from instruments.quality import FLAG_LABELS, STRAIGHT_LINING, quality_flags
 from instruments.schema import text_in
 from surveys import models as m
 from surveys.errors import Conflict, InvalidInput, NotFound
@@ -46,6 +47,8 @@ class ImportReport:
     errors: list[RowError]
     #: rows without a single answer, skipped
     empty_rows: int = 0
+    #: correct rows straight-lined (instruments.quality): kept, flagged as web answers are
+    flagged_rows: int = 0
 
     @property
     def rows_new(self) -> int:
@@ -78,6 +81,12 @@ class ImportReport:
             if len(self.errors) > limit:
                 lines.append(f"  … и ещё {len(self.errors) - limit}")
             return "\n".join(lines)
+        if self.flagged_rows:
+            lines.append(
+                f"Отмечены как сомнительные ({FLAG_LABELS[STRAIGHT_LINING]}): "
+                f"{rows_word(self.flagged_rows)}; сохраняются, исключаются из анализа, если "
+                "так задано в кампании."
+            )
         if self.already_imported:
             lines.append(
                 f"Пропущено, уже импортировано: {rows_word(self.already_imported)} "
@@ -260,7 +269,7 @@ def import_answers(
     school_label = labels.get(SCHOOL_COLUMN, SCHOOL_COLUMN)
     class_label = labels.get(CLASS_COLUMN, CLASS_COLUMN)
     order = {code: i for i, code in enumerate([SCHOOL_COLUMN, CLASS_COLUMN, *labels])}
-    prepared: list[tuple[ParsedRow, m.School, dict[str, Any], str]] = []
+    prepared: list[tuple[ParsedRow, m.School, dict[str, Any], str, list[str]]] = []
     rows_ok = 0
     for row in rows:
         row_errors: list[tuple[str, RowError]] = []
@@ -292,10 +301,12 @@ def import_answers(
             continue
         rows_ok += 1
         sid = submission_id_for(campaign, school, row, audience=audience, version=version)
-        prepared.append((row, school, clean, sid))
+        # No time of answering on paper or in an export: straight-lining is all there is.
+        flags = quality_flags(instrument, clean, None)
+        prepared.append((row, school, clean, sid, flags))
 
-    existing = _existing_ids(session, [sid for *_, sid in prepared])
-    already = sum(sid in existing for *_, sid in prepared)
+    existing = _existing_ids(session, [sid for *_, sid, _ in prepared])
+    already = sum(sid in existing for *_, sid, _ in prepared)
     stored = 0
     if not errors and not dry_run:
         new = [
@@ -312,8 +323,9 @@ def import_answers(
                 progress=len(instrument.sections),
                 submitted_on=today,
                 source=IMPORT_SOURCE,
+                flags=flags,
             )
-            for row, school, clean, sid in prepared
+            for row, school, clean, sid, flags in prepared
             if sid not in existing
         ]
         try:
@@ -336,4 +348,5 @@ def import_answers(
         dropped_columns=list(layout.dropped_columns),
         errors=errors,
         empty_rows=layout.empty_rows,
+        flagged_rows=sum(bool(flags) for *_, flags in prepared),
     )

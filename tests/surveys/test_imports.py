@@ -592,6 +592,40 @@ def test_yandex_forms_xlsx_export(db: Session) -> None:
     assert all(r.source == "import" and r.submitted_on == TODAY for r in _stored(db))
 
 
+def test_straight_lined_rows_are_flagged_as_web_answers_are(db: Session) -> None:
+    """The same answer to every item of a long block is flagged (and kept); a file has no
+    time of answering, so "too fast" is never claimed."""
+    from collections import Counter
+
+    from instruments.quality import MIN_ITEMS_FOR_STRAIGHT_LINING, STRAIGHT_LINING
+    from instruments.schema import text_in
+
+    scale, _ = Counter(i.response_scale for i in STUDENT.items() if i.response_scale).most_common(
+        1
+    )[0]
+    items = [i for i in STUDENT.items() if i.response_scale == scale]
+    assert len(items) >= MIN_ITEMS_FOR_STRAIGHT_LINING
+    labels = [text_in(o.label) for o in STUDENT.options_for(items[0])]
+    header = ["В каком классе ты учишься?", *(text_in(i.text) for i in items)]
+    same = ["7", *[labels[0]] * len(items)]
+    varied = ["8", *(labels[n % len(labels)] for n in range(len(items)))]
+    school = make_school(db)
+    campaign = make_campaign(db, [school])
+    rows = read_answers_file(_csv([header, same, varied]), "бумага.csv", STUDENT, mapping={})
+    report = import_answers(
+        db,
+        campaign=campaign,
+        audience="student",
+        rows=rows,
+        dry_run=False,
+        today=TODAY,
+        school_code=school.code,
+    )
+    assert report.errors == [] and report.rows_stored == 2, str(report)
+    assert report.flagged_rows == 1 and "сомнительные" in str(report)
+    assert [r.flags for r in _stored(db)] == [[STRAIGHT_LINING], []]
+
+
 # --- reading details --------------------------------------------------------------------------
 
 
