@@ -482,7 +482,7 @@ def token(code: str):  # type: ignore[no-untyped-def]
         try:
             submission_id = redeem(db, opened.link, form.token.data or "", today=current_date())
         except SurveysError as exc:
-            db.commit()  # the attempt counts even when it fails
+            db.rollback()  # a failure is counted on its own (surveys.throttle.record)
             form.token.errors = [exc.message]
             status = exc.status
         else:

@@ -1,5 +1,5 @@
-"""Personal one-time tokens: slips, entry, resume with the token, single use, throttling,
-and no way round the token."""
+"""Personal one-time tokens: slips, entry, resume with the token, single use, throttling of
+failed attempts (right tokens never wait), and no way round the token."""
 
 from __future__ import annotations
 
@@ -13,8 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys import models as m
-from surveys.throttle import TooManyAttempts, hit
-from surveys.tokens import ATTEMPTS_PER_WINDOW, issue_tokens, normalise, token_link
+from surveys.errors import InvalidInput
+from surveys.throttle import TooManyAttempts, record, recorded, refuse_past
+from surveys.tokens import (
+    FAILURES_PER_WINDOW,
+    WINDOW,
+    issue_tokens,
+    normalise,
+    redeem,
+    token_link,
+)
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, link_for, make_campaign, make_school, make_user
 from web.pdf import chromium_path
@@ -113,21 +121,68 @@ def test_no_way_round_the_token(client: FlaskClient, db: Session) -> None:
     assert db.scalar(select(func.count()).select_from(m.Response)) == 0
 
 
+def _failures(db: Session, code: str) -> int:
+    """Failed attempts on the link in this window, as another transaction sees them."""
+    db.rollback()
+    link = db.scalars(select(m.SurveyLink).where(m.SurveyLink.code == code)).one()
+    return recorded(db, f"token:{link.id}", window=WINDOW)
+
+
 def test_guessing_is_throttled_per_link(client: FlaskClient, db: Session) -> None:
     code, tokens = _token_link(db)
-    for _ in range(ATTEMPTS_PER_WINDOW):
+    # The view rolls its transaction back after a failure: the failures stay counted.
+    for n in range(1, FAILURES_PER_WINDOW):
         assert _enter(client, code, "AAAAAAAA") == 400
-    assert _enter(client, code, tokens[1]) == 429  # even a right token waits
+        assert _failures(db, code) == n
+    assert _enter(client, code, "12") == 400  # malformed (0, 1 are not in the alphabet): a failure
+    assert _failures(db, code) == FAILURES_PER_WINDOW
+    # The limit is reached: every attempt on the link waits, a right token too (or a guesser
+    # would learn which guesses were right), and refusals are not counted on.
+    assert _enter(client, code, "BBBBBBBB") == 429
+    assert _enter(client, code, tokens[1]) == 429
+    assert _failures(db, code) == FAILURES_PER_WINDOW
+    # Another link of the same school (here: a class's) is not held up.
+    other, more = _token_link(db)
+    assert _enter(client, other, more[0]) == 303
+
+
+def test_right_tokens_never_count_towards_the_limit(app, db: Session) -> None:  # type: ignore[no-untyped-def]
+    # A parents' meeting of 60 entering their slips in the same ten minutes, with typos.
+    code, tokens = _token_link(db, 60)
+    for n, token in enumerate(tokens):
+        if n < FAILURES_PER_WINDOW - 1:
+            assert _enter(app.test_client(), code, token[:-1] + "-") == 400  # a typo
+        assert _enter(app.test_client(), code, token) == 303
+    assert _failures(db, code) == FAILURES_PER_WINDOW - 1
+    db.expire_all()
+    assert db.scalar(select(func.count()).where(m.PersonalToken.used_on.is_not(None))) == 60
+
+
+def test_a_failure_is_counted_even_when_the_caller_rolls_back(db: Session) -> None:
+    code, tokens = _token_link(db)
+    link = db.scalars(select(m.SurveyLink).where(m.SurveyLink.code == code)).one()
+    for _ in range(2):
+        with pytest.raises(InvalidInput):
+            redeem(db, link, "ZZZZZZZZ", today=dt.date.today())
+        db.rollback()
+    assert recorded(db, f"token:{link.id}", window=WINDOW) == 2
+    assert redeem(db, link, tokens[0], today=dt.date.today())  # a right one adds nothing
+    db.rollback()
+    assert recorded(db, f"token:{link.id}", window=WINDOW) == 2
 
 
 def test_throttle_windows(db: Session) -> None:
     now = dt.datetime(2026, 11, 23, 10, 0, 5, tzinfo=dt.UTC)
+    window = dt.timedelta(minutes=10)
     for n in range(1, 4):
-        assert hit(db, "k", limit=3, window=dt.timedelta(minutes=10), now=now) == n
+        refuse_past(db, "k", limit=3, window=window, now=now)
+        assert record(db, "k", window=window, now=now) == n
     with pytest.raises(TooManyAttempts):
-        hit(db, "k", limit=3, window=dt.timedelta(minutes=10), now=now)
+        refuse_past(db, "k", limit=3, window=window, now=now + dt.timedelta(minutes=9))
     later = now + dt.timedelta(minutes=10)
-    assert hit(db, "k", limit=3, window=dt.timedelta(minutes=10), now=later) == 1
+    assert recorded(db, "k", window=window, now=later) == 0
+    assert record(db, "k", window=window, now=later) == 1
+    assert record(db, "other", window=window, now=later) == 1
 
 
 def test_slips_pdf_for_staff_of_the_school(client: FlaskClient, db: Session) -> None:
