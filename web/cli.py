@@ -22,6 +22,7 @@ from web.cli_common import database_cli, session_scope_cli, write_atomic
 from web.cli_import import import_
 from web.cli_instrument import instrument
 from web.cli_links import links
+from web.cli_tokens import forget_token_progress_command
 
 
 def _fail(message: str) -> None:
@@ -284,3 +285,4 @@ main.add_command(import_)
 main.add_command(benchmark)
 campaigns.add_command(set_reference_command)
 campaigns.add_command(set_previous_command)
+campaigns.add_command(forget_token_progress_command)

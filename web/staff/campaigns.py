@@ -305,7 +305,10 @@ def new_campaign():  # type: ignore[no-untyped-def]
 @bp.route("/campaigns/<int:campaign_id>/status", methods=["POST"])
 @requires_role("admin", "coordinator")
 def campaign_status(campaign_id: int):  # type: ignore[no-untyped-def]
-    """Open or close a campaign (a closed one accepts no answers)."""
+    """Open or close a campaign (a closed one accepts no answers, and its personal tokens
+    no longer point at unfinished questionnaires: surveys.tokens.forget_progress)."""
+    from surveys.tokens import forget_progress
+
     campaign = campaign_or_404(campaign_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
@@ -313,6 +316,8 @@ def campaign_status(campaign_id: int):  # type: ignore[no-untyped-def]
     if wanted not in (m.CampaignStatus.open.value, m.CampaignStatus.closed.value):
         abort(400)
     campaign.status = wanted
+    if wanted == m.CampaignStatus.closed.value:
+        forget_progress(get_session(), campaign_id=campaign.id)
     record_and_commit(f"campaign_{wanted}", campaign.title, {"campaign": campaign.id})
     forget_links()  # this worker at once; the others within LinkCache.seconds
     flash("Приём ответов открыт." if wanted == "open" else "Приём ответов закрыт.")
