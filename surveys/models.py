@@ -283,7 +283,10 @@ class SurveyLink(Base):
     """An open link for one school and audience (optionally one class) in a campaign."""
 
     __tablename__ = "survey_link"
-    __table_args__ = (_choices("audience", AudienceKind),)
+    __table_args__ = (
+        _choices("audience", AudienceKind),
+        CheckConstraint("enrolment IS NULL OR enrolment > 0", name="enrolment_positive"),
+    )
 
     id: Mapped[intpk]
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -294,6 +297,10 @@ class SurveyLink(Base):
     is_active: Mapped[bool] = mapped_column(server_default=true())
     # A token link admits only holders of its personal one-time tokens (printed slips).
     requires_token: Mapped[bool] = mapped_column(server_default=false())
+    # A class link's denominator of the response rate: the students of the class (or their
+    # families), entered by staff; NULL when unknown and for school-wide links, whose rate
+    # comes from the school's enrolment figures.
+    enrolment: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[created_at]
 
     campaign: Mapped[Campaign] = relationship(lazy="raise")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from surveys import models as m
@@ -22,8 +23,11 @@ class RateRow:
     class_name: str | None
     complete: int
     partial: int
-    #: how many could answer (None where the school has no such figure, e.g. per class)
+    #: how many could answer: the school's figures for a school × audience row, the number
+    #: entered for a class link (None where there is no such figure)
     eligible: int | None
+    #: complete responses with data-quality flags (too fast, straight-lining)
+    flagged: int = 0
 
     @property
     def rate(self) -> float | None:
@@ -52,10 +56,21 @@ def _eligible(school: m.School, audience: str, grades: tuple[int, int] | None) -
     return None
 
 
+def class_sort_key(class_name: str) -> tuple[int, str]:
+    """Classes in school order: 5А, 5Б, 7Б, 10А (not 10А before 5А)."""
+    digits = "".join(itertools.takewhile(str.isdigit, class_name))
+    return (int(digits) if digits else 99, class_name[len(digits) :])
+
+
+#: a complete response's quality flags are stored as a JSON list, "[]" when there are none
+_FLAGGED = case((cast(m.Response.flags, String) != "[]", 1), else_=0)
+
+
 def response_rates(
     session: Session, campaign: m.Campaign, school_ids: list[int] | None = None
 ) -> list[RateRow]:
-    """One row per school × fielded audience, plus one per class link with answers."""
+    """One row per school × fielded audience, and one per class of it: every class that has an
+    open class link (answered or not) and any class seen only in responses."""
     fieldings = session.execute(
         select(m.Fielding.audience, m.InstrumentVersion)
         .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
@@ -71,22 +86,39 @@ def response_rates(
     if school_ids is not None:
         schools_query = schools_query.where(m.School.id.in_(school_ids))
     schools = list(session.scalars(schools_query))
-    # (school, audience) -> (class, status) -> count
-    counts: dict[tuple[int, str], dict[tuple[str | None, str], int]] = {}
-    for school_id, audience, class_name, status, n in session.execute(
+    # (school, audience) -> (class, status) -> (count, flagged)
+    counts: dict[tuple[int, str], dict[tuple[str | None, str], tuple[int, int]]] = {}
+    for school_id, audience, class_name, status, n, flagged in session.execute(
         select(
             m.Response.school_id,
             m.Response.audience,
             m.Response.class_name,
             m.Response.status,
             func.count(),
+            func.sum(_FLAGGED),
         )
         .where(m.Response.campaign_id == campaign.id)
         .group_by(
             m.Response.school_id, m.Response.audience, m.Response.class_name, m.Response.status
         )
     ):
-        counts.setdefault((school_id, audience), {})[(class_name, status)] = n
+        counts.setdefault((school_id, audience), {})[(class_name, status)] = (n, flagged or 0)
+    # (school, audience) -> class -> the number entered for its open class link (or None)
+    classes: dict[tuple[int, str], dict[str, int | None]] = {}
+    for school_id, audience, class_name, enrolment in session.execute(
+        select(
+            m.SurveyLink.school_id,
+            m.SurveyLink.audience,
+            m.SurveyLink.class_name,
+            m.SurveyLink.enrolment,
+        ).where(
+            m.SurveyLink.campaign_id == campaign.id,
+            m.SurveyLink.class_name.is_not(None),
+            m.SurveyLink.requires_token.is_(False),
+        )
+    ):
+        if class_name is not None:
+            classes.setdefault((school_id, audience), {})[class_name] = enrolment
     audiences = [a for a in m.AudienceKind if a.value in grades]
     rows = []
     for school in schools:
@@ -102,22 +134,29 @@ def response_rates(
                     _total(cells, "complete"),
                     _total(cells, "partial"),
                     _eligible(school, audience, grades[audience]),
+                    _total(cells, "complete", flagged=True),
                 )
             )
-            for class_name in sorted({c for c, _ in cells if c}):
+            enrolments = classes.get((school.id, audience), {})
+            seen = set(enrolments) | {c for c, _ in cells if c}
+            for class_name in sorted(seen, key=class_sort_key):
+                complete, flagged = cells.get((class_name, "complete"), (0, 0))
                 rows.append(
                     RateRow(
                         school.code,
                         school.name,
                         audience,
                         class_name,
-                        cells.get((class_name, "complete"), 0),
-                        cells.get((class_name, "partial"), 0),
-                        None,
+                        complete,
+                        cells.get((class_name, "partial"), (0, 0))[0],
+                        enrolments.get(class_name),
+                        flagged,
                     )
                 )
     return rows
 
 
-def _total(cells: dict[tuple[str | None, str], int], status: str) -> int:
-    return sum(n for (_, st), n in cells.items() if st == status)
+def _total(
+    cells: dict[tuple[str | None, str], tuple[int, int]], status: str, *, flagged: bool = False
+) -> int:
+    return sum(cell[1 if flagged else 0] for (_, st), cell in cells.items() if st == status)

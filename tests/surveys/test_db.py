@@ -100,3 +100,54 @@ def test_a_failed_migration_leaves_nothing_half_done(tmp_path) -> None:  # type:
         raise RuntimeError("boom")
     assert "half" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_class_link_enrolment_migrates_down_and_up(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """0007 (survey_link.enrolment) goes down to 0006 and up again on both back ends, keeping
+    the links; the column refuses a number below 1."""
+    import sqlalchemy as sa
+    from alembic import command
+    from sqlalchemy.exc import IntegrityError
+
+    from surveys.db import alembic_config, make_engine, upgrade
+    from tests.conftest import _create_pg_database
+
+    if database_url.startswith("sqlite"):
+        url, admin = f"sqlite:///{tmp_path / 'migrate.db'}", None
+    else:
+        url, admin = _create_pg_database()
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO district (name) VALUES ('Район')")
+            conn.exec_driver_sql(
+                "INSERT INTO school (district_id, code, name) VALUES (1, 'M01', 'Школа')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO campaign (district_id, title, opens_on, closes_on) "
+                "VALUES (1, 'Волна', '2026-01-01', '2026-02-01')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO survey_link (code, campaign_id, school_id, audience, class_name, "
+                "enrolment) VALUES ('abc', 1, 1, 'student', '7Б', 25)"
+            )
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE survey_link SET enrolment = 0")
+        command.downgrade(alembic_config(engine), "0006")
+        columns = {c["name"] for c in inspect(engine).get_columns("survey_link")}
+        assert "enrolment" not in columns and "class_name" in columns
+        upgrade(engine)
+        check(engine)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT class_name, enrolment FROM survey_link")).all() == [
+                ("7Б", None)
+            ]
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(
+                    f'DROP DATABASE IF EXISTS "{engine.url.database}" WITH (FORCE)'
+                )
+            admin.dispose()

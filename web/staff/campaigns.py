@@ -18,6 +18,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
+from instruments.quality import FLAG_LABELS
 from surveys import audit
 from surveys import models as m
 from surveys.benchmarks import (
@@ -41,6 +42,7 @@ from web.staff.common import (
     district_of,
     record_and_commit,
 )
+from web.staff.links import MAX_CLASS_ENROLMENT, enrolment_label
 
 
 @bp.route("/campaigns/")
@@ -97,7 +99,43 @@ def campaign(campaign_id: int):  # type: ignore[no-untyped-def]
         previous=previous,
         comparison_form=comparison_form,
         freeze_form=FreezeForm() if can_manage else None,
+        quality_form=QualityForm(exclude_flagged=campaign.exclude_flagged) if can_manage else None,
+        flag_labels=FLAG_LABELS,
+        enrolment_label=enrolment_label,
+        max_enrolment=MAX_CLASS_ENROLMENT,
     )
+
+
+class QualityForm(FlaskForm):
+    exclude_flagged = BooleanField(
+        "Не учитывать в анализе анкеты с признаками недобросовестного заполнения"
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/quality", methods=["POST"])
+@requires_role("admin", "coordinator")
+def campaign_quality(campaign_id: int):  # type: ignore[no-untyped-def]
+    """Whether responses flagged for data quality are left out of the campaign's analysis."""
+    campaign = campaign_or_404(campaign_id)
+    form = QualityForm()
+    if not form.validate_on_submit():
+        abort(400)
+    wanted = bool(form.exclude_flagged.data)
+    if wanted == campaign.exclude_flagged:
+        flash("Настройка не изменилась.")
+    else:
+        campaign.exclude_flagged = wanted
+        record_and_commit(
+            "campaign_exclude_flagged",
+            campaign.title,
+            {"campaign": campaign.id, "exclude_flagged": wanted},
+        )
+        flash(
+            "Анкеты с признаками недобросовестного заполнения теперь не учитываются в анализе."
+            if wanted
+            else "Анкеты с признаками недобросовестного заполнения теперь учитываются в анализе."
+        )
+    return redirect(url_for("staff.campaign", campaign_id=campaign.id))
 
 
 class ComparisonForm(FlaskForm):

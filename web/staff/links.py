@@ -14,11 +14,12 @@ from flask import (
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import IntegerField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange
+from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
 from surveys import audit
 from surveys import models as m
 from surveys.campaigns import class_link
+from surveys.errors import InvalidInput
 from surveys.tokens import MAX_BATCH, issue_tokens, token_link
 from surveys.users import can_see_school
 from web.auth import current_user, requires_role
@@ -50,25 +51,125 @@ def link_qr(code: str):  # type: ignore[no-untyped-def]
     return response
 
 
+#: the largest number of respondents a class link may expect (a class, or its families)
+MAX_CLASS_ENROLMENT = 2000
+ENROLMENT_MESSAGE = f"Число учащихся (семей) в классе — целое число от 1 до {MAX_CLASS_ENROLMENT}."
+
+
+def enrolment_label(audience: str) -> str:
+    """What the number expected to answer through a class link counts, for this audience."""
+    if audience == "student":
+        return "Учащихся в классе"
+    if audience == "parent":
+        return "Семей в классе (родителей отвечает по одному от семьи)"
+    return "Сколько человек должны ответить"
+
+
+def _enrolment(form: FlaskForm, field: StringField) -> None:
+    """An optional whole number from 1 to MAX_CLASS_ENROLMENT (empty: not known)."""
+    value = (field.data or "").strip()
+    if not value:
+        field.data = None
+        return
+    if not value.isdigit() or not 1 <= int(value) <= MAX_CLASS_ENROLMENT:
+        raise ValidationError(ENROLMENT_MESSAGE)
+    field.data = str(int(value))
+
+
+def _parsed(field: StringField) -> int | None:
+    return int(field.data) if field.data else None
+
+
+def _form_errors(form: FlaskForm) -> str:
+    return (
+        " ".join(str(e) for errors in form.errors.values() for e in errors)
+        or "Форма заполнена неверно."
+    )
+
+
 class ClassLinkForm(FlaskForm):
     class_name = StringField(
         "Класс", validators=[DataRequired("Укажите класс, например 7Б."), Length(max=4)]
     )
+    enrolment = StringField("Учащихся в классе", validators=[_enrolment])
+
+
+class EnrolmentForm(FlaskForm):
+    enrolment = StringField("Учащихся в классе", validators=[_enrolment])
 
 
 @bp.route("/campaigns/<int:campaign_id>/links/<code>/class", methods=["POST"])
 @requires_role("admin", "coordinator", "deputy")
 def add_class_link(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
-    """A separate open link for one class of the school (counted per class)."""
+    """A separate open link for one class of the school (counted per class), with the number
+    of its students (or families) as the denominator of its response rate, if known."""
     db = get_session()
+    user = current_user()
+    if user is None:
+        abort(401)
     campaign = campaign_or_404(campaign_id)
     link, school = school_link_or_404(campaign, code)
     form = ClassLinkForm()
     if not form.validate_on_submit():
-        abort(400)
+        if "csrf_token" in form.errors:
+            abort(400)
+        raise InvalidInput(_form_errors(form))
+    if link.class_name is not None:
+        raise InvalidInput("Ссылку для класса создают из строки всей школы.")
     made = class_link(db, campaign, school, link.audience, form.class_name.data or "")
+    enrolment = _parsed(form.enrolment)
+    if enrolment is not None:
+        made.enrolment = enrolment
+    audit.record(
+        db,
+        "class_link_created",
+        user_id=user.id,
+        target=f"campaign {campaign.id} school {school.code} {link.audience} {made.class_name}",
+        details={"campaign": campaign.id, "enrolment": made.enrolment},
+    )
     db.commit()
     flash(f"Ссылка для класса {made.class_name} готова.")
+    return redirect(url_for("staff.campaign", campaign_id=campaign.id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/links/<code>/enrolment", methods=["POST"])
+@requires_role("admin", "coordinator", "deputy")
+def class_link_enrolment(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
+    """Change (or clear) how many are expected to answer through a class link."""
+    db = get_session()
+    user = current_user()
+    if user is None:
+        abort(401)
+    campaign = campaign_or_404(campaign_id)
+    link, school = school_link_or_404(campaign, code)
+    form = EnrolmentForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        raise InvalidInput(_form_errors(form))
+    if link.class_name is None:
+        raise InvalidInput(
+            "Число отвечающих задаётся только для ссылки класса; для всей школы оно берётся "
+            "из данных школы."
+        )
+    enrolment = _parsed(form.enrolment)
+    if enrolment != link.enrolment:
+        link.enrolment = enrolment
+        audit.record(
+            db,
+            "class_link_enrolment",
+            user_id=user.id,
+            target=f"campaign {campaign.id} school {school.code} {link.audience} {link.class_name}",
+            details={"campaign": campaign.id, "enrolment": enrolment},
+        )
+        db.commit()
+        flash(
+            f"Класс {link.class_name}: должны ответить {enrolment}."
+            if enrolment is not None
+            else f"Класс {link.class_name}: число не указано, доля ответивших не считается."
+        )
+    else:
+        flash("Ничего не изменилось.")
     return redirect(url_for("staff.campaign", campaign_id=campaign.id))
 
 
@@ -139,6 +240,7 @@ def slips(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
         school=school,
         campaign=campaign,
         audience=AUDIENCE_NAMES.get(link.audience, link.audience),
+        class_name=link.class_name,
         url=url,
         cards=cards,
     )
@@ -151,7 +253,8 @@ def slips(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
         db,
         "tokens_issued",
         user_id=user.id,
-        target=f"campaign {campaign.id} school {school.code} {link.audience}",
+        target=f"campaign {campaign.id} school {school.code} {link.audience}"
+        + (f" {link.class_name}" if link.class_name else ""),
         details={"count": len(tokens)},
     )
     db.commit()
