@@ -23,6 +23,7 @@ from web.cli_import import import_
 from web.cli_instrument import instrument
 from web.cli_links import links
 from web.cli_tokens import forget_token_progress_command
+from web.logprivacy import scrub
 
 
 def _fail(message: str) -> None:
@@ -147,11 +148,16 @@ def serve(host: str, port: int, debug: bool) -> None:
 
 
 class AnonymousRequestHandler(WSGIRequestHandler):
-    """The development server's access log without client addresses: respondents are
-    anonymous, and an IP address beside a time would identify a household."""
+    """The development server's log without client addresses or query strings: respondents
+    are anonymous, an IP address beside a time would identify a household, and a personal
+    token comes in the query string of its QR link (/s/<code>/token?t=...)."""
 
     def address_string(self) -> str:
         return "-"
+
+    def log(self, type: str, message: str, *args: object) -> None:
+        # Every line (requests, and errors that quote a bad request line) passes here.
+        super().log(type, "%s", scrub(message % args if args else message))
 
 
 @main.group()
