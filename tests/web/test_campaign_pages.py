@@ -94,6 +94,9 @@ def test_class_links_count_per_class_and_posters_print(client: FlaskClient, db: 
     assert class_link(db, campaign, school, "student", "7Б").id == link.id
     with pytest.raises(InvalidInput):
         class_link(db, campaign, school, "student", "седьмой")
+    # listed at once, before anyone has answered through it
+    rows = [r for r in response_rates(db, campaign) if r.class_name == "7Б"]
+    assert len(rows) == 1 and (rows[0].complete, rows[0].partial) == (0, 0)
     opened = resolve_link(db, link.code, today=dt.date.today())
     submit_response(
         db,
