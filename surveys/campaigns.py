@@ -35,7 +35,6 @@ def create_campaign(
     schools: Iterable[m.School],
     fieldings: dict[str, m.InstrumentVersion],
     period: str = "",
-    anonymous: bool = True,
     min_group_size: int = 5,
     status: str = m.CampaignStatus.open.value,
 ) -> m.Campaign:
@@ -59,7 +58,10 @@ def create_campaign(
         period=period,
         opens_on=opens_on,
         closes_on=closes_on,
-        anonymous=anonymous,
+        # Every campaign is anonymous (surveys.responses keeps no token, address or time of
+        # day with a response); a confidential mode that links responses to personal codes
+        # would need its own export and safeguards first.
+        anonymous=True,
         min_group_size=min_group_size,
         status=status,
     )

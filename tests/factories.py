@@ -83,6 +83,7 @@ def link_for(
     link = (
         db.query(m.SurveyLink)
         .filter_by(campaign_id=campaign.id, school_id=school.id, audience=audience)
+        .filter(m.SurveyLink.class_name.is_(None))
         .one()
     )
     return link

@@ -162,7 +162,6 @@ def test_a_coordinator_creates_and_closes_a_campaign(client: FlaskClient, db: Se
             "opens_on": "2027-03-01",
             "closes_on": "2027-04-01",
             "min_group_size": "7",
-            "anonymous": "y",
             "school": [str(s) for s in schools],
             "fielding_student": str(student.id),
         },

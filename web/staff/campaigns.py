@@ -229,7 +229,6 @@ class CampaignForm(FlaskForm):
     period = StringField("Период (например, 2026/27, осень)", validators=[Length(max=32)])
     opens_on = DateField("Начало", validators=[DataRequired("Укажите дату начала.")])
     closes_on = DateField("Окончание", validators=[DataRequired("Укажите дату окончания.")])
-    anonymous = BooleanField("Анонимная (рекомендуется)", default=True)
     min_group_size = IntegerField(
         "Минимальный размер группы для показа результатов",
         default=5,
@@ -303,7 +302,6 @@ def new_campaign():  # type: ignore[no-untyped-def]
                     closes_on=form.closes_on.data,
                     schools=chosen,
                     fieldings=fieldings,
-                    anonymous=form.anonymous.data,
                     min_group_size=form.min_group_size.data or 5,
                 )
             except SurveysError as exc:
