@@ -22,14 +22,15 @@ from tests.factories import make_user
 from tests.web.test_respond_fast import FIRST_PAGE, IN_PLACE, _code, _fields, _stored
 from tests.web.test_staff import _login
 
+pytestmark = pytest.mark.postgres_only
+
 
 @pytest.fixture
 def restart(engine: Engine) -> Iterator[Callable[[], int]]:
     """What a restart does to the application: the server ends every connection to the test
     database (``pg_terminate_backend``, the same "terminating connection due to administrator
     command" clients see when the server shuts down)."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite has no server connections to lose")
+    assert engine.dialect.name == "postgresql"
     admin = make_engine(os.environ.get(PG_SERVER_ENV, PG_SERVER_DEFAULT))
     name = make_url(engine.url).database
 
