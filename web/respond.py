@@ -34,7 +34,7 @@ from wtforms.validators import DataRequired, Length
 
 from instruments.schema import Instrument
 from surveys import models as m
-from surveys.campaigns import OpenLink, check_accepting, load_link
+from surveys.campaigns import OpenLink, check_accepting, load_link, resolve_link
 from surveys.errors import AnswersInvalid, SurveysError
 from surveys.responses import Progress, find_response, new_submission_id, save_page
 from surveys.tokens import redeem
@@ -471,7 +471,12 @@ def _admitted(opened: OpenLink, code: str) -> str | None:
 @bp.route("/<code>/token", methods=["GET", "POST"])
 def token(code: str):  # type: ignore[no-untyped-def]
     db = get_session()
-    opened = _open(code)
+    # A token is let in only on the link's state as stored now, not as this worker kept it
+    # for a few seconds: a campaign closed meanwhile unties its tokens from their answers
+    # (surveys.tokens.forget_progress), and no token may be tied to one again afterwards.
+    opened = (
+        resolve_link(db, code, today=current_date()) if request.method == "POST" else _open(code)
+    )
     if not opened.link.requires_token:
         return redirect(url_for("respond.questionnaire", code=code))
     form = TokenForm()

@@ -121,6 +121,31 @@ def test_no_way_round_the_token(client: FlaskClient, db: Session) -> None:
     assert db.scalar(select(func.count()).select_from(m.Response)) == 0
 
 
+def test_a_token_entered_just_after_the_campaign_closed_is_refused(
+    client: FlaskClient, db: Session
+) -> None:
+    """The worker keeps links for a few seconds; a token is checked against the campaign as
+    stored, so none is tied to answers once the campaign is closed (in another worker)."""
+    code, tokens = _token_link(db)
+    page = client.get(f"/s/{code}/token").text  # the link is kept by this worker now
+    campaign = db.scalars(select(m.Campaign)).one()
+    campaign.status = m.CampaignStatus.closed.value
+    db.commit()  # closed elsewhere: this worker's kept link still says open
+    reply = client.post(
+        f"/s/{code}/token", data={"token": tokens[0], "csrf_token": csrf_token(page)}
+    )
+    assert reply.status_code == 410
+    db.expire_all()
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(m.PersonalToken)
+            .where(m.PersonalToken.resume_submission_id.is_not(None))
+        )
+        == 0
+    )
+
+
 def _failures(db: Session, code: str) -> int:
     """Failed attempts on the link in this window, as another transaction sees them."""
     db.rollback()
