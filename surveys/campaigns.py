@@ -110,12 +110,19 @@ def create_links(session: Session, campaign: m.Campaign) -> list[m.SurveyLink]:
 CLASS_NAME = re.compile(r"^(1[01]|[1-9])\s*-?\s*([А-ЯЁA-Z])?$")
 
 
+#: audiences that belong to a class: students, and parents through their child's class
+CLASS_AUDIENCES = ("student", "parent")
+
+
 def class_link(
     session: Session, campaign: m.Campaign, school: m.School, audience: str, class_name: str
 ) -> m.SurveyLink:
     """The open link of one class (e.g. "7Б"), made on first request; answers through it are
     counted per class. The class is only a grouping: groups under the campaign's minimum
-    are never reported."""
+    are never reported. Students and parents only (teachers and the administration answer
+    for the school)."""
+    if audience not in CLASS_AUDIENCES:
+        raise InvalidInput("Ссылку для класса можно сделать только для обучающихся и родителей.")
     match = CLASS_NAME.match(class_name.strip().upper())
     if match is None:
         raise InvalidInput("Класс указывается как номер и буква, например «7Б».")

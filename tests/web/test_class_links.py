@@ -312,3 +312,30 @@ def test_slips_of_a_class_link_print_the_class(
         )
     ).one()
     assert tokened.school_id == own.id
+
+
+def test_teachers_and_the_administration_get_no_class_links(
+    client: FlaskClient, db: Session
+) -> None:
+    """A class groups students and their parents; teachers answer for the school."""
+    school = make_school(db, code="K09", name="Школа «Девятая»")
+    campaign = make_campaign(
+        db, [school], audiences={"student": "student_5_11", "teacher": "teacher"}
+    )
+    make_user(db, "deputy", login="zam9", school_code="K09")
+    db.commit()
+    teacher_link = _open_link(db, campaign, school, "teacher")
+    student_link = _open_link(db, campaign, school, "student")
+    _sign_in(client, "zam9")
+    page = client.get(f"/staff/campaigns/{campaign.id}/").text
+    assert f"/links/{student_link.code}/class" in page  # offered for students
+    assert f"/links/{teacher_link.code}/class" not in page  # not for teachers
+    assert f"/links/{teacher_link.code}/slips" in page  # their personal codes still are
+    refused = client.post(
+        f"/staff/campaigns/{campaign.id}/links/{teacher_link.code}/class",
+        data={"csrf_token": csrf_token(page), "class_name": "7Б", "enrolment": ""},
+    )
+    assert refused.status_code == 400
+    assert "только для обучающихся и родителей" in refused.text
+    db.expire_all()
+    assert db.scalars(select(m.SurveyLink).where(m.SurveyLink.class_name.is_not(None))).all() == []

@@ -28,7 +28,7 @@ from surveys.benchmarks import (
     set_previous_wave,
     set_reference,
 )
-from surveys.campaigns import create_campaign, create_links
+from surveys.campaigns import CLASS_AUDIENCES, create_campaign, create_links
 from surveys.errors import InvalidInput, SurveysError
 from surveys.rates import response_rates
 from surveys.users import visible_schools
@@ -103,6 +103,7 @@ def campaign(campaign_id: int):  # type: ignore[no-untyped-def]
         flag_labels=FLAG_LABELS,
         enrolment_label=enrolment_label,
         max_enrolment=MAX_CLASS_ENROLMENT,
+        class_audiences=CLASS_AUDIENCES,
     )
 
 
