@@ -6,11 +6,13 @@ import datetime as dt
 import itertools
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys import models as m
 from surveys.campaigns import create_campaign, create_links
 from surveys.instrument_store import latest_version, load_builtin_instruments
+from surveys.responses import new_submission_id
 from surveys.users import create_user
 
 TODAY = dt.date.today()
@@ -87,3 +89,31 @@ def link_for(
         .one()
     )
     return link
+
+
+def make_response(db: Session, link: m.SurveyLink, **overrides: Any) -> m.Response:
+    """A complete response through ``link``, on the version its campaign fields for the
+    link's audience (stored as the web path stores one: date only, no flags)."""
+    version = db.scalar(
+        select(m.Fielding.instrument_version_id).where(
+            m.Fielding.campaign_id == link.campaign_id, m.Fielding.audience == link.audience
+        )
+    )
+    assert version is not None, f"the campaign fields nothing for {link.audience}"
+    values: dict[str, Any] = {
+        "submission_id": new_submission_id(),
+        "campaign_id": link.campaign_id,
+        "school_id": link.school_id,
+        "link_id": link.id,
+        "audience": link.audience,
+        "class_name": link.class_name,
+        "instrument_version_id": version,
+        "answers": {},
+        "status": m.ResponseStatus.complete.value,
+        "submitted_on": TODAY,
+        "flags": [],
+    }
+    values.update(overrides)
+    response = m.Response(**values)
+    db.add(response)
+    return response

@@ -85,6 +85,33 @@ def _pilot() -> Instrument:
     return parse_instrument(PILOT)
 
 
+def _store(
+    db: Session, campaign: m.Campaign, rows: Any, school: m.School, audience: str = "student"
+) -> Any:
+    """Import ``rows`` for real into ``school`` (no school column in the file)."""
+    return import_answers(
+        db,
+        campaign=campaign,
+        audience=audience,
+        rows=rows,
+        dry_run=False,
+        today=TODAY,
+        school_code=school.code,
+    )
+
+
+def _xlsx(title: str, *rows: list[Any]) -> bytes:
+    """A workbook of one sheet named ``title`` holding ``rows``, as an export would be."""
+    workbook = Workbook()
+    sheet = workbook.worksheets[0]
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 def _count(db: Session) -> int:
     return db.scalar(select(func.count()).select_from(m.Response)) or 0
 
@@ -503,33 +530,21 @@ def test_custom_instrument_with_matrix_imported_from_xlsx(db: Session) -> None:
     version = store_instrument(db, _pilot())
     school = make_school(db)
     campaign = make_campaign(db, [school], audiences={"teacher": "pilot_form"})
-    workbook = Workbook()
-    sheet = workbook.worksheets[0]
-    sheet.title = "Ответы на форму (1)"
-    sheet.append(
+    data = _xlsx(
+        "Ответы на форму (1)",
         [
             "Отметка времени",
             "Где вы работаете?",
             "Согласны ли вы? [Коллеги помогают]",
             "Do you agree? [Администрация слышит]",
             "Ваш e-mail",
-        ]
+        ],
+        [dt.datetime(2026, 3, 2, 9, 30), "Город, центр, Город, окраина", "Да", "No", None],
+        [dt.datetime(2026, 3, 2, 9, 45), "Город, окраина", "Partly", "3", "a@b.ru"],
     )
-    sheet.append([dt.datetime(2026, 3, 2, 9, 30), "Город, центр, Город, окраина", "Да", "No", None])
-    sheet.append([dt.datetime(2026, 3, 2, 9, 45), "Город, окраина", "Partly", "3", "a@b.ru"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    rows = read_answers_file(buffer.getvalue(), "export.xlsx", _pilot(), mapping={})
+    rows = read_answers_file(data, "export.xlsx", _pilot(), mapping={})
     assert rows.layout.dropped_columns == ["Отметка времени", "Ваш e-mail"]
-    report = import_answers(
-        db,
-        campaign=campaign,
-        audience="teacher",
-        rows=rows,
-        dry_run=False,
-        today=TODAY,
-        school_code=school.code,
-    )
+    report = _store(db, campaign, rows, school, "teacher")
     assert report.errors == [], str(report)
     stored = _stored(db)
     assert [r.answers for r in stored] == [
@@ -544,10 +559,9 @@ def test_yandex_forms_xlsx_export(db: Session) -> None:
     by ", " (labels with commas in them too), numbers as number cells."""
     school = make_school(db)
     campaign = make_campaign(db, [school])
-    workbook = Workbook()
-    sheet = workbook.worksheets[0]
-    sheet.title = "Ответы"
-    sheet.append(
+    created = dt.datetime(2026, 3, 2, 10, 15, 33)
+    data = _xlsx(
+        "Ответы",
         [
             "ID",
             "Время создания",
@@ -556,10 +570,7 @@ def test_yandex_forms_xlsx_export(db: Session) -> None:
             "Занимаешься ли ты дополнительно по школьным предметам?",
             "По каким предметам ты занимаешься вне школы?",
             "Мне интересно узнавать новое на уроках",
-        ]
-    )
-    created = dt.datetime(2026, 3, 2, 10, 15, 33)
-    sheet.append(
+        ],
         [
             1846276390,
             created,
@@ -568,22 +579,12 @@ def test_yandex_forms_xlsx_export(db: Session) -> None:
             "Да, вне школы (репетитор, курсы)",
             "Русский язык, Математика",
             "Скорее согласен(на)",
-        ]
+        ],
+        [1846276391, created, created, "8", "Нет", None, "Полностью согласен(на)"],
     )
-    sheet.append([1846276391, created, created, "8", "Нет", None, "Полностью согласен(на)"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    rows = read_answers_file(buffer.getvalue(), "yandex.xlsx", STUDENT, mapping={})
+    rows = read_answers_file(data, "yandex.xlsx", STUDENT, mapping={})
     assert rows.layout.dropped_columns == ["ID", "Время создания", "Время изменения"]
-    report = import_answers(
-        db,
-        campaign=campaign,
-        audience="student",
-        rows=rows,
-        dry_run=False,
-        today=TODAY,
-        school_code=school.code,
-    )
+    report = _store(db, campaign, rows, school, "student")
     assert report.errors == [], str(report)
     assert [r.answers for r in _stored(db)] == [
         {"grade": 7, "extra_classes": 3, "tutor_subjects": [1, 2], "mot_int_1": 3},
@@ -612,15 +613,7 @@ def test_straight_lined_rows_are_flagged_as_web_answers_are(db: Session) -> None
     school = make_school(db)
     campaign = make_campaign(db, [school])
     rows = read_answers_file(_csv([header, same, varied]), "бумага.csv", STUDENT, mapping={})
-    report = import_answers(
-        db,
-        campaign=campaign,
-        audience="student",
-        rows=rows,
-        dry_run=False,
-        today=TODAY,
-        school_code=school.code,
-    )
+    report = _store(db, campaign, rows, school, "student")
     assert report.errors == [] and report.rows_stored == 2, str(report)
     assert report.flagged_rows == 1 and "сомнительные" in str(report)
     assert [r.flags for r in _stored(db)] == [[STRAIGHT_LINING], []]

@@ -4,8 +4,6 @@ school × audience, and "exclude flagged responses from analysis" changed by coo
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,9 +11,8 @@ from sqlalchemy.orm import Session
 from surveys import models as m
 from surveys.dataset import audience_data
 from surveys.rates import response_rates
-from surveys.responses import new_submission_id
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD, make_campaign, make_school, make_user
+from tests.factories import PASSWORD, make_campaign, make_response, make_school, make_user
 
 
 def _sign_in(client: FlaskClient, login: str) -> None:
@@ -35,24 +32,7 @@ def _respond(
             m.SurveyLink.class_name.is_(None),
         )
     ).one()
-    version = db.scalar(
-        select(m.Fielding.instrument_version_id).where(m.Fielding.campaign_id == campaign.id)
-    )
-    assert version is not None
-    db.add(
-        m.Response(
-            submission_id=new_submission_id(),
-            campaign_id=campaign.id,
-            school_id=school.id,
-            link_id=link.id,
-            audience="student",
-            instrument_version_id=version,
-            answers={"grade": 7},
-            status=status,
-            submitted_on=dt.date.today(),
-            flags=flags,
-        )
-    )
+    make_response(db, link, answers={"grade": 7}, status=status, flags=flags)
 
 
 def _setup(db: Session) -> tuple[m.Campaign, m.School, m.School]:

@@ -16,7 +16,7 @@ from surveys.campaigns import class_link, resolve_link
 from surveys.rates import RateRow, class_sort_key, response_rates
 from surveys.responses import new_submission_id, submit_response
 from tests.conftest import csrf_token
-from tests.factories import PASSWORD, make_campaign, make_school, make_user
+from tests.factories import PASSWORD, make_campaign, make_response, make_school, make_user
 
 
 def _sign_in(client: FlaskClient, login: str) -> None:
@@ -92,22 +92,7 @@ def test_classes_are_in_school_order_and_answer_only_classes_are_kept(db: Sessio
         class_link(db, campaign, own, "student", name)
     # a class seen only in responses (e.g. typed in from paper): still a row, no denominator
     link = _open_link(db, campaign, own, "student")
-    db.add(
-        m.Response(
-            submission_id=new_submission_id(),
-            campaign_id=campaign.id,
-            school_id=own.id,
-            link_id=link.id,
-            audience="student",
-            class_name="6В",
-            instrument_version_id=campaign_version(db, campaign, "student"),
-            answers={},
-            status="complete",
-            submitted_on=dt.date.today(),
-            flags=["too_fast"],
-            source="import",
-        )
-    )
+    make_response(db, link, class_name="6В", flags=["too_fast"], source="import")
     db.commit()
     rows = [
         r

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import segno
 from flask import (
     abort,
@@ -13,6 +15,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
@@ -98,35 +101,60 @@ class EnrolmentForm(FlaskForm):
     enrolment = StringField("Учащихся в классе", validators=[_enrolment])
 
 
-@bp.route("/campaigns/<int:campaign_id>/links/<code>/class", methods=["POST"])
-@requires_role("admin", "coordinator", "deputy")
-def add_class_link(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
-    """A separate open link for one class of the school (counted per class), with the number
-    of its students (or families) as the denominator of its response rate, if known."""
+FormT = TypeVar("FormT", bound=FlaskForm)
+
+
+def _link_post(
+    campaign_id: int, code: str, form_class: type[FormT]
+) -> tuple[Session, m.User, m.Campaign, m.SurveyLink, m.School, FormT]:
+    """What a staff post about one school link starts with: the signed-in user, the campaign
+    and the link within the user's scope (404 otherwise), and the form, checked (400 without
+    a valid CSRF token, a Russian message for anything else)."""
     db = get_session()
     user = current_user()
     if user is None:
         abort(401)
     campaign = campaign_or_404(campaign_id)
     link, school = school_link_or_404(campaign, code)
-    form = ClassLinkForm()
+    form = form_class()
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             abort(400)
         raise InvalidInput(_form_errors(form))
+    return db, user, campaign, link, school, form
+
+
+def _record(
+    db: Session,
+    action: str,
+    user: m.User,
+    campaign: m.Campaign,
+    school: m.School,
+    link: m.SurveyLink,
+) -> None:
+    """The audit entry of a change to a class link (its class and expected number)."""
+    audit.record(
+        db,
+        action,
+        user_id=user.id,
+        target=f"campaign {campaign.id} school {school.code} {link.audience} {link.class_name}",
+        details={"campaign": campaign.id, "enrolment": link.enrolment},
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/links/<code>/class", methods=["POST"])
+@requires_role("admin", "coordinator", "deputy")
+def add_class_link(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
+    """A separate open link for one class of the school (counted per class), with the number
+    of its students (or families) as the denominator of its response rate, if known."""
+    db, user, campaign, link, school, form = _link_post(campaign_id, code, ClassLinkForm)
     if link.class_name is not None:
         raise InvalidInput("Ссылку для класса создают из строки всей школы.")
     made = class_link(db, campaign, school, link.audience, form.class_name.data or "")
     enrolment = _parsed(form.enrolment)
     if enrolment is not None:
         made.enrolment = enrolment
-    audit.record(
-        db,
-        "class_link_created",
-        user_id=user.id,
-        target=f"campaign {campaign.id} school {school.code} {link.audience} {made.class_name}",
-        details={"campaign": campaign.id, "enrolment": made.enrolment},
-    )
+    _record(db, "class_link_created", user, campaign, school, made)
     db.commit()
     flash(f"Ссылка для класса {made.class_name} готова.")
     return redirect(url_for("staff.campaign", campaign_id=campaign.id))
@@ -136,17 +164,7 @@ def add_class_link(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
 @requires_role("admin", "coordinator", "deputy")
 def class_link_enrolment(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     """Change (or clear) how many are expected to answer through a class link."""
-    db = get_session()
-    user = current_user()
-    if user is None:
-        abort(401)
-    campaign = campaign_or_404(campaign_id)
-    link, school = school_link_or_404(campaign, code)
-    form = EnrolmentForm()
-    if not form.validate_on_submit():
-        if "csrf_token" in form.errors:
-            abort(400)
-        raise InvalidInput(_form_errors(form))
+    db, user, campaign, link, school, form = _link_post(campaign_id, code, EnrolmentForm)
     if link.class_name is None:
         raise InvalidInput(
             "Число отвечающих задаётся только для ссылки класса; для всей школы оно берётся "
@@ -155,13 +173,7 @@ def class_link_enrolment(campaign_id: int, code: str):  # type: ignore[no-untype
     enrolment = _parsed(form.enrolment)
     if enrolment != link.enrolment:
         link.enrolment = enrolment
-        audit.record(
-            db,
-            "class_link_enrolment",
-            user_id=user.id,
-            target=f"campaign {campaign.id} school {school.code} {link.audience} {link.class_name}",
-            details={"campaign": campaign.id, "enrolment": enrolment},
-        )
+        _record(db, "class_link_enrolment", user, campaign, school, link)
         db.commit()
         flash(
             f"Класс {link.class_name}: должны ответить {enrolment}."
