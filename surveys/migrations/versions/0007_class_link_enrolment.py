@@ -2,7 +2,7 @@
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-11-25 09:12:40.208731
+Create Date: 2026-11-24 05:00:00
 
 """
 
