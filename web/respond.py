@@ -369,7 +369,7 @@ def page_markup(
             "respond/form.html",
             form_open=Markup(form_open),  # noqa: S704 - built from escaped parts above
             sections_html=sections_html,
-            school_name=opened.school.name,
+            school_name=_school_name(opened.school.name),
             pages=len(instrument.sections),
             **context,
         )
@@ -377,8 +377,13 @@ def page_markup(
     if frame is None or sections_html is None:
         return None
     head, before_form, before_sections, tail = frame
-    school = escape(opened.school.name)
+    school = _school_name(opened.school.name)
     return "".join((head, school, before_form, form_open, before_sections, sections_html, tail))
+
+
+def _school_name(name: str) -> Markup:
+    """The school's name, escaped, its number kept on the line of "№" on a narrow phone."""
+    return escape(name).replace("№ ", Markup("№\u00a0"))
 
 
 def _frame(

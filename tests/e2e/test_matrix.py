@@ -139,3 +139,37 @@ def test_a_matrix_is_a_card_per_row_on_a_phone_and_a_grid_on_a_desktop(
     first_row = _box(desktop, "fieldset.mrow:nth-of-type(1) label.opt")
     assert len({round(o["y"]) for o in first_row}) == 1  # the options side by side
     desktop.screenshot(path=screenshot_dir / f"matrix_desktop_{backend}.png", full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("audience", "form"), [("student", "student_5_11"), ("teacher", "teacher")]
+)
+def test_every_page_fits_a_320_px_phone(
+    new_page: Callable[..., Page],
+    db: Session,
+    engine: Engine,
+    screenshot_dir: Path,
+    audience: str,
+    form: str,
+) -> None:
+    """The narrowest phones in use: no page scrolls sideways, every option is a big target."""
+    school = make_school(db, name="МБОУ «Средняя общеобразовательная школа № 12 имени героев»")
+    campaign = make_campaign(db, [school], audiences={audience: form})
+    code = link_for(db, campaign, school, audience=audience).code
+    db.commit()
+    page = new_page({"width": 320, "height": 568})
+    page.goto(f"/s/{code}")
+    pages = int(page.locator("progress").get_attribute("max") or 0)
+    assert pages >= 6
+    for p in range(1, pages + 1):
+        page.goto(f"/s/{code}?p={p}")
+        expect(page.locator(".progress-line")).to_contain_text(f"Раздел {p} из {pages}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, p
+        heights = page.locator("label.opt").evaluate_all(
+            "labels => labels.map(l => l.getBoundingClientRect().height)"
+        )
+        assert all(h >= 44 for h in heights), (p, min(heights))
+    page.goto(f"/s/{code}")
+    page.screenshot(
+        path=screenshot_dir / f"phone_320_{form}_{engine.dialect.name}.png", full_page=True
+    )
