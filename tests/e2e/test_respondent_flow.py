@@ -211,3 +211,40 @@ def test_staff_member_signs_in_and_sees_the_school_page(
     phone.goto(f"/staff/schools/{school.code}")
     expect(phone.locator("table").first).to_be_visible()
     phone.screenshot(path=screenshot_dir / f"staff_school_phone_{backend}.png", full_page=True)
+
+
+def test_a_page_answered_with_the_keyboard_alone(
+    new_page: Callable[..., Page], db: Session, engine: Engine, screenshot_dir: Path
+) -> None:
+    """Tab from question to question, arrows within a group, Enter to send; whatever has the
+    focus shows the ring (3 px, the stylesheet's contrast-checked colour)."""
+    code = _open_campaign(db)
+    page = new_page(DESKTOP)
+    page.goto(f"/s/{code}")
+    visited: list[str] = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; const s = getComputedStyle(e);"
+            " return [e.tagName === 'BUTTON' ? 'BUTTON' : e.name || e.tagName, s.outlineStyle,"
+            " s.outlineWidth]; }"
+        )
+        if focused[0] == "grade":
+            page.keyboard.press("ArrowDown")  # the first grade on offer
+        if focused[0] == "home_language":
+            page.keyboard.press("ArrowDown")  # the radio group: its second option
+        visited.append(focused[0])
+        assert focused[1] != "none" and focused[2] == "3px", focused
+        if focused[0] == "BUTTON":
+            break
+    assert visited[0] == "grade" and "home_language" in visited and visited[-1] == "BUTTON"
+    # A radio group is one stop: Tab moves on to the next question, not to each option.
+    assert visited.count("home_language") == 1
+    expect(page.locator('input[name="home_language"][value="2"]')).to_be_checked()
+    page.screenshot(path=screenshot_dir / f"keyboard_{engine.dialect.name}.png")
+    with page.expect_response(lambda r: r.request.method == "POST"):
+        page.keyboard.press("Enter")
+    expect(page.locator(".progress-line")).to_contain_text("Раздел 2 из 6")
+    stored = _responses(db)
+    assert len(stored) == 1 and stored[0].answers["home_language"] == 2
+    assert stored[0].answers["grade"] == 5
