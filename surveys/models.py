@@ -115,17 +115,33 @@ class School(Base):
 
     id: Mapped[intpk]
     district_id: Mapped[int] = mapped_column(ForeignKey("district.id"), index=True)
+    # The regional code of the school (the one the region's own lists use).
     code: Mapped[code] = mapped_column(unique=True)
     name: Mapped[name]
+    short_name: Mapped[str] = mapped_column(String(150), server_default="")
     kind: Mapped[str] = mapped_column(String(100), server_default="")
     locality: Mapped[str] = mapped_column(String(8), server_default=Locality.urban.value)
     low_results: Mapped[bool] = mapped_column(server_default=false())
     adverse_conditions: Mapped[bool] = mapped_column(server_default=false())
+    # Levels of education taught: НОО (1–4), ООО (5–9), СОО (10–11).
+    teaches_primary: Mapped[bool] = mapped_column(server_default=true())
+    teaches_basic: Mapped[bool] = mapped_column(server_default=true())
+    teaches_secondary: Mapped[bool] = mapped_column(server_default=true())
+    # Enrolment per grade, {"1": n, ..., "11": n}; empty when only the per-level figures are
+    # known. When it is given, the per-level columns below are derived from it.
+    enrolment_by_grade: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'"))
     # Enrolment per level of education, the denominators of response rates.
     enrolment_primary: Mapped[int] = mapped_column(server_default="0")
     enrolment_basic: Mapped[int] = mapped_column(server_default="0")
     enrolment_secondary: Mapped[int] = mapped_column(server_default="0")
     teachers: Mapped[int] = mapped_column(server_default="0")
+    # Specialists on the staff (roadmaps assign measures to them, or to outside partners):
+    # педагог-психолог, учитель-логопед or дефектолог, социальный педагог.
+    has_psychologist: Mapped[bool] = mapped_column(server_default=false())
+    has_speech_specialist: Mapped[bool] = mapped_column(server_default=false())
+    has_social_pedagogue: Mapped[bool] = mapped_column(server_default=false())
+    # A deactivated school keeps its data and history but is offered to no new campaign.
+    is_active: Mapped[bool] = mapped_column(server_default=true())
 
     district: Mapped[District] = relationship(back_populates="schools", lazy="raise")
 
@@ -142,16 +158,38 @@ class User(Base):
     login: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     full_name: Mapped[str] = mapped_column(String(300), server_default="")
+    # Должность, as documents sign it ("заместитель директора по УВР").
+    position: Mapped[str] = mapped_column(String(200), server_default="")
     role: Mapped[str] = mapped_column(String(16))
     # Scope: a coordinator or psychologist works in a district, a deputy in one school;
     # an admin has neither.
     district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
     is_active: Mapped[bool] = mapped_column(server_default=true())
+    # Bumped when the password changes or the account is deactivated: a signed-in session
+    # carries the number it was opened with, and one with an older number is over.
+    session_version: Mapped[int] = mapped_column(server_default="0")
     created_at: Mapped[created_at]
 
     school: Mapped[School | None] = relationship(lazy="raise")
     district: Mapped[District | None] = relationship(lazy="raise")
+
+
+class PasswordToken(Base):
+    """A one-time link to set a password (a new account, or a reset by an administrator).
+
+    Only the SHA-256 of the token is kept; the link is shown once to whoever made it.
+    """
+
+    __tablename__ = "password_token"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[created_at]
 
 
 class Instrument(Base):
@@ -262,11 +300,12 @@ class CampaignSchool(Base):
 
 
 class Fielding(Base):
-    """Which instrument version a campaign gives to which audience."""
+    """Which instrument version a campaign gives to which audience; an audience may get
+    several forms (the grades 2–4 and 5–11 questionnaires for students in one wave)."""
 
     __tablename__ = "fielding"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "audience"),
+        UniqueConstraint("campaign_id", "instrument_version_id"),
         _choices("audience", AudienceKind),
     )
 
@@ -293,6 +332,8 @@ class SurveyLink(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     audience: Mapped[str] = mapped_column(String(16))
+    # The form (fielding) the link opens; each school gets a link per form of an audience.
+    fielding_id: Mapped[int | None] = mapped_column(ForeignKey("fielding.id"), index=True)
     class_name: Mapped[str | None] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(server_default=true())
     # A token link admits only holders of its personal one-time tokens (printed slips).
@@ -387,9 +428,9 @@ class AuditEvent(Base):
     __tablename__ = "audit_event"
 
     id: Mapped[intpk]
-    at: Mapped[created_at]
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    action: Mapped[str] = mapped_column(String(64))
+    at: Mapped[created_at] = mapped_column(index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str] = mapped_column(String(200), server_default="")
     details: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'"))
     note: Mapped[str] = mapped_column(Text, server_default="")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Select, false, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from surveys import models as m
+from surveys.access import can_see_school, visible_schools
 from surveys.errors import Conflict, InvalidInput, NotFound
+
+__all__ = ["authenticate", "can_see_school", "create_user", "visible_schools"]
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -77,23 +78,3 @@ def authenticate(session: Session, login: str, password: str) -> m.User | None:
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
-
-
-def visible_schools(user: m.User) -> Select[Any]:
-    """The schools an account may see: its school, its district's, or all for an admin."""
-    query = select(m.School).order_by(m.School.code)
-    if user.role == m.Role.admin:
-        return query
-    if user.school_id is not None:
-        return query.where(m.School.id == user.school_id)
-    if user.district_id is not None:
-        return query.where(m.School.district_id == user.district_id)
-    return query.where(false())  # an unscoped non-admin sees nothing
-
-
-def can_see_school(user: m.User, school: m.School) -> bool:
-    if user.role == m.Role.admin:
-        return True
-    if user.school_id is not None:
-        return user.school_id == school.id
-    return user.district_id is not None and user.district_id == school.district_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -57,9 +58,14 @@ def current_user() -> m.User | None:
 
 
 def requires_role(*roles: str) -> Callable[[F], F]:
-    """Let in signed-in staff with one of ``roles`` (any role if none given); 403 otherwise."""
+    """Let in signed-in staff with one of ``roles`` (any role if none given); 403 otherwise.
+
+    A view with a ``user`` parameter is handed the signed-in account (never None).
+    """
 
     def decorator(view: F) -> F:
+        wants_user = "user" in inspect.signature(view).parameters
+
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             user = current_user()
@@ -67,6 +73,8 @@ def requires_role(*roles: str) -> Callable[[F], F]:
                 return redirect(url_for("auth.login", next=request.full_path))
             if roles and user.role not in roles:
                 abort(403)
+            if wants_user:
+                kwargs["user"] = user
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
