@@ -21,6 +21,12 @@ class Conflict(SurveysError):
     status = 409
 
 
+class Forbidden(SurveysError):
+    """An action the user's role never has (an object outside their scope is NotFound)."""
+
+    status = 403
+
+
 class InvalidInput(SurveysError):
     status = 400
 
