@@ -45,3 +45,13 @@ class AnswersInvalid(SurveysError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("Ответы заполнены с ошибками.")
         self.errors = errors
+
+
+class FieldsInvalid(SurveysError):
+    """A form's fields do not pass the domain's checks; Russian messages keyed by field name."""
+
+    status = 400
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("Поля заполнены с ошибками: " + "; ".join(errors.values()))
+        self.errors = errors
