@@ -76,10 +76,27 @@ INDICATOR_COLUMNS = [
     "suppressed",
     "cutoff",
 ]
+#: the columns' types, which an empty table must keep too: a campaign may field no instrument
+#: the catalogue has indicators for (only the psychologist's own questionnaires), and a
+#: ``suppressed`` column of dtype object turns ``table[~table["suppressed"]]`` into a
+#: selection of no columns instead of no rows
+INDICATOR_DTYPES = {
+    **dict.fromkeys(INDICATOR_COLUMNS, "object"),
+    **dict.fromkeys(
+        ["weight", "value", "se", "ci_low", "ci_high", "reliability", "shrunken"], "float64"
+    ),
+    "n": "int64",
+    "suppressed": "bool",
+}
 #: two-sided 95 % normal quantile, for Wilson's interval
 Z95 = float(stats.norm.ppf(0.975))
 
 AudienceAnswers = Mapping[str, tuple[Instrument, pd.DataFrame]]
+
+
+def empty_indicator_table() -> pd.DataFrame:
+    """A :func:`school_indicators` table without rows, with its columns and their types."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in INDICATOR_DTYPES.items()})
 
 
 def respondent_values(
@@ -296,7 +313,7 @@ def school_indicators(
         table["weight"] = indicator.weight
         frames.append(table)
     if not frames:
-        return pd.DataFrame(columns=INDICATOR_COLUMNS)
+        return empty_indicator_table()
     out = pd.concat(frames, ignore_index=True)[INDICATOR_COLUMNS]
     hidden = ["value", "se", "ci_low", "ci_high", "reliability", "shrunken"]
     out.loc[out["suppressed"], hidden] = np.nan

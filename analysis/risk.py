@@ -58,7 +58,9 @@ class Reference:
 
     @classmethod
     def from_indicators(cls, table: pd.DataFrame) -> Reference:
-        usable = table[~table["suppressed"]]
+        # .loc and a bool mask: a plain ``table[mask]`` reads a mask of dtype object (an
+        # empty column) as column labels.
+        usable = table.loc[~table["suppressed"].astype(bool)]
         stats = usable.groupby("indicator")["shrunken"].agg(mean="mean", sd="std", schools="count")
         return cls(stats)
 

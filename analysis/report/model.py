@@ -13,7 +13,7 @@ from analysis.indicators import icc1, scale_cutoff_position
 from analysis.privacy import reportable
 from analysis.profiles import school_scale_summary
 from analysis.report.dynamics_section import DynamicsSection, Wave, build_dynamics_section
-from analysis.report.profile import RiskSection, build_risk_section
+from analysis.report.profile import RiskSection, build_risk_section, fielded_indicators, risk_note
 from analysis.scoring import ScaleScores, score_scales
 from instruments.risk_factors import RiskFactorCatalogue
 from instruments.schema import Instrument, Scale, text_in
@@ -73,6 +73,9 @@ class ReferenceModel:
     #: indicators the benchmark cannot place (titles): shown without a position
     unbenchmarked: list[str] = field(default_factory=list)
     dynamics: DynamicsSection | None = None
+    #: why there is no risk part (no instrument of the campaign has risk indicators), or which
+    #: instruments the risk part leaves out
+    risk_note: str | None = None
 
 
 def _num(value: object) -> float | None:
@@ -191,7 +194,11 @@ def build_school_reference(
     unbenchmarked: list[str] = []
     reference = benchmark.reference if benchmark is not None else None
     data = {a: (instrument, answers) for a, instrument, answers in audiences}
-    if catalogue is not None:
+    instruments = [instrument for instrument, _ in data.values()]
+    note = None if catalogue is None else risk_note(catalogue, instruments)
+    # Without a single indicator (only the psychologist's own questionnaires) there is no
+    # profile, cause or change of a factor to state: the note says why instead.
+    if catalogue is not None and any(fielded_indicators(catalogue, instruments).values()):
         risk = build_risk_section(
             school_code,
             data,
@@ -230,4 +237,5 @@ def build_school_reference(
         benchmark=benchmark,
         unbenchmarked=unbenchmarked,
         dynamics=dynamics,
+        risk_note=note,
     )

@@ -4,6 +4,7 @@ roadmap, with the Russian sentences that state them."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -86,6 +87,49 @@ class RiskSection:
     roadmap: list[RoadmapRow]
     warnings: list[str] = field(default_factory=list)
     schools: int = 0
+
+
+def fielded_indicators(
+    catalogue: RiskFactorCatalogue, instruments: Iterable[Instrument]
+) -> dict[str, list[Indicator]]:
+    """Per factor of the catalogue, the indicators the given (fielded) instruments measure:
+    the catalogue's own on those instruments and those the instruments declare themselves."""
+    fielded = list(instruments)
+    codes = {instrument.code for instrument in fielded}
+    return {
+        factor: [i for i in items if i.instrument in codes]
+        for factor, items in catalogue.indicators_by_factor(fielded).items()
+    }
+
+
+def risk_note(catalogue: RiskFactorCatalogue, instruments: Iterable[Instrument]) -> str | None:
+    """Why a reference has no risk part, or which of the campaign's instruments its risk part
+    leaves out; None when every instrument feeds it.
+
+    A questionnaire made in the designer usually declares no risk indicators: its scales are
+    reported, but nothing places it among the risk factors, and a profile of factors that no
+    answer measured would read as "нет данных" everywhere instead of saying why.
+    """
+    fielded = list(instruments)
+    if not fielded:
+        return "В кампании нет анкет: профиль рисков и вероятные причины не строятся."
+    measured = {
+        i.instrument for items in fielded_indicators(catalogue, fielded).values() for i in items
+    }
+    own = [instrument for instrument in fielded if instrument.code not in measured]
+    if not own:
+        return None
+    names = ", ".join(f"«{text_in(instrument.title)}»" for instrument in own)
+    if len(own) == len(fielded):
+        return (
+            "В кампании использованы только авторские методики без индикаторов факторов риска "
+            f"({names}); профиль рисков и вероятные причины не строятся. Результаты по шкалам "
+            "методик приведены ниже."
+        )
+    return (
+        f"Методики без индикаторов факторов риска ({names}) в профиль рисков не входят; "
+        "их результаты по шкалам приведены ниже."
+    )
 
 
 def _value_text(row: pd.Series) -> str:
