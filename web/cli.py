@@ -22,6 +22,7 @@ from web.cli_common import database_cli, session_scope_cli, write_atomic
 from web.cli_import import import_
 from web.cli_instrument import instrument
 from web.cli_links import links
+from web.cli_schools import districts, import_schools_command
 from web.cli_tokens import forget_token_progress_command
 from web.logprivacy import scrub
 
@@ -205,7 +206,7 @@ def user_add(
 
 @main.command()
 def schools() -> None:
-    """List schools: code, name, district, locality, enrolment (tab-separated)."""
+    """List schools: code, name, district, locality, enrolment, active/inactive (tab-separated)."""
     with session_scope_cli() as session:
         rows = session.execute(
             select(m.School, m.District.name)
@@ -215,7 +216,14 @@ def schools() -> None:
         for school, district in rows:
             click.echo(
                 "\t".join(
-                    [school.code, school.name, district, school.locality, str(school.enrolment)]
+                    [
+                        school.code,
+                        school.name,
+                        district,
+                        school.locality,
+                        str(school.enrolment),
+                        "active" if school.is_active else "inactive",
+                    ]
                 )
             )
 
@@ -288,6 +296,8 @@ def report(campaign_id: int, school_code: str, fmt: str, output: Path) -> None:
 main.add_command(instrument)
 main.add_command(links)
 main.add_command(import_)
+import_.add_command(import_schools_command)
+main.add_command(districts)
 main.add_command(benchmark)
 campaigns.add_command(set_reference_command)
 campaigns.add_command(set_previous_command)
