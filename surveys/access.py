@@ -227,3 +227,12 @@ def can_manage_user(session: Session, user: m.User, target: m.User) -> bool:
 
 def can_read_audit(user: m.User) -> bool:
     return is_admin(user)
+
+
+# --- administration of districts and schools -------------------------------------------
+
+
+def can_manage_schools(user: m.User) -> bool:
+    """Whether the page of districts and schools is open to ``user`` (which districts on it:
+    :func:`visible_districts`; which changes: :func:`can_manage_district`)."""
+    return user.role in MANAGERS
