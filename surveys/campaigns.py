@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from instruments.schema import Instrument
 from surveys import models as m
 from surveys.errors import InvalidInput, LinkClosed, NotFound
-from surveys.instrument_store import instrument_by_checksum
+from surveys.instrument_store import instrument_by_checksum, instrument_of
 
 # 10 random bytes: 80 bits, far beyond guessing even for a whole region's links.
 LINK_CODE_BYTES = 10
@@ -33,25 +33,40 @@ def create_campaign(
     opens_on: dt.date,
     closes_on: dt.date,
     schools: Iterable[m.School],
-    fieldings: dict[str, m.InstrumentVersion],
+    fieldings: Mapping[str, m.InstrumentVersion] | Iterable[m.InstrumentVersion],
     period: str = "",
     min_group_size: int = 5,
     status: str = m.CampaignStatus.open.value,
+    exclude_flagged: bool = False,
 ) -> m.Campaign:
-    if closes_on < opens_on:
-        raise InvalidInput("Дата окончания кампании раньше даты начала.")
-    if min_group_size < 1:
-        raise InvalidInput("Минимальный размер группы должен быть не меньше 1.")
+    """A new wave of ``district`` in ``schools`` (active ones only), fielding each of the
+    published versions in ``fieldings`` to its instrument's audience: several forms of one
+    audience are allowed (the grades 2–4 and 5–11 questionnaires), two versions of one
+    instrument are not. ``fieldings`` may map audiences to versions (one form each)."""
+    # Every problem of the form at once, so that a coordinator mends them in one go.
+    problems = []
     school_list = list(schools)
+    if not school_list:
+        problems.append("Выберите хотя бы одну школу.")
+    if closes_on < opens_on:
+        problems.append("Дата окончания кампании раньше даты начала.")
+    if min_group_size < 1:
+        problems.append("Минимальный размер группы должен быть не меньше 1.")
     if any(s.district_id != district.id for s in school_list):
-        raise InvalidInput("В кампанию можно включить только школы её района.")
-    for audience, version in fieldings.items():
-        if version.status != m.VersionStatus.published.value:
-            raise InvalidInput(
-                "В кампании можно использовать только опубликованные версии методик."
-            )
-        if audience not in m.AudienceKind.__members__:
-            raise InvalidInput(f"Неизвестная группа респондентов: {audience}")
+        problems.append("В кампанию можно включить только школы её района.")
+    inactive = [s.code for s in school_list if not s.is_active]
+    if inactive:
+        problems.append(
+            "Школы выведены из работы и в новую кампанию не включаются: "
+            + ", ".join(inactive)
+            + "."
+        )
+    try:
+        forms = _checked_forms(session, fieldings)
+    except InvalidInput as exc:
+        problems.append(exc.message)
+    if problems:
+        raise InvalidInput(" ".join(problems))
     campaign = m.Campaign(
         district_id=district.id,
         title=title,
@@ -63,31 +78,74 @@ def create_campaign(
         # would need its own export and safeguards first.
         anonymous=True,
         min_group_size=min_group_size,
+        exclude_flagged=exclude_flagged,
         status=status,
     )
     session.add(campaign)
     session.flush()
     session.add_all(m.CampaignSchool(campaign_id=campaign.id, school_id=s.id) for s in school_list)
     session.add_all(
-        m.Fielding(campaign_id=campaign.id, audience=a, instrument_version_id=v.id)
-        for a, v in fieldings.items()
+        m.Fielding(campaign_id=campaign.id, audience=record.audience, instrument_version_id=v.id)
+        for v, record in forms
     )
     session.flush()
     return campaign
 
 
+def _checked_forms(
+    session: Session,
+    fieldings: Mapping[str, m.InstrumentVersion] | Iterable[m.InstrumentVersion],
+) -> list[tuple[m.InstrumentVersion, m.Instrument]]:
+    """The versions to field with their instruments, checked: published, a known audience
+    (the one a mapping names, if it names one), one version per instrument."""
+    if isinstance(fieldings, Mapping):
+        pairs = list(fieldings.items())
+    else:
+        pairs = [(None, v) for v in fieldings]
+    if not pairs:
+        raise InvalidInput("Выберите хотя бы одну анкету.")
+    forms: list[tuple[m.InstrumentVersion, m.Instrument]] = []
+    by_instrument: dict[int, m.InstrumentVersion] = {}
+    for audience, version in pairs:
+        if version.status != m.VersionStatus.published.value:
+            raise InvalidInput(
+                "В кампании можно использовать только опубликованные версии методик."
+            )
+        if audience is not None and audience not in m.AudienceKind.__members__:
+            raise InvalidInput(f"Неизвестная группа респондентов: {audience}")
+        record = session.get(m.Instrument, version.instrument_id)
+        if record is None:
+            raise NotFound("Методика не найдена.")
+        if audience is not None and record.audience != audience:
+            raise InvalidInput(f"Анкета «{record.title}» не для группы «{audience}».")
+        earlier = by_instrument.get(record.id)
+        if earlier is not None:
+            if earlier.id == version.id:
+                continue
+            raise InvalidInput(
+                f"Анкета «{record.title}» выбрана в двух версиях ({earlier.version} и "
+                f"{version.version}): в одной кампании может быть только одна версия анкеты."
+            )
+        by_instrument[record.id] = version
+        forms.append((version, record))
+    return forms
+
+
 def create_links(session: Session, campaign: m.Campaign) -> list[m.SurveyLink]:
-    """One open link per school of the campaign and fielded audience (existing ones are kept)."""
-    audiences = session.scalars(
-        select(m.Fielding.audience).where(m.Fielding.campaign_id == campaign.id)
+    """One open link per school of the campaign and fielded form (existing ones are kept):
+    a school gets a link per form, e.g. one for grades 2–4 and one for grades 5–11."""
+    fieldings = session.execute(
+        select(m.Fielding.id, m.Fielding.audience)
+        .where(m.Fielding.campaign_id == campaign.id)
+        .order_by(m.Fielding.id)
     ).all()
     school_ids = session.scalars(
         select(m.CampaignSchool.school_id).where(m.CampaignSchool.campaign_id == campaign.id)
     ).all()
     existing = {
-        (link.school_id, link.audience)
-        for link in session.scalars(
-            select(m.SurveyLink).where(
+        (school_id, fielding_id)
+        for school_id, fielding_id in session.execute(
+            select(m.SurveyLink.school_id, m.SurveyLink.fielding_id).where(
                 m.SurveyLink.campaign_id == campaign.id,
                 m.SurveyLink.class_name.is_(None),
                 m.SurveyLink.requires_token.is_(False),
@@ -96,11 +154,15 @@ def create_links(session: Session, campaign: m.Campaign) -> list[m.SurveyLink]:
     }
     links = [
         m.SurveyLink(
-            code=new_link_code(), campaign_id=campaign.id, school_id=school_id, audience=audience
+            code=new_link_code(),
+            campaign_id=campaign.id,
+            school_id=school_id,
+            audience=audience,
+            fielding_id=fielding_id,
         )
         for school_id in school_ids
-        for audience in audiences
-        if (school_id, audience) not in existing
+        for fielding_id, audience in fieldings
+        if (school_id, fielding_id) not in existing
     ]
     session.add_all(links)
     session.flush()
@@ -120,25 +182,21 @@ def class_link(
     """The open link of one class (e.g. "7Б"), made on first request; answers through it are
     counted per class. The class is only a grouping: groups under the campaign's minimum
     are never reported. Students and parents only (teachers and the administration answer
-    for the school)."""
+    for the school). The link opens the audience's form whose grades cover the class's
+    grade (3А the grades 2–4 questionnaire, 7Б the 5–11 one); a form without grades covers
+    every grade."""
     if audience not in CLASS_AUDIENCES:
         raise InvalidInput("Ссылку для класса можно сделать только для обучающихся и родителей.")
     match = CLASS_NAME.match(class_name.strip().upper())
     if match is None:
         raise InvalidInput("Класс указывается как номер и буква, например «7Б».")
     name = f"{match.group(1)}{match.group(2) or ''}"
-    fielded = session.scalar(
-        select(m.Fielding.id).where(
-            m.Fielding.campaign_id == campaign.id, m.Fielding.audience == audience
-        )
-    )
-    if fielded is None:
-        raise InvalidInput("В кампании нет анкеты для этой группы респондентов.")
+    fielding_id = _form_for_grade(session, campaign, audience, int(match.group(1)))
     link = session.scalar(
         select(m.SurveyLink).where(
             m.SurveyLink.campaign_id == campaign.id,
             m.SurveyLink.school_id == school.id,
-            m.SurveyLink.audience == audience,
+            m.SurveyLink.fielding_id == fielding_id,
             m.SurveyLink.class_name == name,
             m.SurveyLink.requires_token.is_(False),
         )
@@ -149,11 +207,38 @@ def class_link(
             campaign_id=campaign.id,
             school_id=school.id,
             audience=audience,
+            fielding_id=fielding_id,
             class_name=name,
         )
         session.add(link)
         session.flush()
     return link
+
+
+def _form_for_grade(session: Session, campaign: m.Campaign, audience: str, grade: int) -> int:
+    """The id of the one fielding of ``audience`` whose instrument's grades cover ``grade``."""
+    forms = session.execute(
+        select(m.Fielding.id, m.InstrumentVersion)
+        .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
+        .where(m.Fielding.campaign_id == campaign.id, m.Fielding.audience == audience)
+        .order_by(m.Fielding.id)
+    ).all()
+    if not forms:
+        raise InvalidInput("В кампании нет анкеты для этой группы респондентов.")
+    ranges = [(fid, instrument_of(v).grades or (1, 11), instrument_of(v)) for fid, v in forms]
+    covering = [(fid, i) for fid, (low, high), i in ranges if low <= grade <= high]
+    if not covering:
+        offered = ", ".join(f"{low}–{high}" for _, (low, high), _ in ranges)
+        raise InvalidInput(
+            f"Для {grade} класса в кампании нет анкеты: анкеты этой группы — для классов {offered}."
+        )
+    if len(covering) > 1:
+        titles = "; ".join(f"«{i.title['ru']}»" for _, i in covering)
+        raise InvalidInput(
+            f"Для {grade} класса в кампании несколько анкет ({titles}); ссылка класса "
+            "открывает одну анкету — раздайте классу общую ссылку школы нужной анкеты."
+        )
+    return covering[0][0]
 
 
 @dataclass(frozen=True)
@@ -227,10 +312,7 @@ _LINK_QUERY = (
     )
     .join(m.Campaign, m.Campaign.id == m.SurveyLink.campaign_id)
     .join(m.School, m.School.id == m.SurveyLink.school_id)
-    .join(
-        m.Fielding,
-        (m.Fielding.campaign_id == m.Campaign.id) & (m.Fielding.audience == m.SurveyLink.audience),
-    )
+    .join(m.Fielding, m.Fielding.id == m.SurveyLink.fielding_id)
     .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
     .where(m.SurveyLink.code == bindparam("code"))
 )
@@ -243,7 +325,7 @@ def load_link(session: Session, code: str) -> OpenLink:
     Raises
     ------
     NotFound
-        No such link (or its audience is not fielded).
+        No such link (or it opens no fielded form).
     """
     row = session.execute(_LINK_QUERY, {"code": code}).one_or_none()
     if row is None:

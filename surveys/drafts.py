@@ -16,7 +16,7 @@ from instruments.io.yaml_io import dump_yaml, load_yaml, to_data
 from instruments.risk_factors import builtin_risk_factors
 from instruments.schema import Instrument
 from surveys import models as m
-from surveys.campaigns import create_links
+from surveys.campaign_forms import add_form
 from surveys.errors import Conflict, InvalidInput, NotFound
 from surveys.instrument_store import checksum, instrument_of
 
@@ -241,37 +241,6 @@ def delete_draft(session: Session, version: m.InstrumentVersion) -> None:
 def field_version(
     session: Session, campaign: m.Campaign, version: m.InstrumentVersion
 ) -> m.Fielding:
-    """Give ``version`` to its audience in ``campaign`` (before anyone of it has answered)."""
-    if version.status != m.VersionStatus.published.value:
-        raise InvalidInput("В кампании можно использовать только опубликованную версию.")
-    record = session.get(m.Instrument, version.instrument_id)
-    if record is None:
-        raise NotFound("Методика не найдена.")
-    audience = record.audience
-    if campaign.status == m.CampaignStatus.closed.value:
-        raise Conflict("Кампания закрыта.")
-    answered = session.scalar(
-        select(func.count()).where(
-            m.Response.campaign_id == campaign.id, m.Response.audience == audience
-        )
-    )
-    fielding = session.scalar(
-        select(m.Fielding).where(
-            m.Fielding.campaign_id == campaign.id, m.Fielding.audience == audience
-        )
-    )
-    if fielding is not None and fielding.instrument_version_id != version.id and answered:
-        raise Conflict(
-            "В этой кампании уже есть ответы на другую версию анкеты для этой группы: "
-            "замена сделала бы данные несопоставимыми. Используйте новую кампанию (волну)."
-        )
-    if fielding is None:
-        fielding = m.Fielding(
-            campaign_id=campaign.id, audience=audience, instrument_version_id=version.id
-        )
-        session.add(fielding)
-    else:
-        fielding.instrument_version_id = version.id
-    session.flush()
-    create_links(session, campaign)
-    return fielding
+    """Add ``version`` to ``campaign``'s forms, beside the others (see
+    :func:`surveys.campaign_forms.add_form`)."""
+    return add_form(session, campaign, version)

@@ -1,4 +1,4 @@
-"""Response counts and rates per school × audience (× class) against enrolment figures."""
+"""Response counts and rates per school × form (× class) against enrolment figures."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from surveys import models as m
-from surveys.instrument_store import instrument_of
+from surveys.campaign_forms import campaign_forms
 
 # Grades of each level of education (НОО, ООО, СОО).
 LEVELS = {"primary": (1, 4), "basic": (5, 9), "secondary": (10, 11)}
@@ -28,6 +28,9 @@ class RateRow:
     eligible: int | None
     #: complete responses with data-quality flags (too fast, straight-lining)
     flagged: int = 0
+    #: the form (fielding) of the row and its short title ("2–4 классы")
+    fielding_id: int | None = None
+    form: str = ""
 
     @property
     def rate(self) -> float | None:
@@ -37,8 +40,12 @@ class RateRow:
 
 
 def eligible_students(school: m.School, grades: tuple[int, int] | None) -> int:
-    """Students of the grades an instrument is for, from enrolment per level (pro rata)."""
+    """Students of the grades an instrument is for: the school's enrolment in those grades
+    when it is known per grade, else pro rata from its enrolment per level."""
     low, high = grades or (1, 11)
+    by_grade = school.enrolment_by_grade or {}
+    if by_grade:
+        return sum(int(by_grade.get(str(g)) or 0) for g in range(low, high + 1))
     total = 0.0
     for level, (first, last) in LEVELS.items():
         overlap = max(0, min(high, last) - max(low, first) + 1)
@@ -69,14 +76,15 @@ _FLAGGED = case((cast(m.Response.flags, String) != "[]", 1), else_=0)
 def response_rates(
     session: Session, campaign: m.Campaign, school_ids: list[int] | None = None
 ) -> list[RateRow]:
-    """One row per school × fielded audience, and one per class of it: every class that has an
-    open class link (answered or not) and any class seen only in responses."""
-    fieldings = session.execute(
-        select(m.Fielding.audience, m.InstrumentVersion)
-        .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
-        .where(m.Fielding.campaign_id == campaign.id)
-    ).all()
-    grades = {audience: instrument_of(version).grades for audience, version in fieldings}
+    """One row per school × fielded form, and one per class of it: every class that has an
+    open class link (answered or not) and any class seen only in responses. A response
+    counts for the form of the version it answered (a version no longer fielded counts for
+    its audience's first form)."""
+    forms = campaign_forms(session, campaign.id)
+    form_of_version = {f.version_id: f.fielding_id for f in forms}
+    first_of_audience: dict[str, int] = {}
+    for f in forms:
+        first_of_audience.setdefault(f.audience, f.fielding_id)
     schools_query = (
         select(m.School)
         .join(m.CampaignSchool, m.CampaignSchool.school_id == m.School.id)
@@ -86,12 +94,13 @@ def response_rates(
     if school_ids is not None:
         schools_query = schools_query.where(m.School.id.in_(school_ids))
     schools = list(session.scalars(schools_query))
-    # (school, audience) -> (class, status) -> (count, flagged)
-    counts: dict[tuple[int, str], dict[tuple[str | None, str], tuple[int, int]]] = {}
-    for school_id, audience, class_name, status, n, flagged in session.execute(
+    # (school, form) -> (class, status) -> (count, flagged)
+    counts: dict[tuple[int, int], dict[tuple[str | None, str], tuple[int, int]]] = {}
+    for school_id, audience, version_id, class_name, status, n, flagged in session.execute(
         select(
             m.Response.school_id,
             m.Response.audience,
+            m.Response.instrument_version_id,
             m.Response.class_name,
             m.Response.status,
             func.count(),
@@ -99,16 +108,25 @@ def response_rates(
         )
         .where(m.Response.campaign_id == campaign.id)
         .group_by(
-            m.Response.school_id, m.Response.audience, m.Response.class_name, m.Response.status
+            m.Response.school_id,
+            m.Response.audience,
+            m.Response.instrument_version_id,
+            m.Response.class_name,
+            m.Response.status,
         )
     ):
-        counts.setdefault((school_id, audience), {})[(class_name, status)] = (n, flagged or 0)
-    # (school, audience) -> class -> the number entered for its open class link (or None)
-    classes: dict[tuple[int, str], dict[str, int | None]] = {}
-    for school_id, audience, class_name, enrolment in session.execute(
+        fielding_id = form_of_version.get(version_id, first_of_audience.get(audience))
+        if fielding_id is None:
+            continue
+        cells = counts.setdefault((school_id, fielding_id), {})
+        earlier = cells.get((class_name, status), (0, 0))
+        cells[(class_name, status)] = (earlier[0] + n, earlier[1] + (flagged or 0))
+    # (school, form) -> class -> the number entered for its open class link (or None)
+    classes: dict[tuple[int, int], dict[str, int | None]] = {}
+    for school_id, fielding_id, class_name, enrolment in session.execute(
         select(
             m.SurveyLink.school_id,
-            m.SurveyLink.audience,
+            m.SurveyLink.fielding_id,
             m.SurveyLink.class_name,
             m.SurveyLink.enrolment,
         ).where(
@@ -117,27 +135,28 @@ def response_rates(
             m.SurveyLink.requires_token.is_(False),
         )
     ):
-        if class_name is not None:
-            classes.setdefault((school_id, audience), {})[class_name] = enrolment
-    audiences = [a for a in m.AudienceKind if a.value in grades]
+        if class_name is not None and fielding_id is not None:
+            classes.setdefault((school_id, fielding_id), {})[class_name] = enrolment
     rows = []
     for school in schools:
-        for kind in audiences:
-            audience = kind.value
-            cells = counts.get((school.id, audience), {})
+        for form in forms:
+            key = (school.id, form.fielding_id)
+            cells = counts.get(key, {})
             rows.append(
                 RateRow(
                     school.code,
                     school.name,
-                    audience,
+                    form.audience,
                     None,
                     _total(cells, "complete"),
                     _total(cells, "partial"),
-                    _eligible(school, audience, grades[audience]),
+                    _eligible(school, form.audience, form.grades),
                     _total(cells, "complete", flagged=True),
+                    form.fielding_id,
+                    form.short_title,
                 )
             )
-            enrolments = classes.get((school.id, audience), {})
+            enrolments = classes.get(key, {})
             seen = set(enrolments) | {c for c, _ in cells if c}
             for class_name in sorted(seen, key=class_sort_key):
                 complete, flagged = cells.get((class_name, "complete"), (0, 0))
@@ -145,12 +164,14 @@ def response_rates(
                     RateRow(
                         school.code,
                         school.name,
-                        audience,
+                        form.audience,
                         class_name,
                         complete,
                         cells.get((class_name, "partial"), (0, 0))[0],
                         enrolments.get(class_name),
                         flagged,
+                        form.fielding_id,
+                        form.short_title,
                     )
                 )
     return rows

@@ -48,12 +48,12 @@ def normalise(token: str) -> str:
 
 
 def token_link(session: Session, open_link: m.SurveyLink) -> m.SurveyLink:
-    """The token link beside an open link (same school, audience, class), made on demand."""
+    """The token link beside an open link (same school, form, class), made on demand."""
     link = session.scalar(
         select(m.SurveyLink).where(
             m.SurveyLink.campaign_id == open_link.campaign_id,
             m.SurveyLink.school_id == open_link.school_id,
-            m.SurveyLink.audience == open_link.audience,
+            m.SurveyLink.fielding_id == open_link.fielding_id,
             m.SurveyLink.requires_token.is_(True),
             (m.SurveyLink.class_name == open_link.class_name)
             if open_link.class_name
@@ -66,6 +66,7 @@ def token_link(session: Session, open_link: m.SurveyLink) -> m.SurveyLink:
             campaign_id=open_link.campaign_id,
             school_id=open_link.school_id,
             audience=open_link.audience,
+            fielding_id=open_link.fielding_id,
             class_name=open_link.class_name,
             requires_token=True,
         )

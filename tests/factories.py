@@ -47,15 +47,22 @@ def make_campaign(
     schools: list[m.School],
     *,
     audiences: dict[str, str] | None = None,
+    forms: list[str] | None = None,
     opens_on: dt.date | None = None,
     closes_on: dt.date | None = None,
     **overrides: Any,
 ) -> m.Campaign:
-    """An open campaign fielding built-in instruments (the student form by default)."""
+    """An open campaign fielding built-in instruments (the student form by default):
+    ``audiences`` maps an audience to its one form's code, ``forms`` lists instrument codes
+    (several may share an audience, e.g. ``["student_2_4", "student_5_11"]``)."""
     load_builtin_instruments(db)
-    audiences = audiences or {"student": "student_5_11"}
     district = db.get(m.District, schools[0].district_id)
     assert district is not None
+    if forms is not None:
+        fieldings: Any = [latest_version(db, code) for code in forms]
+    else:
+        audiences = audiences or {"student": "student_5_11"}
+        fieldings = {a: latest_version(db, code) for a, code in audiences.items()}
     campaign = create_campaign(
         db,
         district=district,
@@ -63,7 +70,7 @@ def make_campaign(
         opens_on=opens_on or TODAY - dt.timedelta(days=10),
         closes_on=closes_on or TODAY + dt.timedelta(days=10),
         schools=schools,
-        fieldings={a: latest_version(db, code) for a, code in audiences.items()},
+        fieldings=fieldings,
         **overrides,
     )
     create_links(db, campaign)
@@ -80,26 +87,44 @@ def make_user(db: Session, role: str = "admin", **overrides: Any) -> m.User:
 
 
 def link_for(
-    db: Session, campaign: m.Campaign, school: m.School, audience: str = "student"
+    db: Session,
+    campaign: m.Campaign,
+    school: m.School,
+    audience: str = "student",
+    *,
+    form: str | None = None,
 ) -> m.SurveyLink:
-    link = (
-        db.query(m.SurveyLink)
-        .filter_by(campaign_id=campaign.id, school_id=school.id, audience=audience)
-        .filter(m.SurveyLink.class_name.is_(None))
-        .one()
+    """The school-wide open link of an audience (of its one form, or of the instrument
+    ``form`` names when the campaign fields several)."""
+    query = (
+        select(m.SurveyLink)
+        .join(m.Fielding, m.Fielding.id == m.SurveyLink.fielding_id)
+        .where(
+            m.SurveyLink.campaign_id == campaign.id,
+            m.SurveyLink.school_id == school.id,
+            m.SurveyLink.audience == audience,
+            m.SurveyLink.class_name.is_(None),
+            m.SurveyLink.requires_token.is_(False),
+        )
     )
-    return link
+    if form is not None:
+        query = (
+            query.join(
+                m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id
+            )
+            .join(m.Instrument, m.Instrument.id == m.InstrumentVersion.instrument_id)
+            .where(m.Instrument.code == form)
+        )
+    return db.scalars(query).one()
 
 
 def make_response(db: Session, link: m.SurveyLink, **overrides: Any) -> m.Response:
-    """A complete response through ``link``, on the version its campaign fields for the
-    link's audience (stored as the web path stores one: date only, no flags)."""
+    """A complete response through ``link``, on the version of the form the link opens
+    (stored as the web path stores one: date only, no flags)."""
     version = db.scalar(
-        select(m.Fielding.instrument_version_id).where(
-            m.Fielding.campaign_id == link.campaign_id, m.Fielding.audience == link.audience
-        )
+        select(m.Fielding.instrument_version_id).where(m.Fielding.id == link.fielding_id)
     )
-    assert version is not None, f"the campaign fields nothing for {link.audience}"
+    assert version is not None, f"link {link.code} opens no fielded form"
     values: dict[str, Any] = {
         "submission_id": new_submission_id(),
         "campaign_id": link.campaign_id,

@@ -309,7 +309,10 @@ def field(version_id: int):  # type: ignore[no-untyped-def]
         target=f"version {record.id} campaign {campaign.id}",
     )
     db.commit()
-    flash(f"Анкета включена в кампанию «{campaign.title}»; ссылки для школ созданы.")
+    flash(
+        f"Анкета включена в кампанию «{campaign.title}» вместе с другими её анкетами; "
+        "у каждой школы своя ссылка на эту анкету."
+    )
     return redirect(url_for("designer.version", version_id=record.id))
 
 

@@ -147,7 +147,7 @@ def test_a_coordinator_creates_and_closes_a_campaign(client: FlaskClient, db: Se
             "closes_on": "2027-02-01",
             "min_group_size": "5",
             "school": [],
-            "fielding_student": str(student.id),
+            "form": str(student.id),
         },
     )
     assert bad.status_code == 400
@@ -163,7 +163,7 @@ def test_a_coordinator_creates_and_closes_a_campaign(client: FlaskClient, db: Se
             "closes_on": "2027-04-01",
             "min_group_size": "7",
             "school": [str(s) for s in schools],
-            "fielding_student": str(student.id),
+            "form": str(student.id),
         },
     )
     assert made.status_code == 302, made.text[:300]

@@ -3,6 +3,8 @@ what its schools are compared with (a frozen benchmark, the previous wave)."""
 
 from __future__ import annotations
 
+import itertools
+
 from flask import (
     abort,
     flash,
@@ -19,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from instruments.quality import FLAG_LABELS
-from surveys import audit
+from surveys import access
 from surveys import models as m
 from surveys.benchmarks import (
     earlier_waves,
@@ -28,10 +30,12 @@ from surveys.benchmarks import (
     set_previous_wave,
     set_reference,
 )
-from surveys.campaigns import CLASS_AUDIENCES, create_campaign, create_links
+from surveys.campaign_forms import campaign_forms, form_choices, published_versions
+from surveys.campaigns import CLASS_AUDIENCES
 from surveys.errors import InvalidInput, SurveysError
 from surveys.rates import response_rates
 from surveys.users import visible_schools
+from surveys.waves import offered_schools, schools_by_id, start_campaign
 from web.auth import current_user, requires_role
 from web.db import get_session
 from web.respond import forget_links
@@ -69,7 +73,7 @@ def campaign(campaign_id: int):  # type: ignore[no-untyped-def]
     school_ids = [s.id for s in db.scalars(visible_schools(user))]
     rows = response_rates(db, campaign, school_ids)
     links = {
-        (school_code, link.audience, link.class_name): link
+        (school_code, link.fielding_id, link.class_name): link
         for link, school_code in db.execute(
             select(m.SurveyLink, m.School.code)
             .join(m.School, m.School.id == m.SurveyLink.school_id)
@@ -92,6 +96,7 @@ def campaign(campaign_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "staff/campaign.html",
         campaign=campaign,
+        forms=campaign_forms(db, campaign.id),
         rows=rows,
         links=links,
         audience_names=AUDIENCE_NAMES,
@@ -238,105 +243,82 @@ class CampaignForm(FlaskForm):
     exclude_flagged = BooleanField("Не учитывать анкеты с признаками недобросовестного заполнения")
 
 
-def _versions_by_audience() -> dict[str, list[tuple[int, str]]]:
-    rows = get_session().execute(
-        select(
-            m.InstrumentVersion.id,
-            m.Instrument.audience,
-            m.Instrument.title,
-            m.InstrumentVersion.version,
-        )
-        .join(m.Instrument, m.Instrument.id == m.InstrumentVersion.instrument_id)
-        .where(m.InstrumentVersion.status == m.VersionStatus.published.value)
-        .order_by(m.Instrument.audience, m.Instrument.title, m.InstrumentVersion.version.desc())
-    )
-    out: dict[str, list[tuple[int, str]]] = {}
-    for version_id, audience, title, number in rows:
-        out.setdefault(audience, []).append((version_id, f"{title}, версия {number}"))
-    return out
+def _posted_ids(name: str) -> list[int]:
+    return [int(v) for v in request.form.getlist(name) if v.isdigit()]
+
+
+def _district_for_new_campaign(user: m.User) -> m.District:
+    """The district a new campaign is for: the coordinator's own; an administrator names one
+    (district_id), and a district outside the user's scope is missing (404)."""
+    db = get_session()
+    district_id = access.district_id_of(db, user)
+    if access.is_admin(user) and district_id is None:
+        district_id = request.values.get("district_id", type=int)
+        if district_id is None:
+            abort(400)
+    district = db.get(m.District, district_id) if district_id else None
+    if district is None or not access.can_create_campaign(user, district.id):
+        abort(404)
+    return district
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 @requires_role("admin", "coordinator")
-def new_campaign():  # type: ignore[no-untyped-def]
-    """A coordinator starts a wave: dates, schools, which questionnaire each audience gets."""
+def new_campaign(user: m.User):  # type: ignore[no-untyped-def]
+    """A coordinator starts a wave: dates, the district's active schools, and the forms it
+    fields (the latest version of each audience's main form checked by default)."""
     db = get_session()
-    user = current_user()
-    if user is None:
-        abort(401)
-    district_id = district_of(user)
-    if user.role == m.Role.admin and district_id is None:
-        district_id = request.values.get("district_id", type=int)
-    district = db.get(m.District, district_id) if district_id else None
-    if district is None:
-        abort(404 if user.role != m.Role.admin else 400)
-    schools = list(
-        db.scalars(
-            select(m.School).where(m.School.district_id == district.id).order_by(m.School.code)
-        )
-    )
-    versions = _versions_by_audience()
+    district = _district_for_new_campaign(user)
+    schools = offered_schools(db, district.id)
+    choices = form_choices(db)
     form = CampaignForm()
     errors: list[str] = []
     if form.validate_on_submit():
-        chosen_ids = {int(v) for v in request.form.getlist("school") if v.isdigit()}
-        chosen = [s for s in schools if s.id in chosen_ids]
-        fieldings = {}
-        for audience, options in versions.items():
-            picked = request.form.get(f"fielding_{audience}", type=int)
-            if picked and picked in {v for v, _ in options}:
-                version = db.get(m.InstrumentVersion, picked)
-                if version is not None:
-                    fieldings[audience] = version
-        if not chosen:
-            errors.append("Выберите хотя бы одну школу.")
-        if not fieldings:
-            errors.append("Выберите анкету хотя бы для одной группы респондентов.")
-        if not errors:
-            try:
-                campaign = create_campaign(
-                    db,
-                    district=district,
-                    title=form.title.data or "",
-                    period=form.period.data or "",
-                    opens_on=form.opens_on.data,
-                    closes_on=form.closes_on.data,
-                    schools=chosen,
-                    fieldings=fieldings,
-                    min_group_size=form.min_group_size.data or 5,
-                )
-            except SurveysError as exc:
-                db.rollback()
-                errors.append(exc.message)
-            else:
-                campaign.exclude_flagged = bool(form.exclude_flagged.data)
-                create_links(db, campaign)
-                audit.record(
-                    db,
-                    "campaign_created",
-                    user_id=user.id,
-                    target=campaign.title,
-                    details={"campaign": campaign.id},
-                )
-                db.commit()
-                flash("Кампания создана, ссылки для школ готовы.")
-                return redirect(url_for("staff.campaign", campaign_id=campaign.id))
+        try:
+            campaign = start_campaign(
+                db,
+                district=district,
+                title=form.title.data or "",
+                period=form.period.data or "",
+                opens_on=form.opens_on.data,
+                closes_on=form.closes_on.data,
+                schools=schools_by_id(db, district.id, _posted_ids("school")),
+                versions=published_versions(db, _posted_ids("form")),
+                min_group_size=form.min_group_size.data or 5,
+                exclude_flagged=bool(form.exclude_flagged.data),
+                user_id=user.id,
+            )
+        except SurveysError as exc:
+            db.rollback()
+            errors.append(exc.message)
+        else:
+            db.commit()
+            named = ", ".join(f"«{f.title}»" for f in campaign_forms(db, campaign.id))
+            flash(f"Кампания создана, ссылки для школ готовы. Анкеты кампании: {named}.")
+            return redirect(url_for("staff.campaign", campaign_id=campaign.id))
     elif request.method == "POST":
         errors.extend(str(e) for field_errors in form.errors.values() for e in field_errors)
-    status = 400 if errors else 200
+    posted = request.method == "POST"
     page = render_template(
         "staff/campaign_new.html",
         form=form,
         schools=schools,
-        versions=versions,
+        choice_groups=[
+            (audience, [c for c in group if c.latest], [c for c in group if not c.latest])
+            for audience, group in (
+                (a, list(g)) for a, g in itertools.groupby(choices, lambda c: c.audience)
+            )
+        ],
+        main_forms=[c for c in choices if c.preselected],
         audience_names=AUDIENCE_NAMES,
         errors=errors,
         district=district,
-        chosen={int(v) for v in request.form.getlist("school") if v.isdigit()}
-        if request.method == "POST"
-        else {s.id for s in schools},
+        chosen=set(_posted_ids("school")) if posted else {s.id for s in schools},
+        chosen_forms=set(_posted_ids("form"))
+        if posted
+        else {c.version_id for c in choices if c.preselected},
     )
-    return make_response(page, status)
+    return make_response(page, 400 if errors else 200)
 
 
 @bp.route("/campaigns/<int:campaign_id>/status", methods=["POST"])

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, ValidationErro
 
 from surveys import audit
 from surveys import models as m
+from surveys.campaign_forms import campaign_forms
 from surveys.campaigns import class_link
 from surveys.errors import InvalidInput
 from surveys.tokens import MAX_BATCH, issue_tokens, token_link
@@ -35,6 +36,17 @@ from web.staff.common import (
     campaign_or_404,
     school_link_or_404,
 )
+
+
+def _audience_label(db: Session, link: m.SurveyLink) -> str:
+    """Who answers through ``link`` and which form, as posters and slips print it
+    ("обучающиеся, анкета «…»")."""
+    audience = AUDIENCE_NAMES.get(link.audience, link.audience)
+    form = next(
+        (f for f in campaign_forms(db, link.campaign_id) if f.fielding_id == link.fielding_id),
+        None,
+    )
+    return f"{audience}, анкета «{form.title}»" if form is not None else audience
 
 
 @bp.route("/links/<code>/qr.svg")
@@ -156,7 +168,7 @@ def add_class_link(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
         made.enrolment = enrolment
     _record(db, "class_link_created", user, campaign, school, made)
     db.commit()
-    flash(f"Ссылка для класса {made.class_name} готова.")
+    flash(f"Ссылка для класса {made.class_name} готова. Кто отвечает: {_audience_label(db, made)}.")
     return redirect(url_for("staff.campaign", campaign_id=campaign.id))
 
 
@@ -189,6 +201,7 @@ def class_link_enrolment(campaign_id: int, code: str):  # type: ignore[no-untype
 @requires_role()
 def poster(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     """An A4 poster with the link's QR code, for a classroom wall or a parents' meeting."""
+    db = get_session()
     campaign = campaign_or_404(campaign_id)
     link, school = school_link_or_404(campaign, code)
     url = url_for("respond.questionnaire", code=link.code, _external=True)
@@ -196,7 +209,7 @@ def poster(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
         "staff/poster.html",
         school=school,
         campaign=campaign,
-        audience=AUDIENCE_NAMES.get(link.audience, link.audience),
+        audience=_audience_label(db, link),
         class_name=link.class_name,
         url=url,
         qr=segno.make(url, error="q").svg_inline(scale=10, border=2),
@@ -251,7 +264,7 @@ def slips(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
         "staff/slips.html",
         school=school,
         campaign=campaign,
-        audience=AUDIENCE_NAMES.get(link.audience, link.audience),
+        audience=_audience_label(db, link),
         class_name=link.class_name,
         url=url,
         cards=cards,
