@@ -4,8 +4,9 @@ their schools counted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from surveys import access, audit
@@ -66,3 +67,31 @@ def district_rows(session: Session, user: m.User | None = None) -> list[District
         )
     }
     return [DistrictRow(d, *counts.get(d.id, (0, 0))) for d in session.scalars(query)]
+
+
+@dataclass(frozen=True)
+class SetupSteps:
+    """How far a new installation has come, as ``user`` sees it: the staff home lists the
+    steps left (a district, its schools, staff accounts, a campaign) until all are done."""
+
+    districts: int
+    schools: int
+    staff: int
+    campaigns: int
+
+    @property
+    def complete(self) -> bool:
+        # Staff accounts are optional (one administrator may run a small district alone).
+        return bool(self.districts and self.schools and self.campaigns)
+
+
+def setup_steps(session: Session, user: m.User) -> SetupSteps:
+    def count(query: Select[Any]) -> int:
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+    return SetupSteps(
+        districts=count(access.visible_districts(user)),
+        schools=count(access.visible_schools(user)),
+        staff=count(access.visible_users(session, user).where(m.User.id != user.id)),
+        campaigns=count(access.visible_campaigns(session, user)),
+    )

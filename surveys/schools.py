@@ -349,10 +349,15 @@ def save_school(
     return apply_school(session, school, district, changes, user_id=user.id, via=via)
 
 
-def school_values(school: m.School, district: m.District) -> dict[str, object]:
+def find_school(session: Session, code: str) -> m.School | None:
+    return session.scalar(select(m.School).where(m.School.code == code))
+
+
+def school_values(session: Session, school: m.School) -> dict[str, object]:
     """A school's fields as a form shows them (the inverse of :func:`parse_fields`)."""
+    district = session.get(m.District, school.district_id)
     values: dict[str, object] = {
-        "district": district.name,
+        "district": district.name if district else "",
         "code": school.code,
         "name": school.name,
         "short_name": school.short_name,

@@ -5,6 +5,6 @@ from flask import Blueprint
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 # The view modules register their routes on ``bp``.
-from web.staff import campaigns, links, results, schools  # noqa: E402
+from web.staff import campaigns, links, manage_schools, results, schools  # noqa: E402
 
-__all__ = ["bp", "campaigns", "links", "results", "schools"]
+__all__ = ["bp", "campaigns", "links", "manage_schools", "results", "schools"]

@@ -4,17 +4,20 @@ empirical factor scores), its reference and its factor scores as CSV."""
 from __future__ import annotations
 
 from flask import (
-    abort,
     make_response,
     render_template,
+    url_for,
 )
 from sqlalchemy import func, select
+from werkzeug.routing import BuildError
 
 from analysis.report import render_html
 from instruments.io.spreadsheet import XLSX_MIMETYPE
+from surveys import access
 from surveys import models as m
+from surveys.districts import setup_steps
 from surveys.users import visible_schools
-from web.auth import current_user, requires_role
+from web.auth import requires_role
 from web.db import get_session
 from web.reporting import school_in_campaign, school_reference
 from web.staff import bp
@@ -34,11 +37,8 @@ from web.staff.factor_table import (
 
 @bp.route("/")
 @requires_role()
-def schools():  # type: ignore[no-untyped-def]
+def schools(user: m.User):  # type: ignore[no-untyped-def]
     db = get_session()
-    user = current_user()
-    if user is None:  # requires_role lets no anonymous request through; be safe anyway
-        abort(401)
     school_list = db.scalars(visible_schools(user)).all()
     ids = [s.id for s in school_list]
     counts: dict[tuple[int, str], int] = {}
@@ -53,9 +53,25 @@ def schools():  # type: ignore[no-untyped-def]
         ):
             counts[(school_id, audience)] = n
     audiences = ("student", "parent", "teacher", "administration")
+    # A new installation's next steps, for those who can take them.
+    setup = setup_steps(db, user) if access.can_manage_schools(user) else None
     return render_template(
-        "staff/schools.html", schools=school_list, counts=counts, audiences=audiences
+        "staff/schools.html",
+        schools=school_list,
+        counts=counts,
+        audiences=audiences,
+        setup=setup if setup is not None and not setup.complete else None,
+        may_create_district=access.can_create_district(user),
+        users_url=_users_url(),
     )
+
+
+def _users_url() -> str:
+    # The staff accounts' page (web/staff/users.py); its path, should it not be registered.
+    try:
+        return url_for("staff.users")
+    except BuildError:
+        return "/staff/users/"
 
 
 def _campaigns_of(school: m.School) -> list[m.Campaign]:
