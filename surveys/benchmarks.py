@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from analysis.benchmark import Benchmark, reference_from_stats, reference_stats
 from analysis.indicators import reportable_indicators
+from analysis.report.profile import fielded_indicators
 from analysis.risk import Reference
 from instruments.risk_factors import builtin_risk_factors
 from instruments.schema import Instrument
@@ -78,6 +79,12 @@ def freeze_benchmark(
     catalogue = builtin_risk_factors()
     by_factor = catalogue.indicators_by_factor(instrument for instrument, _ in data.values())
     indicators = [i for items in by_factor.values() for i in items]
+    if not any(fielded_indicators(catalogue, (i for i, _ in data.values())).values()):
+        raise InvalidInput(
+            f"В кампании «{campaign.title}» нет анкет с показателями факторов риска (только "
+            "авторские методики без индикаторов): эталон, то есть средние этих показателей, "
+            "строить не из чего."
+        )
     # Only schools at or above the minimum: the stored mean and SD must not let anyone
     # recover a hidden school from the other schools' published figures.
     table = reportable_indicators(data, indicators, min_group_size=campaign.min_group_size)
