@@ -225,6 +225,43 @@ def plan_schools(n_schools: int, rng: np.random.Generator) -> list[SchoolPlan]:
     return plans
 
 
+def enrolment_by_grade(enrolment: dict[str, int]) -> dict[str, int]:
+    """Each level's pupils spread over its grades (the first grades take the remainder), so
+    the per-grade figures add up to the per-level ones exactly."""
+    by_grade: dict[str, int] = {}
+    for level, grades in (
+        ("primary", range(1, 5)),
+        ("basic", range(5, 10)),
+        ("secondary", range(10, 12)),
+    ):
+        total = enrolment[level]
+        share, extra = divmod(total, len(grades))
+        for index, grade in enumerate(grades):
+            by_grade[str(grade)] = share + (1 if index < extra else 0)
+    return by_grade
+
+
+def short_name(plan: SchoolPlan) -> str:
+    """«СОШ № 3», «Луговская ООШ»: the short form district lists use."""
+    if plan.locality == "urban":
+        return "СОШ № " + plan.name.rsplit("№ ", 1)[1].rstrip("»")
+    place = plan.name.split("«", 1)[1].split(" ", 1)[0]
+    number = plan.name.rsplit(" № ", 1)[1].rstrip("»") if " № " in plan.name else ""
+    kind = "СОШ" if plan.kind.startswith("средняя") else "ООШ"
+    return f"{place} {kind}" + (f" № {number}" if number else "")
+
+
+def specialists(plan: SchoolPlan) -> dict[str, bool]:
+    """Who is on the staff, by size (no random draws: the demo's answers stay as they were):
+    small rural schools share their specialists with others or have none."""
+    total = sum(plan.enrolment.values())
+    return {
+        "has_psychologist": total >= 250,
+        "has_speech_specialist": total >= 500,
+        "has_social_pedagogue": total >= 150,
+    }
+
+
 @cache
 def _thresholds(k: int, offset: float) -> np.ndarray:
     # Cut points of a standard normal into k roughly equal parts, shifted by ``offset``
@@ -443,10 +480,14 @@ def generate_demo(
             kind=plan.kind,
             locality=plan.locality,
             low_results=plan.planted is not None,
+            short_name=short_name(plan),
+            teaches_secondary=plan.enrolment["secondary"] > 0,
+            enrolment_by_grade=enrolment_by_grade(plan.enrolment),
             enrolment_primary=plan.enrolment["primary"],
             enrolment_basic=plan.enrolment["basic"],
             enrolment_secondary=plan.enrolment["secondary"],
             teachers=plan.teachers,
+            **specialists(plan),
         )
         schools.append(school)
     session.add_all(schools)

@@ -326,3 +326,22 @@ def test_district_names_are_unique_whatever_the_case(db: Session) -> None:
     create_district(db, "Северный район", user_id=None)
     with pytest.raises(Conflict):
         create_district(db, "  СЕВЕРНЫЙ   район ", user_id=None)
+
+
+def test_demo_schools_describe_themselves_as_an_import_would(db: Session) -> None:
+    from surveys.demo import generate_demo
+    from surveys.schools import per_level
+
+    generate_demo(db, n_schools=12, seed=3, with_users=False)
+    schools = db.scalars(select(m.School)).all()
+    for school in schools:
+        assert school.short_name and school.enrolment_by_grade
+        assert per_level(school.enrolment_by_grade) == {
+            "enrolment_primary": school.enrolment_primary,
+            "enrolment_basic": school.enrolment_basic,
+            "enrolment_secondary": school.enrolment_secondary,
+        }
+        assert school.teaches_secondary == (school.enrolment_secondary > 0)
+    assert any(not s.teaches_secondary for s in schools)  # the rural basic schools
+    assert any(s.has_psychologist for s in schools) and not all(s.has_psychologist for s in schools)
+    assert any(s.short_name.startswith("СОШ № ") for s in schools)
