@@ -26,20 +26,16 @@ from wtforms.validators import DataRequired, Length
 
 from surveys import audit
 from surveys import models as m
+from surveys.access import can_read_audit, manageable_roles
 from surveys.audit import login_throttled
-from surveys.users import authenticate
+from surveys.users import ROLE_NAMES, authenticate
 from web.db import get_session
 
 bp = Blueprint("auth", __name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ROLE_LABELS = {
-    "admin": "администратор",
-    "coordinator": "муниципальный координатор",
-    "psychologist": "педагог-психолог",
-    "deputy": "заместитель директора",
-}
+ROLE_LABELS = ROLE_NAMES
 
 
 class LoginForm(FlaskForm):
@@ -50,11 +46,28 @@ class LoginForm(FlaskForm):
 
 
 def current_user() -> m.User | None:
+    """The signed-in account, or None: also when it was deactivated or its password changed
+    since this session signed in (its number is older than the account's session_version)."""
     if "user" not in g:
         user_id = session.get("user_id")
         user = get_session().get(m.User, user_id) if user_id else None
-        g.user = user if user is not None and user.is_active else None
+        valid = (
+            user is not None
+            and user.is_active
+            and session.get("session_version", 0) == user.session_version
+        )
+        g.user = user if valid else None
     return g.user  # type: ignore[no-any-return]
+
+
+def start_session(user: m.User) -> None:
+    """Sign ``user`` in on this browser (a fresh session: no fixation), with the account's
+    current session_version. After a password change the changing session calls it again so
+    that it alone stays signed in."""
+    session.clear()
+    session["user_id"] = user.id
+    session["session_version"] = user.session_version
+    g.user = user
 
 
 def requires_role(*roles: str) -> Callable[[F], F]:
@@ -108,8 +121,7 @@ def login():  # type: ignore[no-untyped-def]
         if user is not None:
             audit.record(db, "login", user_id=user.id, target=user.login)
             db.commit()
-            session.clear()
-            session["user_id"] = user.id
+            start_session(user)
             return redirect(_safe_next(request.args.get("next")))
         audit.record(db, audit.LOGIN_FAILED, target=login_name)
         db.commit()
@@ -131,7 +143,17 @@ def logout():  # type: ignore[no-untyped-def]
     return redirect(url_for("public.index"))
 
 
+# The account pages (own password, set-password links) register their routes on ``bp``.
+from web import account  # noqa: E402, F401
+
+
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _inject() -> dict[str, Any]:
-        return {"current_user": current_user(), "role_labels": ROLE_LABELS}
+        user = current_user()
+        return {
+            "current_user": user,
+            "role_labels": ROLE_LABELS,
+            "may_manage_users": user is not None and bool(manageable_roles(user)),
+            "may_read_audit": user is not None and can_read_audit(user),
+        }

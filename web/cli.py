@@ -11,12 +11,10 @@ from sqlalchemy import Engine, func, select
 from werkzeug.serving import WSGIRequestHandler
 
 from instruments.errors import InstrumentError
-from surveys import audit
 from surveys import models as m
 from surveys.db import session_scope, upgrade
 from surveys.errors import SurveysError
 from surveys.instrument_store import load_builtin_instruments
-from surveys.users import create_user
 from web.cli_benchmark import benchmark, set_previous_command, set_reference_command
 from web.cli_common import database_cli, session_scope_cli, write_atomic
 from web.cli_import import import_
@@ -24,6 +22,7 @@ from web.cli_instrument import instrument
 from web.cli_links import links
 from web.cli_schools import districts, import_schools_command
 from web.cli_tokens import forget_token_progress_command
+from web.cli_users import import_users_command, user
 from web.logprivacy import scrub
 
 
@@ -161,49 +160,6 @@ class AnonymousRequestHandler(WSGIRequestHandler):
         super().log(type, "%s", scrub(message % args if args else message))
 
 
-@main.group()
-def user() -> None:
-    """Manage staff accounts."""
-
-
-@user.command("add")
-@click.option(
-    "--role",
-    required=True,
-    type=click.Choice([r.value for r in m.Role]),
-    help="What the account may do.",
-)
-@click.option("--login", required=True, help="Login name.")
-@click.option("--school", "school_code", help="School code (required for a deputy).")
-@click.option("--district", "district_name", help="District name (coordinator, psychologist).")
-@click.option("--name", "full_name", default="", help="Full name shown in the interface.")
-def user_add(
-    role: str, login: str, school_code: str | None, district_name: str | None, full_name: str
-) -> None:
-    """Add a staff account; the password is asked for, or read from standard input."""
-    if sys.stdin.isatty():
-        password = click.prompt("Пароль", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    with session_scope_cli() as session:
-        account = create_user(
-            session,
-            login=login,
-            password=password,
-            role=role,
-            school_code=school_code,
-            district_name=district_name,
-            full_name=full_name,
-        )
-        audit.record(
-            session,
-            "user_created",
-            target=account.login,
-            details={"role": account.role, "via": "cli"},
-        )
-        click.echo(f"Создан пользователь {account.login} ({account.role}).")
-
-
 @main.command()
 def schools() -> None:
     """List schools: code, name, district, locality, enrolment, active/inactive (tab-separated)."""
@@ -296,6 +252,8 @@ def report(campaign_id: int, school_code: str, fmt: str, output: Path) -> None:
 main.add_command(instrument)
 main.add_command(links)
 main.add_command(import_)
+main.add_command(user)
+import_.add_command(import_users_command)
 import_.add_command(import_schools_command)
 main.add_command(districts)
 main.add_command(benchmark)

@@ -5,6 +5,23 @@ from flask import Blueprint
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 # The view modules register their routes on ``bp``.
-from web.staff import campaigns, links, manage_schools, results, schools  # noqa: E402
+from web.staff import (  # noqa: E402
+    audit_log,
+    campaigns,
+    links,
+    manage_schools,
+    results,
+    schools,
+    users,
+)
 
-__all__ = ["bp", "campaigns", "links", "manage_schools", "results", "schools"]
+__all__ = [
+    "audit_log",
+    "bp",
+    "campaigns",
+    "links",
+    "manage_schools",
+    "results",
+    "schools",
+    "users",
+]
