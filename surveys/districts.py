@@ -78,6 +78,8 @@ class SetupSteps:
     schools: int
     staff: int
     campaigns: int
+    #: a district with schools, where the first campaign can be made
+    campaign_district_id: int | None = None
 
     @property
     def complete(self) -> bool:
@@ -94,4 +96,10 @@ def setup_steps(session: Session, user: m.User) -> SetupSteps:
         schools=count(access.visible_schools(user)),
         staff=count(access.visible_users(session, user).where(m.User.id != user.id)),
         campaigns=count(access.visible_campaigns(session, user)),
+        campaign_district_id=session.scalar(
+            access.visible_schools(user)
+            .where(m.School.is_active)
+            .with_only_columns(m.School.district_id)
+            .limit(1)
+        ),
     )

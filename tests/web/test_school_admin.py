@@ -109,9 +109,11 @@ def test_empty_install_tells_the_administrator_what_to_do_next(
     )
     assert confirm.status_code == 302
     home = client.get("/staff/").text
-    assert (
-        "<s>Загрузите школы</s>" in home and 'href="/staff/campaigns/new">Создайте кампанию' in home
-    )
+    assert "<s>Загрузите школы</s>" in home
+    district = db.scalars(select(m.District)).one()
+    new_campaign = f"/staff/campaigns/new?district_id={district.id}"
+    assert f'href="{new_campaign}">Создайте кампанию' in home
+    assert client.get(new_campaign).status_code == 200
     make_campaign(db, db.scalars(select(m.School)).all())
     db.commit()
     assert "С чего начать" not in client.get("/staff/").text
