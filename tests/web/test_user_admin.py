@@ -281,3 +281,22 @@ def test_sign_in_failures_and_sign_out_are_audited_and_throttled(
     for _ in range(10):
         _login(client, "coord", "wrong-one")
     assert _login(client, "coord").status_code == 429
+
+
+def test_the_token_travels_where_server_logs_do_not_keep_it() -> None:
+    """Server logs keep paths but drop query strings (web.logprivacy, gunicorn's %U): the
+    set-password token must be in the query string, and the form posts it in its body."""
+    from urllib.parse import urlsplit
+
+    from surveys.password_links import link_url
+    from web import gunicorn_config
+    from web.logprivacy import scrub
+
+    url = link_url("https://example.ru/", "SECRET-TOKEN")
+    parts = urlsplit(url)
+    assert parts.path == "/set-password" and parts.query == "t=SECRET-TOKEN"
+    line = f'127.0.0.1 - - "GET {parts.path}?{parts.query} HTTP/1.1" 200 -'
+    assert "SECRET-TOKEN" not in scrub(line)
+    assert "%(U)s" in gunicorn_config.access_log_format
+    assert "%(r)s" not in gunicorn_config.access_log_format
+    assert "%(q)s" not in gunicorn_config.access_log_format
