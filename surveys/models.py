@@ -333,7 +333,7 @@ class SurveyLink(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     audience: Mapped[str] = mapped_column(String(16))
     # The form (fielding) the link opens; each school gets a link per form of an audience.
-    fielding_id: Mapped[int | None] = mapped_column(ForeignKey("fielding.id"), index=True)
+    fielding_id: Mapped[int] = mapped_column(ForeignKey("fielding.id"), index=True)
     class_name: Mapped[str | None] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(server_default=true())
     # A token link admits only holders of its personal one-time tokens (printed slips).

@@ -299,7 +299,7 @@ def apply_school(
             details["file"] = source
         audit.record(
             session,
-            "school_created" if created else "school_updated",
+            "school_created" if created else "school_edited",
             user_id=user_id,
             target=f"school {school.code}",
             details=details,

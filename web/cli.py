@@ -16,6 +16,7 @@ from surveys.db import session_scope, upgrade
 from surveys.errors import SurveysError
 from surveys.instrument_store import load_builtin_instruments
 from web.cli_benchmark import benchmark, set_previous_command, set_reference_command
+from web.cli_campaigns import copy_campaign_command, create_campaign_command
 from web.cli_common import database_cli, session_scope_cli, write_atomic
 from web.cli_import import import_
 from web.cli_instrument import instrument
@@ -260,3 +261,5 @@ main.add_command(benchmark)
 campaigns.add_command(set_reference_command)
 campaigns.add_command(set_previous_command)
 campaigns.add_command(forget_token_progress_command)
+campaigns.add_command(create_campaign_command)
+campaigns.add_command(copy_campaign_command)

@@ -29,7 +29,8 @@ BASE_URL_ENV = "ROOTCAUSE_BASE_URL"
     help="The public address respondents open.",
 )
 def links(campaign_id: int, school_code: str | None, audience: str | None, base_url: str) -> None:
-    """List survey links: URL, school, audience, class, complete responses (tab-separated)."""
+    """List survey links: URL, school, audience, class, complete responses, form
+    (instrument code:version) (tab-separated)."""
     with session_scope_cli() as session:
         campaign = get_campaign(session, campaign_id)
         answered = (
@@ -41,15 +42,27 @@ def links(campaign_id: int, school_code: str | None, audience: str | None, base_
             .scalar_subquery()
         )
         query = (
-            select(m.SurveyLink, m.School.code, answered)
+            select(
+                m.SurveyLink,
+                m.School.code,
+                answered,
+                m.Instrument.code,
+                m.InstrumentVersion.version,
+            )
             .join(m.School, m.School.id == m.SurveyLink.school_id)
+            .join(m.Fielding, m.Fielding.id == m.SurveyLink.fielding_id)
+            .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
+            .join(m.Instrument, m.Instrument.id == m.InstrumentVersion.instrument_id)
             .where(m.SurveyLink.campaign_id == campaign.id)
-            .order_by(m.School.code, m.SurveyLink.audience, m.SurveyLink.class_name)
+            .order_by(
+                m.School.code, m.SurveyLink.audience, m.Instrument.code, m.SurveyLink.class_name
+            )
         )
         if school_code:
             query = query.where(m.School.code == school_code)
         if audience:
             query = query.where(m.SurveyLink.audience == audience)
-        for link, code, n in session.execute(query):
+        for link, code, n, form, version in session.execute(query):
             url = f"{base_url.rstrip('/')}/s/{link.code}"
-            click.echo("\t".join([url, code, link.audience, link.class_name or "", str(n)]))
+            row = [url, code, link.audience, link.class_name or "", str(n), f"{form}:{version}"]
+            click.echo("\t".join(row))

@@ -128,9 +128,10 @@ def test_class_link_enrolment_migrates_down_and_up(database_url: str, tmp_path) 
                 "INSERT INTO campaign (district_id, title, opens_on, closes_on) "
                 "VALUES (1, 'Волна', '2026-01-01', '2026-02-01')"
             )
+            _insert_form(conn)
             conn.exec_driver_sql(
                 "INSERT INTO survey_link (code, campaign_id, school_id, audience, class_name, "
-                "enrolment) VALUES ('abc', 1, 1, 'student', '7Б', 25)"
+                "enrolment, fielding_id) VALUES ('abc', 1, 1, 'student', '7Б', 25, 1)"
             )
         with pytest.raises(IntegrityError), engine.begin() as conn:
             conn.exec_driver_sql("UPDATE survey_link SET enrolment = 0")
@@ -143,6 +144,84 @@ def test_class_link_enrolment_migrates_down_and_up(database_url: str, tmp_path) 
             assert conn.execute(sa.text("SELECT class_name, enrolment FROM survey_link")).all() == [
                 ("7Б", None)
             ]
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(
+                    f'DROP DATABASE IF EXISTS "{engine.url.database}" WITH (FORCE)'
+                )
+            admin.dispose()
+
+
+def _insert_form(conn) -> None:  # type: ignore[no-untyped-def]
+    """Campaign 1 fields a student form (instrument 1, version 1) as fielding 1."""
+    conn.exec_driver_sql(
+        "INSERT INTO instrument (code, audience, title) VALUES ('old', 'student', 'Анкета')"
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO instrument_version (instrument_id, version, definition, checksum) "
+        "VALUES (1, 1, '{}', 'x')"
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO fielding (campaign_id, audience, instrument_version_id) "
+        "VALUES (1, 'student', 1)"
+    )
+
+
+def test_every_link_opens_a_form_after_0009(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """0009 fills a link's form from its audience's one form and then makes it required (on
+    both back ends); a link whose form cannot be told stops the migration with its id."""
+    import sqlalchemy as sa
+    from alembic import command
+    from sqlalchemy.exc import IntegrityError
+
+    from surveys.db import alembic_config, make_engine, upgrade
+    from tests.conftest import _create_pg_database
+
+    if database_url.startswith("sqlite"):
+        url, admin = f"sqlite:///{tmp_path / 'forms.db'}", None
+    else:
+        url, admin = _create_pg_database()
+    engine = make_engine(url)
+    try:
+        upgrade(engine, "0008")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO district (name) VALUES ('Район')")
+            conn.exec_driver_sql(
+                "INSERT INTO school (district_id, code, name) VALUES (1, 'M01', 'Школа')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO campaign (district_id, title, opens_on, closes_on) "
+                "VALUES (1, 'Волна', '2026-01-01', '2026-02-01')"
+            )
+            _insert_form(conn)
+            conn.exec_driver_sql(
+                "INSERT INTO survey_link (code, campaign_id, school_id, audience) "
+                "VALUES ('abc', 1, 1, 'student')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO survey_link (code, campaign_id, school_id, audience) "
+                "VALUES ('orphan', 1, 1, 'teacher')"
+            )
+        with pytest.raises(RuntimeError, match="orphan"):
+            upgrade(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM survey_link WHERE code = 'orphan'")
+        upgrade(engine)
+        check(engine)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT code, fielding_id FROM survey_link")).all() == [
+                ("abc", 1)
+            ]
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE survey_link SET fielding_id = NULL")
+        command.downgrade(alembic_config(engine), "0008")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE survey_link SET fielding_id = NULL")
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT fielding_id FROM survey_link")).scalar() == 1
     finally:
         engine.dispose()
         if admin is not None:

@@ -164,7 +164,7 @@ def test_reimport_updates_by_code_never_duplicates_and_audits_the_changes(db: Se
     assert planned["0102"].changed == ["Педагогов"]
     assert _count(db, m.School) == 3 and _count(db, m.District) == 2
     assert _school(db, "0101").short_name == "Школа № 1" and _school(db, "0102").teachers == 14
-    events = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "school_updated")).all()
+    events = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "school_edited")).all()
     assert {e.target for e in events} == {"school 0101", "school 0102"}
     update = next(e for e in events if e.target == "school 0101")
     assert update.details["changed"] == {"short_name": ["СОШ № 1", "Школа № 1"]}

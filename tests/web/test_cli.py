@@ -151,12 +151,13 @@ def test_links_lists_full_urls_with_counts(cli_env: str, db: Session) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert len(lines) == 1
-    url, school, audience, class_name, count = lines[0].split("\t")
+    url, school, audience, class_name, count, form = lines[0].split("\t")
     assert (
         url.startswith("https://опрос.example/s/")
         and len(url) > len("https://опрос.example/s/") + 12
     )
     assert (school, audience, class_name, count) == ("S001", "administration", "", "1")
+    assert form.startswith("administration:")
     missing = runner.invoke(main, ["links", "--campaign", "99"])
     assert missing.exit_code == 1 and "Кампания 99 не найдена" in missing.output
 

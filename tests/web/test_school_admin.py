@@ -218,7 +218,7 @@ def test_school_form_validates_in_russian_and_deactivation_keeps_responses(
     assert client.post("/staff/manage/schools/N05/edit", data=fields).status_code == 302
     db.expire_all()
     assert school.short_name == "Школа 5" and school.teachers == 6
-    update = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "school_updated")).one()
+    update = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "school_edited")).one()
     assert update.details["changed"] == {"short_name": ["", "Школа 5"], "teachers": [4, 6]}
 
     campaign = make_campaign(db, [school])
@@ -237,7 +237,7 @@ def test_school_form_validates_in_russian_and_deactivation_keeps_responses(
     db.expire_all()
     assert school.is_active
     actions = set(db.scalars(select(m.AuditEvent.action)))
-    assert {"school_created", "school_updated", "school_deactivated", "school_reactivated"} <= (
+    assert {"school_created", "school_edited", "school_deactivated", "school_reactivated"} <= (
         actions
     )
 
