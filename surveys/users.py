@@ -141,15 +141,34 @@ def create_user(
     district_name: str | None = None,
     full_name: str = "",
     position: str = "",
-    actor: m.User | None = None,
 ) -> m.User:
-    """Create a staff account scoped as its role requires.
+    """Create a staff account scoped as its role requires (the command line, the demo: no
+    access check; a staff member's request goes through :func:`create_account`).
 
     A deputy director belongs to one school; a coordinator or psychologist to a district
     (given directly or through a school); an administrator to neither. Without ``password``
     the account cannot sign in until a set-password link (:mod:`surveys.password_links`) is
-    used. ``actor`` is the staff member creating it (checked against :mod:`surveys.access`).
+    used.
     """
+    fields = AccountFields(role, full_name, position, school_code, district_name)
+    return _create(session, None, login, password, fields)
+
+
+def create_account(session: Session, actor: m.User, *, login: str, fields: AccountFields) -> m.User:
+    """Create an account on ``actor``'s request, without a password, if :mod:`surveys.access`
+    lets ``actor`` manage such an account (Forbidden for a role they never give, NotFound for
+    a school or district outside their scope)."""
+    return _create(session, actor, login, None, fields)
+
+
+def _create(
+    session: Session,
+    actor: m.User | None,
+    login: str,
+    password: str | None,
+    fields: AccountFields,
+) -> m.User:
+    role = fields.role
     login = login.strip()
     if not login:
         raise InvalidInput("Логин не может быть пустым.")
@@ -157,13 +176,6 @@ def create_user(
         raise InvalidInput("Логин — без пробелов, не длиннее 100 символов.")
     if password is not None:
         check_password_length(password)
-    fields = AccountFields(
-        role=role,
-        full_name=full_name,
-        position=position,
-        school_code=school_code,
-        district_name=district_name,
-    )
     if actor is not None and role not in manageable_roles(actor):
         raise Forbidden("Вы не можете назначать эту роль.")
     school, district = resolve_scope(session, fields)
@@ -292,12 +304,14 @@ def list_accounts(session: Session, actor: m.User) -> list[AccountRow]:
         )
     }
     districts: dict[int, str] = {
-        d_id: d_name for d_id, d_name in session.execute(select(m.District.id, m.District.name))
+        # (not dict(result): a Result has keys(), so dict() would take it for a mapping)
+        row[0]: row[1]
+        for row in session.execute(select(m.District.id, m.District.name))
     }
     # One grouped query over the indexed action column: cheap enough for a list page.
     last: dict[int | None, dt.datetime] = {
-        user_id: at
-        for user_id, at in session.execute(
+        row[0]: row[1]
+        for row in session.execute(
             select(m.AuditEvent.user_id, func.max(m.AuditEvent.at))
             .where(m.AuditEvent.action == "login", m.AuditEvent.user_id.in_([u.id for u in users]))
             .group_by(m.AuditEvent.user_id)

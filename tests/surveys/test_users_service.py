@@ -18,6 +18,7 @@ from surveys.users import (
     AccountFields,
     authenticate,
     change_own_password,
+    create_account,
     create_user,
     edit_user,
     find_user,
@@ -59,18 +60,32 @@ def test_coordinator_creates_deputies_and_psychologists_of_own_district_only(
     db: Session,
 ) -> None:
     _, _, coordinator = _district_with_coordinator(db)
-    deputy = create_user(db, login="zam", role="deputy", school_code="N01", actor=coordinator)
+    deputy = create_account(
+        db, coordinator, login="zam", fields=AccountFields(role="deputy", school_code="N01")
+    )
     assert deputy.district_id == coordinator.district_id
-    create_user(db, login="psy", role="psychologist", district_name="Северный", actor=coordinator)
+    create_account(
+        db, coordinator, login="psy", fields=AccountFields("psychologist", district_name="Северный")
+    )
     for role in ("admin", "coordinator"):
         with pytest.raises(Forbidden):
-            create_user(
-                db, login=f"x-{role}", role=role, district_name="Северный", actor=coordinator
+            create_account(
+                db,
+                coordinator,
+                login=f"x-{role}",
+                fields=AccountFields(role, district_name="Северный"),
             )
     with pytest.raises(NotFound):
-        create_user(db, login="far", role="deputy", school_code="S01", actor=coordinator)
+        create_account(
+            db, coordinator, login="far", fields=AccountFields("deputy", school_code="S01")
+        )
     with pytest.raises(NotFound):
-        create_user(db, login="far2", role="psychologist", district_name="Южный", actor=coordinator)
+        create_account(
+            db,
+            coordinator,
+            login="far2",
+            fields=AccountFields("psychologist", district_name="Южный"),
+        )
     assert db.scalar(select(m.User).where(m.User.login.in_(["far", "far2"]))) is None
     assert [r.user.login for r in list_accounts(db, coordinator)] == ["psy", "zam"]
 

@@ -18,7 +18,7 @@ from surveys.password_links import LIFETIME, issue_token, link_url, reset_passwo
 from surveys.users import (
     ROLE_NAMES,
     AccountFields,
-    create_user,
+    create_account,
     edit_user,
     find_user,
     list_accounts,
@@ -106,16 +106,7 @@ def user_new(user: m.User):  # type: ignore[no-untyped-def]
         db = get_session()
         fields = _fields(form)
         try:
-            account = create_user(
-                db,
-                login=form.login.data or "",
-                role=fields.role,
-                school_code=fields.school_code,
-                district_name=fields.district_name,
-                full_name=fields.full_name,
-                position=fields.position,
-                actor=user,
-            )
+            account = create_account(db, user, login=form.login.data or "", fields=fields)
             token = issue_token(db, account, created_by=user)
         except SurveysError as exc:
             db.rollback()
