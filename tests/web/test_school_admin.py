@@ -231,6 +231,8 @@ def test_school_form_validates_in_russian_and_deactivation_keeps_responses(
     assert not school.is_active and _count(db, m.Response) == 1
     assert "неактивна" in client.get("/staff/").text
     assert "неактивна" in client.get("/staff/manage/schools").text
+    school_page = client.get("/staff/schools/N05").text
+    assert "школа деактивирована" in school_page and "педагог-психолог" in school_page
     no_csrf = client.post("/staff/manage/schools/N05/active", data={"active": "1"})
     assert no_csrf.status_code == 400
     client.post("/staff/manage/schools/N05/active", data={"csrf_token": token, "active": "1"})
