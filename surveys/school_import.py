@@ -169,6 +169,8 @@ def import_schools(
     columns = _columns(header_row, headers, report)
     if report.errors:
         return report
+    if len(records) == 1:
+        raise InvalidInput(f"Файл {name}: под заголовками нет ни одной школы.")
     labels = {key: _label(index, cell_text(headers[index]) or "") for key, index in columns.items()}
     may_create = user is None or access.can_create_district(user)
     districts = districts_by_key(session)

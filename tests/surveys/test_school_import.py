@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys import models as m
-from surveys.errors import Conflict, FieldsInvalid
+from surveys.errors import Conflict, FieldsInvalid, InvalidInput
 from surveys.school_import import import_schools
 from surveys.schools import save_school, set_school_active
 from tests.factories import (
@@ -145,6 +145,11 @@ def test_missing_and_repeated_columns_are_reported_on_the_header_row(db: Session
     assert "строка 1, столбец D «Code»: повторяет столбец B «Код»" in str(report)
     assert "строка 1, столбец «Местность»: нет такого столбца" in str(report)
     assert "строка 1, столбец «Уровни образования»: нет такого столбца" in str(report)
+
+
+def test_a_file_of_headers_only_is_refused(db: Session) -> None:
+    with pytest.raises(InvalidInput, match="под заголовками нет ни одной школы"):
+        import_schools(db, (HEADERS + "\n;;\n").encode(), "пусто.csv", user=None)
 
 
 def test_reimport_updates_by_code_never_duplicates_and_audits_the_changes(db: Session) -> None:
