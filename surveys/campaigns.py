@@ -241,6 +241,25 @@ def _form_for_grade(session: Session, campaign: m.Campaign, audience: str, grade
     return covering[0][0]
 
 
+def open_links(
+    session: Session, campaign: m.Campaign, school_ids: Iterable[int]
+) -> dict[tuple[str, int, str | None], m.SurveyLink]:
+    """The open (not token) links of these schools in ``campaign``, keyed by school code,
+    form (fielding id) and class, as the campaign page lists them."""
+    return {
+        (school_code, link.fielding_id, link.class_name): link
+        for link, school_code in session.execute(
+            select(m.SurveyLink, m.School.code)
+            .join(m.School, m.School.id == m.SurveyLink.school_id)
+            .where(
+                m.SurveyLink.campaign_id == campaign.id,
+                m.SurveyLink.school_id.in_(list(school_ids)),
+                m.SurveyLink.requires_token.is_(False),
+            )
+        )
+    }
+
+
 @dataclass(frozen=True)
 class LinkRef:
     id: int

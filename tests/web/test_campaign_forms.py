@@ -297,7 +297,8 @@ def test_the_campaign_form_preselects_the_main_forms_and_posts_as_displayed(
     assert both.status_code == 302
     campaign = db.scalars(select(m.Campaign).where(m.Campaign.title == "Обе анкеты")).one()
     shown = client.get(f"/staff/campaigns/{campaign.id}/").text
-    assert "<td>2–4 классы</td>" in shown and "<td>5–11 классы</td>" in shown
+    assert '<span class="form-title">2–4 классы</span>' in shown
+    assert '<span class="form-title">5–11 классы</span>' in shown
 
 
 def test_two_versions_of_one_form_are_refused(db: Session) -> None:

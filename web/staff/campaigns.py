@@ -31,7 +31,7 @@ from surveys.benchmarks import (
     set_reference,
 )
 from surveys.campaign_forms import campaign_forms, form_choices, published_versions
-from surveys.campaigns import CLASS_AUDIENCES
+from surveys.campaigns import CLASS_AUDIENCES, open_links
 from surveys.errors import InvalidInput, SurveysError
 from surveys.rates import response_rates
 from surveys.users import visible_schools
@@ -72,18 +72,7 @@ def campaign(campaign_id: int):  # type: ignore[no-untyped-def]
     campaign = campaign_or_404(campaign_id)
     school_ids = [s.id for s in db.scalars(visible_schools(user))]
     rows = response_rates(db, campaign, school_ids)
-    links = {
-        (school_code, link.fielding_id, link.class_name): link
-        for link, school_code in db.execute(
-            select(m.SurveyLink, m.School.code)
-            .join(m.School, m.School.id == m.SurveyLink.school_id)
-            .where(
-                m.SurveyLink.campaign_id == campaign.id,
-                m.SurveyLink.school_id.in_(school_ids),
-                m.SurveyLink.requires_token.is_(False),
-            )
-        )
-    }
+    links = open_links(db, campaign, school_ids)
     benchmark = db.get(m.Benchmark, campaign.benchmark_id) if campaign.benchmark_id else None
     previous = (
         db.get(m.Campaign, campaign.previous_campaign_id) if campaign.previous_campaign_id else None
