@@ -117,6 +117,10 @@ def respondent_values(
     if indicator.statistic == "value":
         return pd.to_numeric(column, errors="coerce").astype("float64")
     wanted = {str(v) for v in indicator.values or []}
+    # "Не знаю" is not an answer to the question: the respondent leaves the share's
+    # denominator, as they leave a scale's mean.
+    item = instrument.items_by_code().get(indicator.item or "")
+    not_scored = {str(v) for v in instrument.missing_values(item)} if item else set()
 
     def chosen(value: object) -> float:
         if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -124,6 +128,8 @@ def respondent_values(
         values = value if isinstance(value, list) else [value]
         # Numeric columns hold floats: 3.0 is the answer 3.
         texts = {str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in values}
+        if texts and texts <= not_scored:
+            return np.nan
         return 1.0 if texts & wanted else 0.0
 
     return column.map(chosen).astype("float64")

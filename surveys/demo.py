@@ -118,6 +118,8 @@ ITEM_PREVALENCE = {
     "deficit_sen": 0.22,
     "deficit_digital": 0.18,
 }
+#: the share answering «не знаю» to an item that offers it (parents on teaching and safety)
+DONT_KNOW_RATE = 0.07
 
 # How an outcome depends on risks (negative: more risk, lower results).
 OUTCOME_WEIGHTS = {
@@ -294,6 +296,7 @@ def _draw_scale_items(
     scale_code: str,
     construct: np.ndarray,
     rng: np.random.Generator,
+    dont_know: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     scale = next(s for s in instrument.scales if s.code == scale_code)
     items = instrument.items_by_code()
@@ -301,14 +304,19 @@ def _draw_scale_items(
     n = construct.shape[0]
     for code in scale.items:
         item = items[code]
-        values = np.array([int(o.value) for o in instrument.options_for(item)])
+        values = np.array(instrument.response_scale(item.response_scale or "").values)
         values.sort()
         latent = 0.75 * construct + 0.66 * rng.standard_normal(n)
         cuts = _thresholds(len(values), _item_offset(scale, code, values))
         idx = np.searchsorted(cuts, latent)
         if item.reverse:
             idx = len(values) - 1 - idx
-        out[code] = values[idx].astype(float)
+        drawn = values[idx].astype(float)
+        not_scored = sorted(instrument.missing_values(item))
+        if not_scored:
+            # Some answer «не знаю» where it is offered: stored, never scored.
+            drawn[dont_know.random(n) < DONT_KNOW_RATE] = float(not_scored[0])
+        out[code] = drawn
     return out
 
 
@@ -379,12 +387,15 @@ def simulate_answers(
     traits = {f: rng.standard_normal(n) for f in FACTORS}
     columns: dict[str, np.ndarray] = {}
     scored: set[str] = set()
+    # «Не знаю» is drawn from a generator of its own, spawned without advancing ``rng``: the
+    # rest of the answers stay those of the same seed before the option existed.
+    dont_know = rng.spawn(1)[0]
     for scale in instrument.scales:
         factor, direction = SCALE_FACTORS.get(scale.code, ("motivation", 0.0))
         construct = direction * (risks[factor] + traits[factor]) * 0.8 + 0.6 * rng.standard_normal(
             n
         )
-        columns.update(_draw_scale_items(instrument, scale.code, construct, rng))
+        columns.update(_draw_scale_items(instrument, scale.code, construct, rng, dont_know))
         scored.update(scale.items)
     ctx = {"rng": rng, "risks": risks, "grades": grades, "enrolment_total": enrolment_total}
     for item in instrument.items():

@@ -76,7 +76,46 @@ def store_instrument(
 
 
 def load_builtin_instruments(session: Session) -> list[m.InstrumentVersion]:
-    return [store_instrument(session, i, builtin=True) for i in builtin_instruments()]
+    """Store every built-in instrument of the library (``rootcause init``); safe to repeat.
+
+    A new version of a built-in file becomes a new published version beside the old ones,
+    which stay as they are for the campaigns that field them.
+    """
+    return [store_builtin(session, i) for i in builtin_instruments()]
+
+
+def store_builtin(session: Session, instrument: Instrument) -> m.InstrumentVersion:
+    """Store a built-in instrument, or find it stored already.
+
+    Psychologists may make their own versions of a built-in instrument in the designer, so the
+    library's version number may already be taken on this installation by a different
+    definition. The library's version is then stored under the next free number (and found
+    there again by its content on the next ``rootcause init``) instead of stopping the
+    upgrade: a stored version is never changed either way.
+    """
+    record = session.scalar(select(m.Instrument).where(m.Instrument.code == instrument.code))
+    if record is not None:
+        wanted = _content(to_data(instrument))
+        stored = session.execute(
+            select(
+                m.InstrumentVersion.id,
+                m.InstrumentVersion.version,
+                m.InstrumentVersion.status,
+                m.InstrumentVersion.definition,
+            ).where(m.InstrumentVersion.instrument_id == record.id)
+        ).all()
+        for version_id, _, status, definition in stored:
+            if status == m.VersionStatus.published.value and _content(definition) == wanted:
+                return session.get_one(m.InstrumentVersion, version_id)
+        numbers = [number for _, number, _, _ in stored]
+        if instrument.version in numbers:
+            instrument = instrument.model_copy(update={"version": max(numbers) + 1})
+    return store_instrument(session, instrument, builtin=True)
+
+
+def _content(definition: dict[str, Any]) -> str:
+    """The checksum of a definition without its version number."""
+    return checksum({k: v for k, v in definition.items() if k != "version"})
 
 
 def _parsed_once(

@@ -192,7 +192,7 @@ def test_import_yaml_file_and_download_it_back(client: FlaskClient, db: Session)
 
     _psychologist(db)
     token = _sign_in(client, "psy")
-    pilot = builtin("parent").model_copy(update={"code": "parent_pilot"})
+    pilot = builtin("parent").model_copy(update={"code": "parent_pilot", "version": 1})
     upload = {"file": (io.BytesIO(dump_yaml(pilot).encode()), "pilot.yaml"), "csrf_token": token}
     response = client.post("/designer/import", data=upload, content_type="multipart/form-data")
     assert response.status_code == 302, response.text
