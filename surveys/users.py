@@ -18,6 +18,7 @@ from surveys.access import (
     visible_schools,
     visible_users,
 )
+from surveys.districts import district_key, districts_by_key
 from surveys.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 __all__ = [
@@ -98,11 +99,13 @@ def resolve_scope(
     if fields.school_code:
         school = session.scalar(select(m.School).where(m.School.code == fields.school_code))
         if school is None:
-            raise NotFound(f"Школа с кодом {fields.school_code!r} не найдена.")
+            raise NotFound(f"Школа с кодом «{fields.school_code}» не найдена.")
     if fields.district_name:
         district = session.scalar(select(m.District).where(m.District.name == fields.district_name))
+        if district is None:  # as written by hand: another case, spacing, ё for е
+            district = districts_by_key(session).get(district_key(fields.district_name))
         if district is None:
-            raise NotFound(f"Район {fields.district_name!r} не найден.")
+            raise NotFound(f"Район «{fields.district_name}» не найден.")
     if school is not None and district is not None and school.district_id != district.id:
         raise InvalidInput(f"Школа {school.code} не относится к району «{district.name}».")
     if fields.role == m.Role.deputy and school is None:
@@ -191,7 +194,7 @@ def _create(
     _apply(user, fields, school, district)
     _check_actor(session, actor, user)
     if session.scalar(select(m.User.id).where(m.User.login == login)) is not None:
-        raise Conflict(f"Пользователь {login!r} уже существует.")
+        raise Conflict(f"Пользователь «{login}» уже существует.")
     if password is not None:
         user.password_hash = hash_password(password)
     session.add(user)
@@ -348,7 +351,7 @@ def find_user(session: Session, actor: m.User | None, user_id: int) -> m.User:
 def user_by_login(session: Session, login: str) -> m.User:
     user = session.scalar(select(m.User).where(m.User.login == login.strip()))
     if user is None:
-        raise NotFound(f"Пользователь {login!r} не найден.")
+        raise NotFound(f"Пользователь «{login}» не найден.")
     return user
 
 
