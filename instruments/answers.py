@@ -13,6 +13,17 @@ MAX_TEXT = {ItemType.text: 300, ItemType.long_text: 4000}
 Answer = int | float | str | list[int | str]
 
 
+_GENITIVE = ("одного", "двух", "трёх", "четырёх", "пяти", "шести", "семи", "восьми", "девяти")
+
+
+def too_many_choices(limit: int) -> str:
+    """The message for more choices than ``limit`` (the page script shows the same words)."""
+    if limit <= len(_GENITIVE):
+        count = _GENITIVE[limit - 1]
+        return f"можно выбрать не больше {count} {'варианта' if limit == 1 else 'вариантов'}"
+    return f"можно выбрать не больше {limit} вариантов"
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -39,7 +50,7 @@ def clean_answer(instrument: Instrument, item: Item, raw: Any) -> Answer | None:
             if option not in chosen:
                 chosen.append(option)
         if item.max_choices is not None and len(chosen) > item.max_choices:
-            raise ValueError(f"можно выбрать не больше {item.max_choices}")
+            raise ValueError(too_many_choices(item.max_choices))
         return chosen
     if len(values) > 1:
         raise ValueError("допускается только один ответ")

@@ -14,7 +14,9 @@ Three steps, each usable on its own:
   "matrix text [row text]", as Google Forms names grid columns. A mapping file
   (:func:`read_mapping_file`) names the rest. Option labels become option values; a multiple
   choice cell "a; b" or "a, b" is split on the separators the form services use (a label that
-  itself contains a comma stays whole). Timestamp and e-mail columns are recognised and
+  itself contains a comma stays whole). «Не знаю» («затрудняюсь ответить»…) becomes the item's
+  own «не знаю» option where it offers one, as the web form stores it; where it offers none,
+  the answer is left out and the report counts such cells per column. Timestamp and e-mail columns are recognised and
   dropped: the platform keeps neither a respondent's address nor the time of an answer.
 * :func:`import_answers` validates every row against the instrument version the campaign
   fields for the audience and stores them all, or, if any cell is wrong, nothing; the

@@ -33,6 +33,23 @@ from surveys.imports.common import PSEUDO_TEXTS, cell_text, item_header, normali
 from surveys.imports.files import csv_records, decode
 
 _MAX_PIECES = 40
+#: how form services and people write "I don't know" (normalised); a cell may join several
+#: ("Не знаю / затрудняюсь ответить")
+DONT_KNOW_TEXTS = frozenset(
+    {
+        "не знаю",
+        "затрудняюсь",
+        "затрудняюсь ответить",
+        "затрудняюсь с ответом",
+        "трудно сказать",
+        "не могу сказать",
+        "не могу ответить",
+        "don t know",
+        "do not know",
+        "hard to say",
+    }
+)
+_DONT_KNOW_JOINS = re.compile(r"\s*(?:/|,|;|\bили\b|\bor\b)\s*")
 _SEPARATORS = re.compile(r"\s*([;,\n])\s*")
 _LEADING_NUMBER = re.compile(r"^\s*\d{1,3}\s*[.)]\s*")
 _PARENTHESES = re.compile(r"\([^()]*\)")
@@ -256,8 +273,31 @@ class _Options:
         return None
 
 
+def is_dont_know(text: str) -> bool:
+    """Whether a cell says "I don't know": «Не знаю», «Затрудняюсь ответить», or both."""
+    parts = [part for p in _DONT_KNOW_JOINS.split(text) if (part := normalise(p))]
+    return bool(parts) and all(p in DONT_KNOW_TEXTS for p in parts)
+
+
+class _NotOffered:
+    """A «не знаю» cell of an item that offers no such answer: stored as not answered."""
+
+    def __repr__(self) -> str:
+        return "NOT_OFFERED"
+
+
+#: what :meth:`Converter.convert` returns for «не знаю» where the item does not offer it
+NOT_OFFERED = _NotOffered()
+
+
 class Converter:
-    """Turns a cell into an answer that :func:`validate_answers` understands."""
+    """Turns a cell into an answer that :func:`validate_answers` understands.
+
+    «Не знаю» (or «затрудняюсь ответить», in any of the ways :data:`DONT_KNOW_TEXTS` lists)
+    becomes the item's own «не знаю» option where it has one (an option marked ``missing``,
+    stored as the web form stores it), and :data:`NOT_OFFERED` where it has none: the reader
+    then leaves the answer out and the report counts it, instead of refusing the file.
+    """
 
     def __init__(self, instrument: Instrument, mapping: ImportMapping) -> None:
         self.instrument = instrument
@@ -283,6 +323,11 @@ class Converter:
             return mapped
         return self._options(item).find(text)
 
+    def _dont_know(self, item: Item) -> int | str | _NotOffered:
+        """The item's «не знаю» option, or :data:`NOT_OFFERED`."""
+        offered = [o.value for o in self.instrument.options_for(item) if o.missing]
+        return offered[0] if offered else NOT_OFFERED
+
     def convert(self, item: Item, value: Any) -> Any:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -290,13 +335,20 @@ class Converter:
         if text is None:
             return None
         if item.type is ItemType.multiple_choice:
+            if self._one(item, text) is None and is_dont_know(text):
+                dont_know = self._dont_know(item)
+                return dont_know if dont_know is NOT_OFFERED else [dont_know]
             return self._split(item, text)
         if item.type in (ItemType.likert, ItemType.single_choice, ItemType.class_letter):
             found = self._one(item, text)
+            if found is None and is_dont_know(text):
+                return self._dont_know(item)
             return text if found is None else found
         mapped = self._mapped(item, text)
         if mapped is not None:
             return mapped
+        if item.type in (ItemType.grade, ItemType.number) and is_dont_know(text):
+            return NOT_OFFERED  # a number has no «не знаю»; a text answer keeps its words
         if item.type is ItemType.grade:
             match = re.fullmatch(r"(\d{1,2})(?:\s*-?\s*й)?(?:\s*класс[а-я]*)?\s*[А-Яа-яЁё]?", text)
             return int(match.group(1)) if match else text

@@ -20,7 +20,7 @@ from surveys.imports.common import (
     short,
 )
 from surveys.imports.files import is_dropped, read_table
-from surveys.imports.mapping import Converter, ImportMapping, Targets, as_mapping
+from surveys.imports.mapping import NOT_OFFERED, Converter, ImportMapping, Targets, as_mapping
 
 
 class RowError(NamedTuple):
@@ -49,6 +49,8 @@ class ParsedRow:
     source: str = ""
     #: item code -> the cell as written, for messages
     cells: dict[str, str] = field(default_factory=dict)
+    #: items answered «не знаю» that do not offer that answer: left unanswered, reported
+    not_offered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,7 @@ def read_answers_file(
     for number, cells in body:
         answers: dict[str, Any] = {}
         written: dict[str, str] = {}
+        not_offered: list[str] = []
         school: str | None = None
         class_name: str | None = None
         for column in columns:
@@ -208,9 +211,13 @@ def read_answers_file(
                 class_name = text
             elif column.target is not None:
                 item = targets.items[column.target]
-                answers[column.target] = converter.convert(item, value)
+                answer = converter.convert(item, value)
                 written[column.target] = text
-        if not answers:
+                if answer is NOT_OFFERED:
+                    not_offered.append(column.target)
+                else:
+                    answers[column.target] = answer
+        if not answers and not not_offered:
             empty += 1
             continue
         parsed.append(
@@ -221,6 +228,7 @@ def read_answers_file(
                 class_name=class_name,
                 source=source,
                 cells=written,
+                not_offered=tuple(not_offered),
             )
         )
     if not columns or all(c.target in PSEUDO_TEXTS for c in columns):

@@ -6,8 +6,9 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -49,6 +50,9 @@ class ImportReport:
     empty_rows: int = 0
     #: correct rows straight-lined (instruments.quality): kept, flagged as web answers are
     flagged_rows: int = 0
+    #: column (as :attr:`RowError.column` names it) -> rows whose «не знаю» was stored as no
+    #: answer, because the question does not offer «не знаю»
+    not_offered: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows_new(self) -> int:
@@ -74,6 +78,14 @@ class ImportReport:
         if self.empty_rows:
             counts += f", пустых пропущено: {self.empty_rows}"
         lines.append(counts + ".")
+        if self.not_offered:
+            shown = "; ".join(
+                f"столбец {col} — {rows_word(n)}" for col, n in self.not_offered.items()
+            )
+            lines.append(
+                "«Не знаю» там, где в вопросе нет такого ответа, сохраняется как нет ответа: "
+                f"{shown}."
+            )
         if self.errors:
             lines.append(f"Ошибки ({len(self.errors)}), ничего не сохранено:")
             limit = 200
@@ -208,6 +220,17 @@ def _school_of(
     return school, None
 
 
+def _not_offered(
+    rows: Sequence[ParsedRow], labels: Mapping[str, str], order: Mapping[str, int]
+) -> dict[str, int]:
+    """Rows per column whose «не знаю» was left unanswered, in the file's column order."""
+    counts = Counter(code for row in rows for code in row.not_offered)
+    return {
+        labels.get(code, code): counts[code]
+        for code in sorted(counts, key=lambda c: order.get(c, len(order)))
+    }
+
+
 def import_answers(
     session: Session,
     *,
@@ -291,6 +314,8 @@ def import_answers(
                 if item_code in missing:
                     continue
                 written = row.cells.get(item_code)
+                if item_code in row.not_offered:
+                    message = "в этом вопросе нет ответа «не знаю», а ответ обязателен"
                 text = f"{message}: «{short(written, 60)}»" if written else message
                 row_errors.append(
                     (item_code, RowError(row.row, labels.get(item_code, item_code), text))
@@ -349,4 +374,5 @@ def import_answers(
         errors=errors,
         empty_rows=layout.empty_rows,
         flagged_rows=sum(bool(flags) for *_, flags in prepared),
+        not_offered=_not_offered(rows, labels, order),
     )

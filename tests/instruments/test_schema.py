@@ -187,7 +187,7 @@ def test_matrix_rows_are_answerable_likert_items_and_dont_know_is_not_scored() -
     assert clean == {"r1": 9, "r2": 1, "cls": "Б", "why": [1, 3]}
     scores = score_scales(pd.DataFrame([clean]), instrument)
     assert scores.score["sc"].iloc[0] == 4.0  # r1 "не знаю" left out; r2 reversed 1 -> 4
-    with pytest.raises(Exception, match="не больше 2"):
+    with pytest.raises(Exception, match="не больше двух вариантов"):
         validate_answers(instrument, {"why": ["1", "2", "3"]})
 
 
