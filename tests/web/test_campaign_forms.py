@@ -428,3 +428,19 @@ def test_cli_creates_a_campaign_and_copies_it_as_the_next_wave(cli_env: str, db:
     assert earlier.exit_code == 1 and "позже" in earlier.output
     actions = db.scalars(select(m.AuditEvent.action).order_by(m.AuditEvent.id)).all()
     assert actions.count("campaign_created") == 2 and actions.count("campaign_copied") == 1
+
+
+def test_older_versions_are_offered_unchecked(client: FlaskClient, db: Session) -> None:
+    district = make_district(db, name="Район версий")
+    make_school(db, district, code="V01")
+    make_user(db, "coordinator", login="coord", district_name=district.name)
+    make_campaign(db, db.scalars(select(m.School)).all())  # loads the built-in forms
+    older = latest_version(db, "parent")
+    newer = store_instrument(db, _copy_of("parent", version=older.version + 1))
+    db.commit()
+    _sign_in(client, "coord")
+    page = client.get("/staff/campaigns/new").text
+    assert newer.id in _checked(page, "form") and older.id not in _checked(page, "form")
+    assert older.id in _offered(page, "form")
+    folded = page[page.index("Прежние версии (родители)") :]
+    assert f'value="{older.id}"' in folded.split("</details>")[0]
