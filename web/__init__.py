@@ -14,6 +14,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf import CSRFProtect
 
 from analysis.report.html import ru_number
+from instruments.answers import too_many_choices
 from surveys.db import database_url, make_engine, make_sessionmaker
 from web.appstate import per_app
 
@@ -113,6 +114,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["nobreak"] = lambda text: str(text).replace("–", "–\u2060")
     app.jinja_env.filters["ru_num"] = ru_number
     app.jinja_env.globals["static_url"] = _static_url
+    app.jinja_env.filters["too_many_choices"] = too_many_choices
     csrf.init_app(app)
     from web import auth, db, designer, errors, public, respond, staff
 

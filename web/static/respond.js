@@ -176,6 +176,23 @@
   var REQUIRED = "это обязательный вопрос";
   var SUMMARY = "Проверьте ответы: исправьте отмеченные вопросы и отправьте ещё раз.";
 
+  function note(box, described, id, text) {
+    var p = document.createElement("p");
+    p.className = "err client-err";
+    p.id = id;
+    p.textContent = text;
+    box.appendChild(p);
+    var ids = (described.getAttribute("aria-describedby") || "").split(" ");
+    if (ids.indexOf(p.id) < 0) { ids.push(p.id); }
+    described.setAttribute("aria-describedby", ids.join(" ").trim());
+    return p;
+  }
+
+  function over(fieldset) {
+    var limit = Number(fieldset.getAttribute("data-max-choices"));
+    return fieldset.querySelectorAll("input:checked").length > limit;
+  }
+
   function missing(input) {
     if (input.type === "radio") {
       return !input.form.querySelector('input[name="' + input.name + '"]:checked');
@@ -196,15 +213,16 @@
       var box = input.closest(".mrow") || input.closest(".q");
       if (!box || box.querySelector(".err")) { return; }  // the server's message is there
       box.classList.add("invalid", "client-invalid");
-      var p = document.createElement("p");
-      p.className = "err client-err";
-      p.id = "q-" + input.name + "-err";
-      p.textContent = REQUIRED;
-      box.appendChild(p);
-      var described = input.closest("fieldset") || input;
-      var ids = (described.getAttribute("aria-describedby") || "").split(" ");
-      if (ids.indexOf(p.id) < 0) { ids.push(p.id); }
-      described.setAttribute("aria-describedby", ids.join(" ").trim());
+      note(box, input.closest("fieldset") || input, "q-" + input.name + "-err", REQUIRED);
+    });
+    page.querySelectorAll("fieldset[data-max-choices]").forEach(function (fieldset) {
+      var input = fieldset.querySelector("input");
+      if (!input || input.disabled || !over(fieldset)) { return; }
+      first = first || input;
+      var box = fieldset.closest(".q");
+      if (!box || box.querySelector(".err")) { return; }
+      box.classList.add("invalid", "client-invalid");
+      note(box, fieldset, "q-" + input.name + "-err", fieldset.getAttribute("data-max-message"));
     });
     if (!first) { return true; }
     var summary = document.createElement("div");
@@ -226,7 +244,31 @@
     });
   }
 
-  function start() { relevance(); checked(); inPlace(); }
+  // 4. A multiple choice limited to N answers (max_choices): a choice beyond N is undone at
+  //    once and the server's message appears next to the question, announced to screen
+  //    readers; the options stay enabled and in the tab order, so nobody is left guessing
+  //    why a box does not react. The server refuses more than N all the same.
+  function limits() {
+    document.querySelectorAll("fieldset[data-max-choices]").forEach(function (fieldset) {
+      var name = (fieldset.querySelector("input") || {}).name;
+      var id = "q-" + name + "-limit";
+      fieldset.addEventListener("change", function (event) {
+        var box = fieldset.closest(".q");
+        var shown = document.getElementById(id);
+        if (shown) {  // a new message is read out again; an unchecked box ends it
+          shown.remove();
+          var ids = (fieldset.getAttribute("aria-describedby") || "").split(" ");
+          fieldset.setAttribute("aria-describedby", ids.filter(function (x) { return x !== id; }).join(" "));
+        }
+        if (event.target.checked && over(fieldset)) {
+          event.target.checked = false;
+          if (box) { note(box, fieldset, id, fieldset.getAttribute("data-max-message")).setAttribute("role", "alert"); }
+        }
+      });
+    });
+  }
+
+  function start() { relevance(); limits(); checked(); inPlace(); }
 
   // Back and forward through pages shown in place: load that address afresh from the server,
   // which shows what is stored (and, after the last page, a clean questionnaire).
