@@ -197,3 +197,22 @@ def test_a_mixed_campaign_builds_the_risk_part_from_the_built_in_form_alone() ->
         page = render_html(model)
         assert "Профиль рисков" in page and "в профиль рисков не входят" in page
         assert "Доверие в коллективе" in page
+
+
+def test_a_questionnaire_without_scales_says_so_in_the_reference() -> None:
+    # The questionnaire's items without its scale.
+    text = OWN_YAML[: OWN_YAML.index("scales:\n  - code: climate")]
+    plain = load_yaml(text.replace("code: climate_own", "code: plain_own"), source="test")
+    assert not plain.scales
+    model = build_school_reference(
+        school_code="S1",
+        school_name="Школа",
+        district_name="Район",
+        campaign_title="Волна психолога",
+        period="",
+        min_group_size=5,
+        audiences=[("teacher", plain, _answers(plain, SIZES))],
+        catalogue=builtin_risk_factors(),
+    )
+    assert model.sections[0].rows == [] and NOTE in (model.risk_note or "")
+    assert "нет шкал: баллы не рассчитываются" in render_html(model)

@@ -22,9 +22,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from instruments.schema import Instrument, ItemType
 from surveys import models as m
 from surveys.benchmarks import set_previous_wave
 from surveys.campaigns import create_campaign, create_links
+from surveys.instrument_store import instrument_of, latest_version
 from tests.conftest import csrf_token, hidden_field
 from tests.factories import (
     PASSWORD,
@@ -32,6 +34,7 @@ from tests.factories import (
     link_for,
     make_campaign,
     make_district,
+    make_response,
     make_school,
     make_user,
 )
@@ -307,3 +310,88 @@ def test_own_questionnaire_from_the_designer_works_end_to_end(
     )
     assert refused.status_code == 400
     assert "нет анкет с показателями факторов риска" in refused.text
+
+
+def _built_in_answers(instrument: Instrument, rng: np.random.Generator) -> dict[str, int]:
+    """A teacher's random answers to every likert item of a built-in form."""
+    answers = {}
+    for item in instrument.items():
+        if item.type is ItemType.likert:
+            low, high = instrument.item_range(item)
+            answers[item.code] = int(rng.integers(low, high + 1))
+    return answers
+
+
+def test_own_questionnaire_beside_the_built_in_form_of_its_audience(
+    app: Flask, client: FlaskClient, db: Session, cli_env: str, tmp_path: Path
+) -> None:
+    """The psychologist adds the questionnaire for teachers to a campaign that fields the
+    built-in teachers' form: both are answered by the same schools' teachers, each through its
+    own link, and neither form's answers enter the other's figures."""
+    _world(db)
+    token = _sign_in(client, "psy")
+    version_id = _design(client, token)
+    schools = list(db.scalars(select(m.School).order_by(m.School.code)))
+    campaign = make_campaign(db, schools, forms=["teacher"], title="Диагностика педагогов")
+    campaign_id = campaign.id
+    db.commit()
+    fielded = client.post(
+        f"/designer/versions/{version_id}/field",
+        data={"campaign_id": str(campaign_id), "csrf_token": token},
+    )
+    assert fielded.status_code == 302, fielded.text
+    db.expire_all()
+    rng = np.random.default_rng(7)
+    built_in = instrument_of(latest_version(db, "teacher"))
+    for school in schools:
+        rows = _teachers(ANSWERS_PER_SCHOOL[school.code], rng)
+        if school.code == "S1":
+            mean = _scale_mean(rows)
+        own_link = link_for(db, campaign, school, "teacher", form=CODE)
+        for answers in rows:
+            _respond(app, own_link.code, answers)
+    # The built-in form's teachers, stored as the web path stores them: 8 per school.
+    for school in schools:
+        built_in_link = link_for(db, campaign, school, "teacher", form="teacher")
+        for _ in range(8):
+            make_response(db, built_in_link, answers=_built_in_answers(built_in, rng))
+    db.commit()
+
+    for login in LOGINS:
+        staff = app.test_client()
+        _sign_in(staff, login)
+        page = staff.get("/staff/schools/S1")
+        assert page.status_code == 200, (login, page.text[-2000:])
+        assert f'{SCALE} <span class="muted">· F1</span>' in page.text
+        reference = staff.get(f"/staff/campaigns/{campaign_id}/schools/S1/reference.html")
+        assert reference.status_code == 200, login
+        text = reference.text
+        # The risk part rests on the built-in form and names the questionnaire it leaves out.
+        assert "Профиль рисков" in text and MIXED_NOTE in text and f"«{TITLE}»" in text
+        assert NOTE not in text
+        burnout = re.search(r"<td>Профессиональное выгорание педагогов</td>\s*<td>(.*?)</td>", text)
+        assert burnout is not None and 'class="level level-' in burnout.group(1)
+        # Both forms' scales, each on its own answers: the own scale's n and mean are S1's 12.
+        assert "Личное выгорание" in text
+        row = re.search(rf'<td>{SCALE}</td>\s*<td class="n">(\d+)</td>\s*<td[^>]*>([^<]*)', text)
+        assert row is not None
+        assert int(row.group(1)) == ANSWERS_PER_SCHOOL["S1"]
+        assert row.group(2).strip() == _ru(mean)
+        download = staff.get(f"/staff/campaigns/{campaign_id}/schools/S1/factors.csv")
+        assert download.status_code == 200 and SCALE in download.text
+        psychometrics = staff.get(f"/designer/versions/{version_id}/psychometrics")
+        assert psychometrics.status_code == (200 if login in DESIGNERS else 403)
+        if login in DESIGNERS:
+            # The questionnaire's own answers only (S2 below the minimum left out), never the
+            # built-in form's 24.
+            assert re.search(
+                rf'<td>{SCALE} <span class="muted">\(climate\)</span></td><td class="n">4</td>'
+                rf'<td class="n">{ANSWERS_PER_SCHOOL["S1"] + ANSWERS_PER_SCHOOL["S3"]}</td>',
+                psychometrics.text,
+            )
+    out = tmp_path / "reference.html"
+    result = CliRunner().invoke(
+        main, ["report", "--campaign", str(campaign_id), "--school", "S1", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert MIXED_NOTE in out.read_text(encoding="utf-8")
