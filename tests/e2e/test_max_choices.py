@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -24,7 +25,7 @@ MESSAGE = "можно выбрать не больше трёх варианто
 
 
 def test_a_fourth_choice_is_stopped_with_a_russian_message(
-    new_page: Callable[..., Page], db: Session
+    new_page: Callable[..., Page], db: Session, screenshot_dir: Path
 ) -> None:
     school = make_school(db)
     campaign = make_campaign(db, [school], audiences={"teacher": "teacher"})
@@ -48,6 +49,9 @@ def test_a_fourth_choice_is_stopped_with_a_russian_message(
     described = "q-main_obstacles-help q-main_obstacles-limit"
     expect(question).to_have_attribute("aria-describedby", described)
     expect(boxes.and_(page.locator(":checked"))).to_have_count(3)
+    page.locator(".q").filter(has=question).screenshot(
+        path=str(screenshot_dir / "max_choices_phone.png")
+    )
     # The other boxes stay enabled: unchecking one lets another be chosen, and the message goes.
     expect(question.get_by_label("Другое")).to_be_enabled()
     question.get_by_label("Пропуски уроков").uncheck()

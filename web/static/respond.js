@@ -176,12 +176,12 @@
   var REQUIRED = "это обязательный вопрос";
   var SUMMARY = "Проверьте ответы: исправьте отмеченные вопросы и отправьте ещё раз.";
 
-  function note(box, described, id, text) {
+  function note(box, described, id, text, after) {
     var p = document.createElement("p");
     p.className = "err client-err";
     p.id = id;
     p.textContent = text;
-    box.appendChild(p);
+    if (after) { after.insertAdjacentElement("afterend", p); } else { box.appendChild(p); }
     var ids = (described.getAttribute("aria-describedby") || "").split(" ");
     if (ids.indexOf(p.id) < 0) { ids.push(p.id); }
     described.setAttribute("aria-describedby", ids.join(" ").trim());
@@ -245,7 +245,7 @@
   }
 
   // 4. A multiple choice limited to N answers (max_choices): a choice beyond N is undone at
-  //    once and the server's message appears next to the question, announced to screen
+  //    once and the server's message appears under the box tapped, announced to screen
   //    readers; the options stay enabled and in the tab order, so nobody is left guessing
   //    why a box does not react. The server refuses more than N all the same.
   function limits() {
@@ -253,7 +253,7 @@
       var name = (fieldset.querySelector("input") || {}).name;
       var id = "q-" + name + "-limit";
       fieldset.addEventListener("change", function (event) {
-        var box = fieldset.closest(".q");
+        var box = fieldset.closest(".q") || fieldset;
         var shown = document.getElementById(id);
         if (shown) {  // a new message is read out again; an unchecked box ends it
           shown.remove();
@@ -262,7 +262,9 @@
         }
         if (event.target.checked && over(fieldset)) {
           event.target.checked = false;
-          if (box) { note(box, fieldset, id, fieldset.getAttribute("data-max-message")).setAttribute("role", "alert"); }
+          // Right under the box tapped: on a phone the end of a long list may be off screen.
+          note(box, fieldset, id, fieldset.getAttribute("data-max-message"),
+               event.target.closest("label") || undefined).setAttribute("role", "alert");
         }
       });
     });
