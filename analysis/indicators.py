@@ -91,6 +91,7 @@ INDICATOR_DTYPES = {
 #: two-sided 95 % normal quantile, for Wilson's interval
 Z95 = float(stats.norm.ppf(0.975))
 
+#: instrument code -> (instrument, answers): one entry per form a campaign fields
 AudienceAnswers = Mapping[str, tuple[Instrument, pd.DataFrame]]
 
 
@@ -255,37 +256,48 @@ def _shrink(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def form_keys(data: AudienceAnswers) -> dict[str, str]:
+    """Instrument code -> the key of its entry in ``data``. Entries are keyed by the
+    instrument's code (a campaign may give one audience several forms); looking them up by
+    the instrument they hold also serves callers that key one form per audience otherwise."""
+    return {instrument.code: key for key, (instrument, _) in data.items()}
+
+
+def form_of(data: AudienceAnswers, indicator: Indicator) -> tuple[Instrument, pd.DataFrame] | None:
+    """The entry of ``data`` answering ``indicator``'s instrument, or None."""
+    key = form_keys(data).get(indicator.instrument)
+    return None if key is None else data[key]
+
+
 def school_indicators(
     data: AudienceAnswers,
     indicators: list[Indicator],
     *,
     min_group_size: int = 5,
 ) -> pd.DataFrame:
-    """Tidy table, one row per school × indicator whose audience has answers in ``data``.
+    """Tidy table, one row per school × indicator whose instrument has answers in ``data``.
 
     Parameters
     ----------
     data
-        audience -> (instrument, answers with a ``school_code`` column and item columns);
-        an indicator is used only when its instrument is the one in ``data``.
+        instrument code -> (instrument, answers with a ``school_code`` column and item
+        columns), one entry per form; an indicator is read from the entry of its instrument
+        (``indicator.instrument``), so the grades 2–4 and 5–11 forms of students feed their
+        own indicators side by side. Suppression is per school and form.
     """
     frames = []
-    used = [
-        i
-        for i in indicators
-        if (entry := data.get(i.audience.value)) is not None and entry[0].code == i.instrument
-    ]
-    # Each audience's scales are scored once, for all the indicators that use them.
+    keys = form_keys(data)
+    used = [i for i in indicators if i.instrument in keys]
+    # Each form's scales are scored once, for all the indicators that use them.
     scores: dict[str, ScaleScores] = {}
-    for audience, (instrument, answers) in data.items():
-        needed = {i.scale for i in used if i.audience.value == audience and i.scale}
+    for key, (instrument, answers) in data.items():
+        needed = {i.scale for i in used if keys[i.instrument] == key and i.scale}
         if needed:
-            scores[audience] = score_scales(answers, instrument, needed)
+            scores[key] = score_scales(answers, instrument, needed)
     for indicator in used:
-        instrument, answers = data[indicator.audience.value]
-        values = respondent_values(
-            indicator, instrument, answers, scores.get(indicator.audience.value)
-        )
+        key = keys[indicator.instrument]
+        instrument, answers = data[key]
+        values = respondent_values(indicator, instrument, answers, scores.get(key))
         grouped = (
             pd.DataFrame({"school_code": answers["school_code"], "v": values})
             .dropna(subset=["v"])
@@ -344,17 +356,17 @@ def reportable_indicators(
     school_code: str | None = None,
 ) -> pd.DataFrame:
     """:func:`school_indicators` computed only from the respondents of schools at or above
-    ``min_group_size`` in each audience (:func:`analysis.privacy.reportable_audiences`), so
+    ``min_group_size`` in each form (:func:`analysis.privacy.reportable_audiences`), so
     that no district quantity rests on a suppressed school. ``school_code``, when it is
-    below the minimum in an audience, gets its own rows of that audience from its own answers:
+    below the minimum in a form, gets its own rows of that form from its own answers:
     suppressed, with its n.
     """
     pooled, hidden = reportable_audiences(data, min_group_size=min_group_size)
     table = school_indicators(pooled, indicators, min_group_size=min_group_size)
     own = {
-        audience: (instrument, answers[answers["school_code"] == school_code])
-        for audience, (instrument, answers) in data.items()
-        if school_code in hidden[audience]
+        key: (instrument, answers[answers["school_code"] == school_code])
+        for key, (instrument, answers) in data.items()
+        if school_code in hidden[key]
     }
     if not own:
         return table

@@ -35,6 +35,10 @@ the cached factor solution of a campaign and the designer's psychometrics page. 
 of every output path and the test that a hidden school's answers move none of them are in
 ``tests/test_privacy_gate.py``.
 
+The group is a school's respondents to one form: when a campaign gives an audience several
+forms (students of grades 2–4 and 5–11), each form's answers are gated per school on their own
+(:func:`reportable_audiences`), since no figure pools the answers of different forms.
+
 Audiences that answer for the school (``INSTITUTIONAL_AUDIENCES``: the administration's one
 form per school) are exempt by design: the form describes the institution, not a person, so
 there is no group of respondents to protect.
@@ -89,12 +93,20 @@ def reportable(
 def reportable_audiences(
     data: Mapping[str, tuple[Instrument, pd.DataFrame]], *, min_group_size: int
 ) -> tuple[dict[str, tuple[Instrument, pd.DataFrame]], dict[str, dict[str, int]]]:
-    """:func:`reportable` for every audience of ``data`` (audience -> (instrument, answers)):
-    the gated data in the same shape, and per audience the schools left out with their n."""
+    """:func:`reportable` for every form of ``data`` (key -> (instrument, answers), the key
+    being the instrument's code): the gated data in the same shape, and per key the schools
+    left out with their n.
+
+    Each form is gated on its own, with the audience of its instrument: a school with enough
+    answers to the grades 5–11 form but three to the grades 2–4 form is hidden in the latter,
+    since those three children's answers are a group of their own in every figure of it.
+    """
     pooled: dict[str, tuple[Instrument, pd.DataFrame]] = {}
     suppressed: dict[str, dict[str, int]] = {}
-    for audience, (instrument, answers) in data.items():
-        kept, small = reportable(answers, audience=audience, min_group_size=min_group_size)
-        pooled[audience] = (instrument, kept)
-        suppressed[audience] = small
+    for key, (instrument, answers) in data.items():
+        kept, small = reportable(
+            answers, audience=instrument.audience, min_group_size=min_group_size
+        )
+        pooled[key] = (instrument, kept)
+        suppressed[key] = small
     return pooled, suppressed

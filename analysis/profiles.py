@@ -25,6 +25,15 @@ SUMMARY_COLUMNS = [
     "prevalence",
     "suppressed",
 ]
+#: the columns' types, kept by the table of an instrument without scales too (an empty column
+#: of dtype object makes ``table[~table["suppressed"]]`` select columns instead of rows)
+SUMMARY_DTYPES = {
+    "school_code": "object",
+    "scale": "object",
+    "n": "int64",
+    **dict.fromkeys(["mean", "sd", "ci_low", "ci_high", "pomp", "prevalence"], "float64"),
+    "suppressed": "bool",
+}
 
 
 def school_scale_summary(
@@ -76,7 +85,7 @@ def school_scale_summary(
         agg["suppressed"] = agg["n"] < min_group_size
         rows.append(agg.reset_index(names="school_code"))
     if not rows:
-        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+        return pd.DataFrame({c: pd.Series(dtype=SUMMARY_DTYPES[c]) for c in SUMMARY_COLUMNS})
     out = pd.concat(rows, ignore_index=True)[SUMMARY_COLUMNS]
     out["n"] = out["n"].astype("int64")
     hidden = ["mean", "sd", "ci_low", "ci_high", "pomp", "prevalence"]

@@ -22,11 +22,9 @@ from analysis.indicators import reportable_indicators
 from analysis.risk import factor_profiles, indicator_z
 from instruments.risk_factors import builtin_risk_factors
 from surveys import models as m
-from surveys.dataset import audience_data
+from surveys.benchmarks import campaign_answers
 from surveys.db import make_engine, session_scope, upgrade
 from surveys.demo import generate_demo
-
-AUDIENCES = ("student", "parent", "teacher", "administration")
 
 
 def peak_mb() -> float:
@@ -39,10 +37,8 @@ def analyse(url: str) -> dict[str, float]:
     started = time.perf_counter()
     with session_scope(engine) as session:
         campaign_id = session.scalar(select(func.max(m.Campaign.id)))
-        data = {}
-        for audience in AUDIENCES:
-            loaded = audience_data(session, campaign_id, audience)
-            data[audience] = (loaded.instrument, loaded.answers)
+        # Every form the campaign fields, keyed by instrument code (as the references read).
+        data = campaign_answers(session, campaign_id)
     timings["load"] = time.perf_counter() - started
     step = time.perf_counter()
     catalogue = builtin_risk_factors()

@@ -9,6 +9,8 @@ the source campaign later do not move it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,38 +24,31 @@ from instruments.schema import Instrument
 from surveys import audit
 from surveys import models as m
 from surveys.campaigns import get_campaign
-from surveys.dataset import audience_data
+from surveys.dataset import campaign_forms, form_data
 from surveys.errors import InvalidInput, NotFound
 
-#: audiences in the order references show them
-AUDIENCE_ORDER = ("student", "parent", "teacher", "specialist", "administration")
 #: a reference of fewer schools would make every SD, and so every z, meaningless
 MIN_BENCHMARK_SCHOOLS = 3
 TITLE_MAX = 300
 
+#: instrument code -> (instrument, answers of all the campaign's schools to that form)
 Answers = dict[str, tuple[Instrument, pd.DataFrame]]
 
 
-def fielded_audiences(session: Session, campaign_id: int) -> list[str]:
-    """The audiences a campaign fields, in :data:`AUDIENCE_ORDER`."""
-    fielded = set(
-        session.scalars(select(m.Fielding.audience).where(m.Fielding.campaign_id == campaign_id))
-    )
-    return [a for a in AUDIENCE_ORDER if a in fielded]
-
-
 def campaign_answers(
-    session: Session, campaign_id: int, audiences: list[str] | None = None
+    session: Session, campaign_id: int, forms: Iterable[str] | None = None
 ) -> Answers:
-    """audience -> (instrument, answers of all the campaign's schools), for ``audiences``
-    (default: all fielded ones); the shape :mod:`analysis` reads."""
-    wanted = fielded_audiences(session, campaign_id)
-    if audiences is not None:
-        wanted = [a for a in wanted if a in audiences]
+    """One entry per form the campaign fields (only the instrument codes in ``forms``, when
+    given), keyed by the instrument's code: (instrument, answers of all the campaign's
+    schools), in the order of :func:`surveys.dataset.campaign_forms`; the shape
+    :mod:`analysis` reads. An entry's audience is ``instrument.audience``."""
+    wanted = None if forms is None else set(forms)
     out: Answers = {}
-    for audience in wanted:
-        data = audience_data(session, campaign_id, audience)
-        out[audience] = (data.instrument, data.answers)
+    for form in campaign_forms(session, campaign_id):
+        if wanted is not None and form.instrument_code not in wanted:
+            continue
+        data = form_data(session, campaign_id, form.instrument_code)
+        out[form.instrument_code] = (data.instrument, data.answers)
     return out
 
 
@@ -96,16 +91,12 @@ def freeze_benchmark(
             f"ответов достаточно для показа (не меньше {campaign.min_group_size}); "
             f"в кампании «{campaign.title}» таких школ: {schools}."
         )
-    versions = dict(
-        session.execute(
-            select(m.Fielding.audience, m.Fielding.instrument_version_id).where(
-                m.Fielding.campaign_id == campaign.id
-            )
-        ).all()
-    )
+    versions = {f.instrument_code: f.version_id for f in campaign_forms(session, campaign.id)}
     stats = {
         "indicators": reference_stats(Reference.from_indicators(table)),
-        "instrument_versions": {a: versions[a] for a in data},
+        # Keyed by instrument code (benchmarks frozen before several forms per audience were
+        # possible key it by audience; nothing reads it but people auditing a benchmark).
+        "instrument_versions": {code: versions[code] for code in data},
         "schools": schools,
         "min_group_size": campaign.min_group_size,
     }

@@ -1,4 +1,10 @@
-"""The one bridge from the database to analysis: stored responses become pandas DataFrames."""
+"""The one bridge from the database to analysis: stored responses become pandas DataFrames.
+
+Answers are loaded per *form*: one instrument version a campaign fields (a fielding). An
+audience may be given several forms in one wave (the grades 2–4 and 5–11 questionnaires for
+students), and their items differ, so each form's answers are a frame of their own, keyed by
+the instrument's code (:func:`form_data`); :func:`campaign_forms` lists a campaign's forms.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +16,49 @@ from sqlalchemy.orm import Session
 
 from instruments.schema import NUMERIC_TYPES, Instrument, ItemType
 from surveys import models as m
-from surveys.errors import NotFound
-from surveys.instrument_store import instrument_of
+from surveys.errors import InvalidInput, NotFound
+from surveys.instrument_store import instrument_by_checksum
 
 META_COLUMNS = ["school_code", "class_name", "submitted_on", "duration_seconds"]
+#: audiences in the order references, pages and files show them
+AUDIENCE_ORDER = ("student", "parent", "teacher", "specialist", "administration")
 
 
 @dataclass(frozen=True)
-class AudienceData:
-    """Answers of one audience in one campaign, on the instrument version it was given."""
+class FieldedForm:
+    """One form of a campaign: the instrument version a fielding gives to an audience."""
 
+    fielding_id: int
+    audience: str
+    #: the instrument's code, unique among the campaign's forms (the key of analysis data)
+    instrument_code: str
+    version_id: int
+    #: the version's number (1, 2, ...)
+    version: int
     instrument: Instrument
+
+
+@dataclass(frozen=True)
+class FormData:
+    """Answers to one form of a campaign, on the instrument version it fields."""
+
+    form: FieldedForm
     #: one row per response (index ``response_id``): META_COLUMNS, then one column per item;
     #: numeric items are floats with NaN for no answer, multiple choice holds lists.
     answers: pd.DataFrame
     min_group_size: int
+
+    @property
+    def instrument(self) -> Instrument:
+        return self.form.instrument
+
+    @property
+    def audience(self) -> str:
+        return self.form.audience
+
+
+#: the name callers used while a campaign had one form per audience
+AudienceData = FormData
 
 
 def _item_columns(instrument: Instrument) -> dict[str, bool]:
@@ -39,24 +73,160 @@ def _item_columns(instrument: Instrument) -> dict[str, bool]:
     }
 
 
+def _campaign(session: Session, campaign_id: int) -> m.Campaign:
+    campaign = session.get(m.Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(f"Кампания {campaign_id} не найдена.")
+    return campaign
+
+
+def campaign_forms(
+    session: Session, campaign_id: int, *, audience: str | None = None
+) -> list[FieldedForm]:
+    """The forms ``campaign_id`` fields (those of ``audience`` only, when given), in
+    :data:`AUDIENCE_ORDER`, and within an audience by the grades they are for, then by code
+    (the 2–4 form before the 5–11 one).
+
+    Raises
+    ------
+    InvalidInput
+        The campaign fields two versions of one instrument: their answers cannot be told
+        apart by the instrument's code, which keys every analysis.
+    """
+    query = (
+        select(
+            m.Fielding.id,
+            m.Fielding.audience,
+            m.Instrument.code,
+            m.InstrumentVersion.id,
+            m.InstrumentVersion.version,
+            m.InstrumentVersion.checksum,
+        )
+        .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
+        .join(m.Instrument, m.Instrument.id == m.InstrumentVersion.instrument_id)
+        .where(m.Fielding.campaign_id == campaign_id)
+    )
+    if audience is not None:
+        query = query.where(m.Fielding.audience == audience)
+    forms = [
+        FieldedForm(
+            fielding_id=fielding_id,
+            audience=fielded_to,
+            instrument_code=code,
+            version_id=version_id,
+            version=number,
+            # The definition is read only when this process has not parsed it yet.
+            instrument=instrument_by_checksum(session, version_id, checksum),
+        )
+        for fielding_id, fielded_to, code, version_id, number, checksum in session.execute(
+            query
+        ).all()
+    ]
+    seen: dict[str, FieldedForm] = {}
+    for form in forms:
+        if form.instrument_code in seen:
+            raise InvalidInput(
+                f"Кампания {campaign_id} проводит две версии анкеты «{form.instrument_code}» "
+                f"(версии {seen[form.instrument_code].version} и {form.version}); "
+                "в одной кампании может быть только одна версия каждой анкеты."
+            )
+        seen[form.instrument_code] = form
+    order = {a: i for i, a in enumerate(AUDIENCE_ORDER)}
+    return sorted(
+        forms,
+        key=lambda f: (
+            order.get(f.audience, len(order)),
+            f.instrument.grades[0] if f.instrument.grades else 0,
+            f.instrument_code,
+        ),
+    )
+
+
+def campaign_form(session: Session, campaign_id: int, instrument_code: str) -> FieldedForm:
+    """The form of ``instrument_code`` in the campaign.
+
+    Raises
+    ------
+    NotFound
+        No such campaign, or it does not field that instrument.
+    """
+    _campaign(session, campaign_id)
+    for form in campaign_forms(session, campaign_id):
+        if form.instrument_code == instrument_code:
+            return form
+    raise NotFound(f"В кампании {campaign_id} нет анкеты «{instrument_code}».")
+
+
+def only_form(session: Session, campaign_id: int, audience: str) -> FieldedForm:
+    """The one form the campaign gives ``audience``.
+
+    Raises
+    ------
+    NotFound
+        No such campaign, or no form for the audience.
+    InvalidInput
+        The audience has several forms (the message lists their codes): the caller must
+        name one.
+    """
+    _campaign(session, campaign_id)
+    forms = campaign_forms(session, campaign_id, audience=audience)
+    if not forms:
+        raise NotFound(f"В кампании {campaign_id} нет анкеты для группы «{audience}».")
+    if len(forms) > 1:
+        codes = ", ".join(f.instrument_code for f in forms)
+        raise InvalidInput(
+            f"В кампании {campaign_id} у группы «{audience}» несколько анкет ({codes}): "
+            "укажите нужную."
+        )
+    return forms[0]
+
+
+def form_data(
+    session: Session,
+    campaign_id: int,
+    instrument_code: str,
+    *,
+    school_codes: list[str] | None = None,
+) -> FormData:
+    """The complete answers to one form of a campaign (``instrument_code``: the instrument
+    the campaign fields), of every school or of ``school_codes``; responses flagged for data
+    quality are left out when the campaign says so.
+
+    Raises
+    ------
+    NotFound
+        No such campaign, or it does not field that instrument.
+    """
+    campaign = _campaign(session, campaign_id)
+    return _load(
+        session, campaign, campaign_form(session, campaign_id, instrument_code), school_codes
+    )
+
+
 def audience_data(
     session: Session,
     campaign_id: int,
     audience: str,
     *,
     school_codes: list[str] | None = None,
-) -> AudienceData:
-    campaign = session.get(m.Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(f"Кампания {campaign_id} не найдена.")
-    version = session.scalar(
-        select(m.InstrumentVersion)
-        .join(m.Fielding, m.Fielding.instrument_version_id == m.InstrumentVersion.id)
-        .where(m.Fielding.campaign_id == campaign_id, m.Fielding.audience == audience)
-    )
-    if version is None:
-        raise NotFound(f"В кампании {campaign_id} нет анкеты для группы «{audience}».")
-    instrument = instrument_of(version)
+) -> FormData:
+    """:func:`form_data` of the only form the campaign gives ``audience``.
+
+    Raises
+    ------
+    NotFound
+        No such campaign, or no form for the audience.
+    InvalidInput
+        The audience has several forms: use :func:`form_data` with the instrument's code.
+    """
+    campaign = _campaign(session, campaign_id)
+    return _load(session, campaign, only_form(session, campaign_id, audience), school_codes)
+
+
+def _load(
+    session: Session, campaign: m.Campaign, form: FieldedForm, school_codes: list[str] | None
+) -> FormData:
+    instrument = form.instrument
     query = (
         select(
             m.Response.id,
@@ -69,9 +239,9 @@ def audience_data(
         )
         .join(m.School, m.School.id == m.Response.school_id)
         .where(
-            m.Response.campaign_id == campaign_id,
-            m.Response.audience == audience,
-            m.Response.instrument_version_id == version.id,
+            m.Response.campaign_id == campaign.id,
+            m.Response.audience == form.audience,
+            m.Response.instrument_version_id == form.version_id,
             m.Response.status == m.ResponseStatus.complete.value,
         )
         .order_by(m.Response.id)
@@ -97,9 +267,7 @@ def audience_data(
         else:
             items[code] = items[code].astype("object").where(items[code].notna(), None)
     frame = pd.concat([meta, items], axis=1)
-    return AudienceData(
-        instrument=instrument, answers=frame, min_group_size=campaign.min_group_size
-    )
+    return FormData(form=form, answers=frame, min_group_size=campaign.min_group_size)
 
 
 def assessment_frame(

@@ -278,7 +278,9 @@ class Benchmark(Base):
 
     ``stats`` is computed once, when the benchmark is made, so later answers or imports into
     the source campaign do not move it: ``{"indicators": {code: {"mean", "sd", "schools"}},
-    "instrument_versions": {audience: version id}, "schools": n, "min_group_size": k}``.
+    "instrument_versions": {instrument code: version id}, "schools": n, "min_group_size": k}``
+    (benchmarks frozen before campaigns had several forms per audience key the versions by
+    audience).
     """
 
     __tablename__ = "benchmark"

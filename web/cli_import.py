@@ -53,6 +53,13 @@ def import_() -> None:
     help="Respondent group whose questionnaire the template is for.",
 )
 @click.option(
+    "--form",
+    "form",
+    metavar="INSTRUMENT_CODE",
+    help="The questionnaire (instrument code, e.g. student_2_4) when the campaign gives the "
+    "audience several; required then.",
+)
+@click.option(
     "--with-class",
     "class_column",
     is_flag=True,
@@ -65,11 +72,14 @@ def import_() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="XLSX file to write.",
 )
-def template(campaign_id: int, audience: str, class_column: bool, output: Path) -> None:
-    """Write an XLSX template for typing in paper questionnaires of a campaign's audience."""
+def template(
+    campaign_id: int, audience: str, form: str | None, class_column: bool, output: Path
+) -> None:
+    """Write an XLSX template for typing in paper questionnaires of a campaign's audience
+    (of one of its forms, --form, when the campaign gives the audience several)."""
     with session_scope_cli() as session:
         campaign = get_campaign(session, campaign_id)
-        version = fielded_version(session, campaign, audience)
+        version = fielded_version(session, campaign, audience, form)
         content = answer_template(
             instrument_of(version),
             school_codes=list(campaign_schools(session, campaign)),
@@ -89,6 +99,13 @@ def template(campaign_id: int, audience: str, class_column: bool, output: Path) 
     help="Respondent group the answers come from.",
 )
 @click.option(
+    "--form",
+    "form",
+    metavar="INSTRUMENT_CODE",
+    help="The questionnaire (instrument code, e.g. student_2_4) when the campaign gives the "
+    "audience several; required then.",
+)
+@click.option(
     "--school",
     "school_code",
     help="School code for rows without a school_code column or cell.",
@@ -103,6 +120,7 @@ def responses(
     file: Path,
     campaign_id: int,
     audience: str,
+    form: str | None,
     school_code: str | None,
     mapping: Path | None,
     dry_run: bool,
@@ -111,19 +129,21 @@ def responses(
 
     All rows are stored, or none: if any cell is wrong, the report names its row and column
     and nothing is stored. Rows imported before from the same file are not stored again.
-    Timestamps and e-mail addresses are never imported.
+    Timestamps and e-mail addresses are never imported. When the campaign gives the audience
+    several forms, --form names the one the file answers; the rows pin its version.
     """
     data = _read(file)
     rules = read_mapping_file(_read(mapping), mapping.name) if mapping else None
     with session_scope_cli() as session:
         campaign = get_campaign(session, campaign_id)
-        version = fielded_version(session, campaign, audience)
+        version = fielded_version(session, campaign, audience, form)
         rows = read_answers_file(data, file.name, instrument_of(version), mapping=rules)
         report = import_answers(
             session,
             campaign=campaign,
             school_code=school_code,
             audience=audience,
+            form=form,
             rows=rows,
             dry_run=dry_run,
             today=dt.date.today(),
@@ -135,6 +155,7 @@ def responses(
                 target=f"campaign {campaign.id} {audience}",
                 details={
                     "file": file.name,
+                    "instrument_version": version.id,
                     "rows": report.rows_stored,
                     "already_imported": report.already_imported,
                     "via": "cli",

@@ -9,9 +9,9 @@ from analysis.report import ReferenceModel, build_school_reference
 from analysis.report.dynamics_section import Wave
 from instruments.risk_factors import builtin_risk_factors
 from surveys import models as m
-from surveys.benchmarks import AUDIENCE_ORDER, campaign_answers, campaign_benchmark
+from surveys.benchmarks import campaign_answers, campaign_benchmark
 from surveys.campaigns import get_campaign
-from surveys.dataset import assessment_frame
+from surveys.dataset import AUDIENCE_ORDER, assessment_frame
 from surveys.errors import NotFound
 
 __all__ = ["AUDIENCE_ORDER", "previous_wave", "school_in_campaign", "school_reference"]
@@ -28,16 +28,16 @@ def school_in_campaign(session: Session, campaign: m.Campaign, school_code: str)
     return school
 
 
-def previous_wave(session: Session, campaign: m.Campaign, audiences: list[str]) -> Wave | None:
-    """The answers of the campaign's previous wave, if it has one, for the ``audiences`` both
-    waves fielded."""
+def previous_wave(session: Session, campaign: m.Campaign, forms: list[str]) -> Wave | None:
+    """The answers of the campaign's previous wave, if it has one, to the ``forms``
+    (instrument codes) both waves fielded."""
     if campaign.previous_campaign_id is None:
         return None
     previous = get_campaign(session, campaign.previous_campaign_id)
     return Wave(
         title=previous.title,
         min_group_size=previous.min_group_size,
-        data=campaign_answers(session, previous.id, audiences),
+        data=campaign_answers(session, previous.id, forms),
     )
 
 
@@ -46,7 +46,7 @@ def school_reference(session: Session, campaign_id: int, school_code: str) -> Re
     school = school_in_campaign(session, campaign, school_code)
     district = session.get(m.District, campaign.district_id)
     answers = campaign_answers(session, campaign.id)
-    audiences = [(a, instrument, frame) for a, (instrument, frame) in answers.items()]
+    forms = [(code, instrument, frame) for code, (instrument, frame) in answers.items()]
     school_codes = list(
         session.scalars(
             select(m.School.code)
@@ -61,7 +61,7 @@ def school_reference(session: Session, campaign_id: int, school_code: str) -> Re
         campaign_title=campaign.title,
         period=campaign.period,
         min_group_size=campaign.min_group_size,
-        audiences=audiences,
+        audiences=forms,
         catalogue=builtin_risk_factors(),
         results=assessment_frame(session, school_codes),
         benchmark=campaign_benchmark(session, campaign),

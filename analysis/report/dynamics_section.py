@@ -1,7 +1,7 @@
 """The dynamics part of a school's reference: how each risk factor changed since the previous
 wave, in a plain statement, with the indicators that moved beyond noise and their intervals.
 
-Both waves are read on the same indicators (those of the audiences both fielded), each school
+Both waves are read on the same indicators (those of the forms both fielded), each school
 estimate with the larger of the two waves' minimum group sizes, so a cell hidden in either
 wave stays hidden here; the schools below that minimum are left out of both waves' district
 quantities (:mod:`analysis.privacy`). Changes and their intervals come from
@@ -18,6 +18,7 @@ indicators with little spread between schools can push either way.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -37,8 +38,8 @@ PERCENT_STATISTICS = ("prevalence", "share")
 
 @dataclass(frozen=True)
 class Wave:
-    """One wave's answers as the analysis reads them: audience -> (instrument, answers of all
-    its schools)."""
+    """One wave's answers as the analysis reads them: instrument code -> (instrument, answers
+    of all its schools), one entry per form."""
 
     title: str
     min_group_size: int
@@ -73,6 +74,8 @@ class FactorChangeRow:
 class DynamicsSection:
     previous_title: str
     min_group_size: int
+    #: the forms compared, as their respondents are named ("обучающиеся", "родители"; with the
+    #: form's title when an audience has several)
     audiences: list[str]
     factors: list[FactorChangeRow]
     notes: list[str] = field(default_factory=list)
@@ -100,6 +103,20 @@ def _value(value: float, statistic: str) -> str:
     return _value_text(pd.Series({"value": value, "statistic": statistic}))
 
 
+def _form_names(instruments: list[Instrument]) -> list[str]:
+    """How the compared forms' respondents are named: the audience, with the form's title
+    when the audience has several forms ("обучающиеся (Анкета для обучающихся 2–4 классов)")."""
+    per_audience = Counter(instrument.audience.value for instrument in instruments)
+    names = []
+    for instrument in instruments:
+        audience = instrument.audience.value
+        name = AUDIENCE_SHORT.get(audience, audience)
+        if per_audience[audience] > 1:
+            name = f"{name} ({text_in(instrument.title)})"
+        names.append(name)
+    return names
+
+
 def build_dynamics_section(
     school_code: str,
     previous: Wave,
@@ -118,22 +135,25 @@ def build_dynamics_section(
     reference
         The campaign's benchmark, if it has one: both waves are then placed against it.
     """
-    audiences = [a for a in current.data if a in previous.data]
+    # The forms both waves fielded: the same instrument in each (its code keys both).
+    before_codes = {instrument.code for instrument, _ in previous.data.values()}
+    forms = [k for k, (instrument, _) in current.data.items() if instrument.code in before_codes]
     min_group_size = max(previous.min_group_size, current.min_group_size)
     section = DynamicsSection(
         previous_title=previous.title,
         min_group_size=min_group_size,
-        audiences=[AUDIENCE_SHORT.get(a, a) for a in audiences],
+        audiences=_form_names([current.data[k][0] for k in forms]),
         factors=[],
     )
-    if not audiences:
+    if not forms:
         section.notes.append(
             f"В волне «{previous.title}» не опрашивались те же группы респондентов: "
             "сравнивать не с чем."
         )
         return section
-    before_data = {a: previous.data[a] for a in audiences}
-    after_data = {a: current.data[a] for a in audiences}
+    after_data = {k: current.data[k] for k in forms}
+    compared = {current.data[k][0].code for k in forms}
+    before_data = {k: v for k, v in previous.data.items() if v[0].code in compared}
     by_factor = catalogue.indicators_by_factor(
         [instrument for instrument, _ in after_data.values()]
     )

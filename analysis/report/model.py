@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from analysis.benchmark import Benchmark, missing_indicators
-from analysis.indicators import icc1, scale_cutoff_position
+from analysis.indicators import form_of, icc1, scale_cutoff_position
 from analysis.privacy import reportable
 from analysis.profiles import school_scale_summary
 from analysis.report.dynamics_section import DynamicsSection, Wave, build_dynamics_section
@@ -50,11 +52,15 @@ class ScaleRow:
 
 @dataclass(frozen=True)
 class AudienceSection:
+    """Scale results of one form (an audience's questionnaire) for one school."""
+
     audience: str
+    #: the audience's label, with the form's title when the audience has several forms
     audience_label: str
     instrument_title: str
     n_responses: int
     rows: list[ScaleRow]
+    instrument_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,22 @@ def _cutoff(scale: Scale, row: pd.Series, item_range: tuple[int, int]) -> str | 
     return scale_cutoff_position(scale, row, item_range)
 
 
+def form_labels(forms: Iterable[tuple[str, Instrument]]) -> dict[str, str]:
+    """key -> the label of the form's section: the audience's label ("Обучающиеся"), followed
+    by the form's title when the audience has several forms among ``forms`` (key, instrument)
+    ("Обучающиеся — Анкета для обучающихся 2–4 классов")."""
+    pairs = list(forms)
+    per_audience = Counter(instrument.audience.value for _, instrument in pairs)
+    labels = {}
+    for key, instrument in pairs:
+        audience = instrument.audience.value
+        label = AUDIENCE_LABELS.get(audience, audience)
+        if per_audience[audience] > 1:
+            label = f"{label} — {text_in(instrument.title)}"
+        labels[key] = label
+    return labels
+
+
 def audience_section(
     audience: str,
     instrument: Instrument,
@@ -98,8 +120,11 @@ def audience_section(
     school_code: str,
     *,
     min_group_size: int,
+    label: str | None = None,
 ) -> AudienceSection:
-    """Scale results of one school for one audience; suppressed below ``min_group_size``.
+    """Scale results of one school for one form of ``audience``; suppressed below
+    ``min_group_size`` (per school and form). ``label`` names the section (by default the
+    audience's label; see :func:`form_labels`).
 
     ``answers`` are every school's; only those of schools at or above the minimum
     (:func:`analysis.privacy.reportable`) enter the ICC, and only the schools with at least
@@ -150,10 +175,11 @@ def audience_section(
     n_responses = int((answers["school_code"] == school_code).sum())
     return AudienceSection(
         audience=audience,
-        audience_label=AUDIENCE_LABELS.get(audience, audience),
+        audience_label=label or AUDIENCE_LABELS.get(audience, audience),
         instrument_title=text_in(instrument.title),
         n_responses=n_responses,
         rows=rows,
+        instrument_code=instrument.code,
     )
 
 
@@ -181,13 +207,25 @@ def build_school_reference(
     benchmark: Benchmark | None = None,
     previous: Wave | None = None,
 ) -> ReferenceModel:
-    """The reference of one school from each audience's answers (all schools' answers given,
+    """The reference of one school from the answers to each form (all schools' answers given,
     so that the school is compared with the campaign's schools, or with ``benchmark``); with
     a risk-factor catalogue, also its risk profile, probable causes and a draft roadmap, and
-    with the ``previous`` wave the change since then."""
+    with the ``previous`` wave the change since then.
+
+    ``audiences`` holds (key, instrument, answers) per form, the key being the instrument's
+    code (:func:`surveys.benchmarks.campaign_answers`); a form's audience is its
+    instrument's."""
+    labels = form_labels((key, instrument) for key, instrument, _ in audiences)
     sections = [
-        audience_section(a, instrument, answers, school_code, min_group_size=min_group_size)
-        for a, instrument, answers in audiences
+        audience_section(
+            instrument.audience.value,
+            instrument,
+            answers,
+            school_code,
+            min_group_size=min_group_size,
+            label=labels[key],
+        )
+        for key, instrument, answers in audiences
     ]
     risk = None
     dynamics = None
@@ -216,7 +254,7 @@ def build_school_reference(
                 i.code: text_in(i.title)
                 for items in by_factor.values()
                 for i in items
-                if i.audience.value in data and data[i.audience.value][0].code == i.instrument
+                if form_of(data, i) is not None
             }
             unbenchmarked = [used[c] for c in missing_indicators(list(used), reference)]
         if previous is not None:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis.benchmark import z_against
 from analysis.causes import factor_associations, probable_causes, school_outcomes
-from analysis.indicators import indicator_cutoffs, reportable_indicators
+from analysis.indicators import form_of, indicator_cutoffs, reportable_indicators
 from analysis.risk import LEVEL_LABELS, Reference, factor_profiles
 from analysis.risk import level as composite_level
 from instruments.risk_factors import Indicator, RiskFactorCatalogue
@@ -242,9 +242,9 @@ def build_risk_section(
     )
     factor_codes = {f: [i.code for i in items] for f, items in by_factor.items()}
     limits = {
-        i.code: indicator_cutoffs(i, data[i.audience.value][0])
+        i.code: indicator_cutoffs(i, form[0])
         for i in indicators
-        if i.audience.value in data
+        if (form := form_of(data, i)) is not None
     }
     profiles = factor_profiles(table, factor_codes)
     # The schools the z-scores compare with (a hidden school is not among them).

@@ -126,13 +126,27 @@ def fielded_version(session: Session, campaign: m.Campaign, audience: str) -> m.
     """
     if audience not in m.AudienceKind.__members__:
         raise InvalidInput(f"Неизвестная группа респондентов: {audience}")
-    version = session.scalar(
-        select(m.InstrumentVersion)
-        .join(m.Fielding, m.Fielding.instrument_version_id == m.InstrumentVersion.id)
-        .where(m.Fielding.campaign_id == campaign.id, m.Fielding.audience == audience)
-    )
-    if version is None:
+    forms = campaign_forms(session, campaign.id, audience=audience)
+    if not forms:
         raise NotFound(f"В кампании {campaign.id} нет анкеты для группы «{audience}».")
+    codes = ", ".join(f.instrument_code for f in forms)
+    if form is not None:
+        chosen = next((f for f in forms if f.instrument_code == form), None)
+        if chosen is None:
+            raise NotFound(
+                f"В кампании {campaign.id} у группы «{audience}» нет анкеты «{form}»; "
+                f"её анкеты: {codes}."
+            )
+    elif len(forms) > 1:
+        raise InvalidInput(
+            f"В кампании {campaign.id} у группы «{audience}» несколько анкет: {codes}. "
+            "Укажите нужную параметром --form."
+        )
+    else:
+        chosen = forms[0]
+    version = session.get(m.InstrumentVersion, chosen.version_id)
+    if version is None:  # the fielding's foreign key keeps it; be safe anyway
+        raise NotFound(f"Версия анкеты «{chosen.instrument_code}» не найдена.")
     return version
 
 
@@ -240,8 +254,11 @@ def import_answers(
     dry_run: bool,
     today: dt.date,
     school_code: str | None = None,
+    form: str | None = None,
 ) -> ImportReport:
-    """Validate every row against the version the campaign fields for ``audience``; store all.
+    """Validate every row against the version the campaign fields for ``audience`` (its form
+    ``form``, an instrument's code, when the audience has several: :func:`fielded_version`);
+    store all.
 
     A row's school is its ``school_code`` cell, else ``school_code`` given here. If any row
     (or the columns of the file) has an error, nothing is stored and the report lists every
@@ -253,11 +270,12 @@ def import_answers(
     Raises
     ------
     InvalidInput, NotFound
-        An unknown audience or school, or an audience the campaign does not survey.
+        An unknown audience or school, an audience the campaign does not survey, or an
+        audience with several forms and no ``form``.
     Conflict
         The same rows were stored by a concurrent import meanwhile.
     """
-    version = fielded_version(session, campaign, audience)
+    version = fielded_version(session, campaign, audience, form)
     instrument = instrument_of(version)
     schools = campaign_schools(session, campaign)
     if school_code is not None and _find_school(school_code, schools) is None:

@@ -10,10 +10,12 @@ import pandas as pd
 
 from analysis.causes import factor_associations, probable_causes, school_outcomes
 from analysis.indicators import INDICATOR_DTYPES, reportable_indicators, school_indicators
+from analysis.profiles import SUMMARY_DTYPES, school_scale_summary
 from analysis.report import build_school_reference, render_html
 from analysis.report.dynamics_section import Wave, build_dynamics_section
 from analysis.report.profile import fielded_indicators
 from analysis.risk import Reference, factor_profiles, indicator_z
+from analysis.scoring import score_scales
 from instruments.io.yaml_io import load_yaml
 from instruments.library import builtin
 from instruments.risk_factors import builtin_risk_factors
@@ -216,3 +218,12 @@ def test_a_questionnaire_without_scales_says_so_in_the_reference() -> None:
     )
     assert model.sections[0].rows == [] and NOTE in (model.risk_note or "")
     assert "нет шкал: баллы не рассчитываются" in render_html(model)
+
+
+def test_scale_summary_of_a_questionnaire_without_scales_keeps_its_columns_and_types() -> None:
+    text = OWN_YAML[: OWN_YAML.index("scales:\n  - code: climate")]
+    plain = load_yaml(text.replace("code: climate_own", "code: plain_own"), source="test")
+    answers = _answers(plain, SIZES)
+    summary = school_scale_summary(score_scales(answers, plain), answers["school_code"], plain)
+    assert summary.empty and summary.dtypes.astype(str).to_dict() == SUMMARY_DTYPES
+    assert summary[~summary["suppressed"]].columns.tolist() == summary.columns.tolist()

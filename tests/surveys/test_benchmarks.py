@@ -111,21 +111,24 @@ def test_frozen_stats_do_not_change_when_answers_arrive_later(db: Session) -> No
     assert frozen.district_id == campaign.district_id
     assert frozen.source_campaign_id == campaign.id
     assert frozen.stats["schools"] == 4
+    # Which version of each form the figures rest on, keyed by the instrument's code.
     fielded = dict(
         db.execute(
-            select(m.Fielding.audience, m.Fielding.instrument_version_id).where(
-                m.Fielding.campaign_id == campaign.id
-            )
+            select(m.Instrument.code, m.Fielding.instrument_version_id)
+            .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
+            .join(m.Instrument, m.Instrument.id == m.InstrumentVersion.instrument_id)
+            .where(m.Fielding.campaign_id == campaign.id)
         ).all()
     )
     assert frozen.stats["instrument_versions"] == fielded
+    assert "student_5_11" in fielded
     before = benchmark_reference(db, frozen.id).stats.copy()
     bullying = frozen.stats["indicators"]["stu_bullying"]
     assert bullying["schools"] == 4 and bullying["sd"] > 0
 
     # Later, many answers of bullied students reach the source campaign.
     school = db.scalars(select(m.School).where(m.School.code == "S001")).one()
-    version_id = fielded["student"]
+    version_id = fielded["student_5_11"]
     db.execute(
         insert(m.Response),
         [

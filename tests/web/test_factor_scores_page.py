@@ -323,8 +323,9 @@ def test_cache_is_bounded(monkeypatch: pytest.MonkeyPatch, db: Session, demo: De
     campaign = db.get(m.Campaign, demo.campaign_id)
     assert campaign is not None
     monkeypatch.setattr(factor_cache, "CACHE_SIZE", 2)
-    for audience in ("student", "parent", "teacher", "administration"):
-        factor_cache.campaign_factors(db, campaign, audience)
+    # One solution per form, keyed by the instrument's code.
+    for form in ("student_5_11", "parent", "teacher", "administration"):
+        factor_cache.campaign_factors(db, campaign, form)
     assert factor_cache.cached_entries() == 2
     # the most recent two are kept: asking again for the teachers does not refit
     monkeypatch.setattr(factor_cache, "_fit", lambda *a: pytest.fail("refitted"))

@@ -1,14 +1,14 @@
-"""The empirical factor solution of a campaign's audience, cached in-process between page views.
+"""The empirical factor solution of a campaign's form, cached in-process between page views.
 
 Fitting the factor solution (parallel analysis, then EFA on all schools' answers) takes a
-fraction of a second to seconds per audience, and every school page of the campaign needs the
-same solution. So each worker process keeps the last ``CACHE_SIZE`` solutions in a small LRU,
-keyed by what the solution depends on:
+fraction of a second to seconds per form (an instrument version the campaign fields), and
+every school page of the campaign needs the same solution. So each worker process keeps the
+last ``CACHE_SIZE`` solutions in a small LRU, keyed by what the solution depends on:
 
-- the campaign and the audience, and the instrument version fielded to it;
+- the campaign and the form (the instrument's code), and the instrument version fielded;
 - the campaign's settings that change the data or the table (``exclude_flagged``,
   ``min_group_size``);
-- a fingerprint of the complete responses: their count, largest id, sum of ids, and the
+- a fingerprint of the form's complete responses: their count, largest id, sum of ids, and the
   smallest and largest submission id (random UUIDs). Complete responses are never edited,
   only added (or, by an administrator, removed), and a partial response that is completed
   later keeps its older id, so any change of the set changes the count; the ids and UUIDs make
@@ -40,42 +40,41 @@ from analysis.errors import AnalysisError
 from analysis.factor_scores import SchoolFactorScores, school_factor_scores
 from analysis.privacy import reportable
 from surveys import models as m
-from surveys.dataset import audience_data
+from surveys.dataset import campaign_form, form_data
 
-#: solutions kept per worker process (campaign × audience pairs)
+#: solutions kept per worker process (campaign × form pairs)
 CACHE_SIZE = 32
 #: seed of parallel analysis, fixed so the number of factors never varies between views
 SEED = 0
 
-CacheKey = tuple[int, str, int | None, bool, int, int, int, int, str, str]
+CacheKey = tuple[int, str, int, bool, int, int, int, int, str, str]
 
 
 @dataclass(frozen=True)
 class CampaignFactors:
-    """The factor solution of one audience of a campaign, or why there is none."""
+    """The factor solution of one form of a campaign, or why there is none."""
 
     campaign_id: int
     audience: str
-    #: complete responses of the audience (all schools together)
+    #: complete responses to the form (all schools together)
     n_responses: int
     scores: SchoolFactorScores | None
     #: the reason, in Russian, when the solution could not be fitted
     error: str | None
     #: school code -> responses, for the schools below the minimum (left out of the solution)
     suppressed: dict[str, int] = field(default_factory=dict)
+    #: the form: the code of the instrument the campaign fields
+    instrument_code: str = ""
 
 
 _cache: OrderedDict[CacheKey, CampaignFactors] = OrderedDict()
 _lock = threading.Lock()
 
 
-def cache_key(session: Session, campaign: m.Campaign, audience: str) -> CacheKey:
-    """What the audience's factor solution depends on (one aggregate query)."""
-    version_id = session.scalar(
-        select(m.Fielding.instrument_version_id).where(
-            m.Fielding.campaign_id == campaign.id, m.Fielding.audience == audience
-        )
-    )
+def cache_key(session: Session, campaign: m.Campaign, instrument_code: str) -> CacheKey:
+    """What the form's factor solution depends on (one aggregate query once the form is
+    known)."""
+    version_id = campaign_form(session, campaign.id, instrument_code).version_id
     count, largest, total, first, last = session.execute(
         select(
             func.count(m.Response.id),
@@ -85,13 +84,13 @@ def cache_key(session: Session, campaign: m.Campaign, audience: str) -> CacheKey
             func.max(m.Response.submission_id),
         ).where(
             m.Response.campaign_id == campaign.id,
-            m.Response.audience == audience,
+            m.Response.instrument_version_id == version_id,
             m.Response.status == m.ResponseStatus.complete.value,
         )
     ).one()
     return (
         campaign.id,
-        audience,
+        instrument_code,
         version_id,
         bool(campaign.exclude_flagged),
         int(campaign.min_group_size),
@@ -103,15 +102,18 @@ def cache_key(session: Session, campaign: m.Campaign, audience: str) -> CacheKey
     )
 
 
-def campaign_factors(session: Session, campaign: m.Campaign, audience: str) -> CampaignFactors:
-    """The factor solution of ``audience`` in ``campaign``, from the cache when still valid."""
-    key = cache_key(session, campaign, audience)
+def campaign_factors(
+    session: Session, campaign: m.Campaign, instrument_code: str
+) -> CampaignFactors:
+    """The factor solution of the form ``instrument_code`` in ``campaign``, from the cache
+    when still valid."""
+    key = cache_key(session, campaign, instrument_code)
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    result = _fit(session, campaign, audience)
+    result = _fit(session, campaign, instrument_code)
     with _lock:
         _cache[key] = result
         _cache.move_to_end(key)
@@ -120,10 +122,10 @@ def campaign_factors(session: Session, campaign: m.Campaign, audience: str) -> C
     return result
 
 
-def _fit(session: Session, campaign: m.Campaign, audience: str) -> CampaignFactors:
-    data = audience_data(session, campaign.id, audience)
+def _fit(session: Session, campaign: m.Campaign, instrument_code: str) -> CampaignFactors:
+    data = form_data(session, campaign.id, instrument_code)
     kept, suppressed = reportable(
-        data.answers, audience=audience, min_group_size=data.min_group_size
+        data.answers, audience=data.audience, min_group_size=data.min_group_size
     )
     scores: SchoolFactorScores | None = None
     error: str | None = None
@@ -138,11 +140,12 @@ def _fit(session: Session, campaign: m.Campaign, audience: str) -> CampaignFacto
             error = str(exc)
     return CampaignFactors(
         campaign_id=campaign.id,
-        audience=audience,
+        audience=data.audience,
         n_responses=len(data.answers),
         scores=scores,
         error=error,
         suppressed=suppressed,
+        instrument_code=instrument_code,
     )
 
 

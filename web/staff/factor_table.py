@@ -16,16 +16,14 @@ from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis.report.html import ru_number
-from analysis.report.model import AudienceSection, ScaleRow, audience_section
+from analysis.report.model import AudienceSection, ScaleRow, audience_section, form_labels
 from instruments.io.spreadsheet import DANGEROUS_PREFIXES, put
 from instruments.schema import INSTITUTIONAL_AUDIENCES
 from surveys import models as m
-from surveys.dataset import audience_data
-from web.reporting import AUDIENCE_ORDER
+from surveys.dataset import campaign_forms, form_data
 from web.staff.factor_cache import campaign_factors
 
 
@@ -55,11 +53,12 @@ class FactorRow:
 
 @dataclass(frozen=True)
 class FactorTable:
-    """The empirical factors of one audience for one school, or why there are none."""
+    """The empirical factors of one form for one school, or why there are none."""
 
     audience: str
+    #: the section's label: the audience, with the form's title when it has several forms
     audience_label: str
-    #: complete responses of the audience in the whole campaign
+    #: complete responses to the form in the whole campaign
     n_responses: int
     min_group_size: int
     rows: list[FactorRow]
@@ -81,8 +80,8 @@ def _num(value: object) -> float | None:
 def school_factor_table(
     session: Session, campaign: m.Campaign, section: AudienceSection, school_code: str
 ) -> FactorTable:
-    """The factor table of one school for the audience of ``section``."""
-    fitted = campaign_factors(session, campaign, section.audience)
+    """The factor table of one school for the form of ``section``."""
+    fitted = campaign_factors(session, campaign, section.instrument_code)
     min_group = 1 if section.audience in INSTITUTIONAL_AUDIENCES else campaign.min_group_size
     if fitted.scores is None:
         return FactorTable(
@@ -139,21 +138,21 @@ def school_factor_table(
 def scale_sections(
     session: Session, campaign: m.Campaign, school_code: str
 ) -> list[AudienceSection]:
-    """The school's scale scores per fielded audience, as in its reference (without the risk
-    part, which the factor table does not need)."""
-    fielded = set(
-        session.scalars(select(m.Fielding.audience).where(m.Fielding.campaign_id == campaign.id))
-    )
+    """The school's scale scores per fielded form, as in its reference (without the risk
+    part, which the factor table does not need), labelled as the reference labels them."""
+    forms = campaign_forms(session, campaign.id)
+    labels = form_labels((f.instrument_code, f.instrument) for f in forms)
     sections = []
-    for audience in (a for a in AUDIENCE_ORDER if a in fielded):
-        data = audience_data(session, campaign.id, audience)
+    for form in forms:
+        data = form_data(session, campaign.id, form.instrument_code)
         sections.append(
             audience_section(
-                audience,
+                form.audience,
                 data.instrument,
                 data.answers,
                 school_code,
                 min_group_size=campaign.min_group_size,
+                label=labels[form.instrument_code],
             )
         )
     return sections
