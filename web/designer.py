@@ -384,7 +384,7 @@ def psychometrics(version_id: int):  # type: ignore[no-untyped-def]
     from analysis.errors import AnalysisError
     from analysis.factor_scores import scale_reliability, school_factor_scores
     from analysis.privacy import reportable
-    from surveys.dataset import audience_data
+    from surveys.dataset import form_data
 
     db = get_session()
     record = drafts.get_version(db, version_id)
@@ -406,9 +406,10 @@ def psychometrics(version_id: int):  # type: ignore[no-untyped-def]
     n = 0
     left_out: dict[str, int] = {}
     if campaign is not None and instrument_record is not None:
-        data = audience_data(db, campaign.id, instrument_record.audience)
+        # The answers to this instrument's form: an audience may get several in one campaign.
+        data = form_data(db, campaign.id, instrument_record.code)
         kept, left_out = reportable(
-            data.answers, audience=instrument_record.audience, min_group_size=data.min_group_size
+            data.answers, audience=data.audience, min_group_size=data.min_group_size
         )
         n = len(kept)
         reliability = scale_reliability(kept, data.instrument)
