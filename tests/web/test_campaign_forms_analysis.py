@@ -85,17 +85,10 @@ class Scenario:
 
 
 def _two_forms(db: Session, schools: list[m.School], **options: Any) -> m.Campaign:
-    """A campaign giving students both forms (the second fielding added as a row, whatever
-    the campaign form offers)."""
-    campaign = make_campaign(db, schools, audiences={"student": "student_5_11"}, **options)
-    db.add(
-        m.Fielding(
-            campaign_id=campaign.id,
-            audience="student",
-            instrument_version_id=latest_version(db, "student_2_4").id,
-        )
-    )
-    db.flush()
+    """A campaign giving students both forms, with a link per school and form."""
+    campaign = make_campaign(db, schools, forms=["student_2_4", "student_5_11"], **options)
+    links = db.scalars(select(m.SurveyLink).where(m.SurveyLink.campaign_id == campaign.id)).all()
+    assert len(links) == 2 * len(schools)
     return campaign
 
 
