@@ -28,15 +28,15 @@ from instruments.errors import InstrumentError
 from instruments.io.files import FORMATS, instrument_bytes, load_bytes
 from instruments.io.spreadsheet import XLSX_MIMETYPE
 from instruments.schema import CODE_PATTERN, Audience
-from surveys import audit, drafts
+from surveys import access, audit, drafts
 from surveys import models as m
 from surveys.instrument_store import instrument_of
-from web.auth import current_user, requires_role
+from web.auth import requires_role
 from web.db import get_session
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 
-DESIGNERS = ("psychologist", "admin")
+DESIGNERS = access.DESIGNERS
 AUDIENCE_LABELS = {
     "student": "обучающиеся",
     "parent": "родители",
@@ -75,25 +75,21 @@ class FieldForm(FlaskForm):
     campaign_id = SelectField("Кампания", coerce=int, choices=[])
 
 
-def _user() -> m.User:
-    user = current_user()
-    if user is None:
-        abort(401)
-    return user
-
-
 def _campaigns_for(user: m.User, *, include_closed: bool = False) -> list[m.Campaign]:
-    query = select(m.Campaign)
-    if not include_closed:
-        query = query.where(m.Campaign.status != m.CampaignStatus.closed.value)
-    if user.role != m.Role.admin:
-        query = query.where(m.Campaign.district_id == (user.district_id or -1))
-    return list(get_session().scalars(query.order_by(m.Campaign.id.desc())))
+    """Campaigns of the designer's scope: open ones to field a version into, or all of them
+    to read a version's answers from."""
+    db = get_session()
+    query = (
+        access.visible_campaigns(db, user)
+        if include_closed
+        else access.fieldable_campaigns(db, user)
+    )
+    return list(db.scalars(query))
 
 
 @bp.route("/")
 @requires_role(*DESIGNERS)
-def index():  # type: ignore[no-untyped-def]
+def index(user: m.User):  # type: ignore[no-untyped-def]
     db = get_session()
     rows = db.execute(
         select(m.Instrument, m.InstrumentVersion)
@@ -115,7 +111,7 @@ def index():  # type: ignore[no-untyped-def]
 
 @bp.route("/new", methods=["POST"])
 @requires_role(*DESIGNERS)
-def new():  # type: ignore[no-untyped-def]
+def new(user: m.User):  # type: ignore[no-untyped-def]
     form = NewInstrumentForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -128,9 +124,9 @@ def new():  # type: ignore[no-untyped-def]
         code=form.code.data or "",
         title=form.title.data or "",
         audience=form.audience.data or Audience.student.value,
-        user_id=_user().id,
+        user_id=user.id,
     )
-    audit.record(db, "instrument_created", user_id=_user().id, target=form.code.data or "")
+    audit.record(db, "instrument_created", user_id=user.id, target=form.code.data or "")
     db.commit()
     return redirect(url_for("designer.version", version_id=version.id))
 
@@ -140,7 +136,7 @@ MAX_UPLOAD = 5 * 2**20
 
 @bp.route("/import", methods=["POST"])
 @requires_role(*DESIGNERS)
-def import_file():  # type: ignore[no-untyped-def]
+def import_file(user: m.User):  # type: ignore[no-untyped-def]
     """A YAML or XLSX (XLSForm) file becomes a draft; what could not be mapped is listed."""
     request.max_content_length = MAX_UPLOAD  # a workbook may exceed the form limit
     form = ImportForm()
@@ -154,11 +150,11 @@ def import_file():  # type: ignore[no-untyped-def]
         loaded = load_bytes(upload.read(), name=name)
     except InstrumentError as exc:
         return render_template("designer/import_failed.html", name=name, error=exc), 400
-    version = drafts.import_instrument(db, loaded.instrument, user_id=_user().id)
+    version = drafts.import_instrument(db, loaded.instrument, user_id=user.id)
     audit.record(
         db,
         "instrument_imported",
-        user_id=_user().id,
+        user_id=user.id,
         target=f"{loaded.instrument.code} v{version.version}",
         details={"file": name},
     )
@@ -173,7 +169,7 @@ def import_file():  # type: ignore[no-untyped-def]
 
 @bp.route("/versions/<int:version_id>/export.<fmt>")
 @requires_role(*DESIGNERS)
-def export(version_id: int, fmt: str):  # type: ignore[no-untyped-def]
+def export(user: m.User, version_id: int, fmt: str):  # type: ignore[no-untyped-def]
     if fmt not in FORMATS:
         abort(404)
     db = get_session()
@@ -194,19 +190,19 @@ def export(version_id: int, fmt: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/instruments/<code>/draft", methods=["POST"])
 @requires_role(*DESIGNERS)
-def start_draft(code: str):  # type: ignore[no-untyped-def]
+def start_draft(user: m.User, code: str):  # type: ignore[no-untyped-def]
     if not FlaskForm().validate_on_submit():
         abort(400)
     db = get_session()
-    version = drafts.start_draft(db, code, user_id=_user().id)
-    audit.record(db, "draft_started", user_id=_user().id, target=f"{code} v{version.version}")
+    version = drafts.start_draft(db, code, user_id=user.id)
+    audit.record(db, "draft_started", user_id=user.id, target=f"{code} v{version.version}")
     db.commit()
     return redirect(url_for("designer.version", version_id=version.id))
 
 
 @bp.route("/versions/<int:version_id>", methods=["GET", "POST"])
 @requires_role(*DESIGNERS)
-def version(version_id: int):  # type: ignore[no-untyped-def]
+def version(user: m.User, version_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     record = drafts.get_version(db, version_id)
     instrument_record = db.get(m.Instrument, record.instrument_id)
@@ -217,7 +213,7 @@ def version(version_id: int):  # type: ignore[no-untyped-def]
         if not form.validate_on_submit():
             abort(400)
         problems = drafts.save_draft(db, record, form.source.data or "")
-        audit.record(db, "draft_saved", user_id=_user().id, target=f"version {record.id}")
+        audit.record(db, "draft_saved", user_id=user.id, target=f"version {record.id}")
         db.commit()
         if problems:
             status = 400
@@ -238,7 +234,7 @@ def version(version_id: int):  # type: ignore[no-untyped-def]
         .limit(1)
     )
     field_form = FieldForm()
-    field_form.campaign_id.choices = [SelectChoice(c.id, c.title) for c in _campaigns_for(_user())]
+    field_form.campaign_id.choices = [SelectChoice(c.id, c.title) for c in _campaigns_for(user)]
     page = render_template(
         "designer/version.html",
         record=record,
@@ -255,7 +251,7 @@ def version(version_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/versions/<int:version_id>/check", methods=["POST"])
 @requires_role(*DESIGNERS)
-def check(version_id: int):  # type: ignore[no-untyped-def]
+def check(user: m.User, version_id: int):  # type: ignore[no-untyped-def]
     """Live validation for the editor: the problems of the posted text, nothing saved."""
     db = get_session()
     record = drafts.get_version(db, version_id)
@@ -266,12 +262,12 @@ def check(version_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/versions/<int:version_id>/publish", methods=["POST"])
 @requires_role(*DESIGNERS)
-def publish(version_id: int):  # type: ignore[no-untyped-def]
+def publish(user: m.User, version_id: int):  # type: ignore[no-untyped-def]
     if not FlaskForm().validate_on_submit():
         abort(400)
     db = get_session()
     record = drafts.publish(db, drafts.get_version(db, version_id))
-    audit.record(db, "version_published", user_id=_user().id, target=f"version {record.id}")
+    audit.record(db, "version_published", user_id=user.id, target=f"version {record.id}")
     db.commit()
     flash(f"Версия {record.version} опубликована. Теперь её нельзя изменить.")
     return redirect(url_for("designer.version", version_id=record.id))
@@ -279,12 +275,12 @@ def publish(version_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/versions/<int:version_id>/delete", methods=["POST"])
 @requires_role(*DESIGNERS)
-def delete(version_id: int):  # type: ignore[no-untyped-def]
+def delete(user: m.User, version_id: int):  # type: ignore[no-untyped-def]
     if not FlaskForm().validate_on_submit():
         abort(400)
     db = get_session()
     drafts.delete_draft(db, drafts.get_version(db, version_id))
-    audit.record(db, "draft_deleted", user_id=_user().id, target=f"version {version_id}")
+    audit.record(db, "draft_deleted", user_id=user.id, target=f"version {version_id}")
     db.commit()
     flash("Черновик удалён.")
     return redirect(url_for("designer.index"))
@@ -292,11 +288,11 @@ def delete(version_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/versions/<int:version_id>/field", methods=["POST"])
 @requires_role(*DESIGNERS)
-def field(version_id: int):  # type: ignore[no-untyped-def]
+def field(user: m.User, version_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     record = drafts.get_version(db, version_id)
     form = FieldForm()
-    campaigns = {c.id: c for c in _campaigns_for(_user())}
+    campaigns = {c.id: c for c in _campaigns_for(user)}
     form.campaign_id.choices = [SelectChoice(c.id, c.title) for c in campaigns.values()]
     if not form.validate_on_submit() or form.campaign_id.data not in campaigns:
         abort(400)
@@ -305,7 +301,7 @@ def field(version_id: int):  # type: ignore[no-untyped-def]
     audit.record(
         db,
         "version_fielded",
-        user_id=_user().id,
+        user_id=user.id,
         target=f"version {record.id} campaign {campaign.id}",
     )
     db.commit()
@@ -318,7 +314,7 @@ def field(version_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/versions/<int:version_id>/diff")
 @requires_role(*DESIGNERS)
-def diff(version_id: int):  # type: ignore[no-untyped-def]
+def diff(user: m.User, version_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     record = drafts.get_version(db, version_id)
     against_id = request.args.get("against", type=int)
@@ -333,7 +329,7 @@ def diff(version_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/versions/<int:version_id>/preview")
 @requires_role(*DESIGNERS)
-def preview(version_id: int):  # type: ignore[no-untyped-def]
+def preview(user: m.User, version_id: int):  # type: ignore[no-untyped-def]
     record = drafts.get_version(get_session(), version_id)
     response = make_response(render_template("designer/preview.html", record=record))
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
@@ -346,7 +342,7 @@ def preview(version_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/versions/<int:version_id>/render")
 @requires_role(*DESIGNERS)
-def render(version_id: int):  # type: ignore[no-untyped-def]
+def render(user: m.User, version_id: int):  # type: ignore[no-untyped-def]
     """The questionnaire exactly as respondents see it (the respondent template), inert."""
     db = get_session()
     record = drafts.get_version(db, version_id)
@@ -374,7 +370,7 @@ def render(version_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/versions/<int:version_id>/psychometrics")
 @requires_role(*DESIGNERS)
-def psychometrics(version_id: int):  # type: ignore[no-untyped-def]
+def psychometrics(user: m.User, version_id: int):  # type: ignore[no-untyped-def]
     """Reliability of each scale and the empirical factor structure on fielded answers.
 
     Only the answers of schools with at least the campaign's minimum of responses are used
@@ -391,7 +387,7 @@ def psychometrics(version_id: int):  # type: ignore[no-untyped-def]
     instrument_record = db.get(m.Instrument, record.instrument_id)
     campaigns = [
         c
-        for c in _campaigns_for(_user(), include_closed=True)
+        for c in _campaigns_for(user, include_closed=True)
         if db.scalar(
             select(m.Fielding.id).where(
                 m.Fielding.campaign_id == c.id, m.Fielding.instrument_version_id == record.id

@@ -15,7 +15,6 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
@@ -34,16 +33,15 @@ from surveys.campaign_forms import campaign_forms, form_choices, published_versi
 from surveys.campaigns import CLASS_AUDIENCES, open_links
 from surveys.errors import InvalidInput, SurveysError
 from surveys.rates import response_rates
-from surveys.users import visible_schools
 from surveys.waves import offered_schools, schools_by_id, start_campaign
-from web.auth import current_user, requires_role
+from web.auth import requires_role
 from web.db import get_session
 from web.respond import forget_links
 from web.staff import bp
 from web.staff.common import (
     AUDIENCE_NAMES,
     campaign_or_404,
-    district_of,
+    managed_campaign_or_404,
     record_and_commit,
 )
 from web.staff.links import MAX_CLASS_ENROLMENT, enrolment_label
@@ -51,33 +49,32 @@ from web.staff.links import MAX_CLASS_ENROLMENT, enrolment_label
 
 @bp.route("/campaigns/")
 @requires_role()
-def campaigns():  # type: ignore[no-untyped-def]
-    user = current_user()
-    if user is None:
-        abort(401)
-    query = select(m.Campaign).order_by(m.Campaign.opens_on.desc(), m.Campaign.id.desc())
-    if user.role != m.Role.admin:
-        query = query.where(m.Campaign.district_id == district_of(user))
-    return render_template("staff/campaigns.html", campaigns=get_session().scalars(query).all())
+def campaigns(user: m.User):  # type: ignore[no-untyped-def]
+    db = get_session()
+    return render_template(
+        "staff/campaigns.html",
+        campaigns=db.scalars(access.visible_campaigns(db, user)).all(),
+        may_create=any(
+            access.can_create_campaign(user, d.id)
+            for d in db.scalars(access.visible_districts(user))
+        ),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/")
 @requires_role()
-def campaign(campaign_id: int):  # type: ignore[no-untyped-def]
+def campaign(user: m.User, campaign_id: int):  # type: ignore[no-untyped-def]
     """Response counts and rates per school and audience, and the links to hand out."""
     db = get_session()
-    user = current_user()
-    if user is None:
-        abort(401)
-    campaign = campaign_or_404(campaign_id)
-    school_ids = [s.id for s in db.scalars(visible_schools(user))]
+    campaign = campaign_or_404(user, campaign_id)
+    school_ids = [s.id for s in db.scalars(access.visible_schools(user))]
     rows = response_rates(db, campaign, school_ids)
     links = open_links(db, campaign, school_ids)
     benchmark = db.get(m.Benchmark, campaign.benchmark_id) if campaign.benchmark_id else None
     previous = (
         db.get(m.Campaign, campaign.previous_campaign_id) if campaign.previous_campaign_id else None
     )
-    can_manage = user.role in (m.Role.admin, m.Role.coordinator)
+    can_manage = access.can_manage_campaign(db, user, campaign)
     comparison_form = _comparison_form(campaign) if can_manage else None
     if comparison_form is not None:
         comparison_form.benchmark.data = str(campaign.benchmark_id or "")
@@ -109,9 +106,9 @@ class QualityForm(FlaskForm):
 
 @bp.route("/campaigns/<int:campaign_id>/quality", methods=["POST"])
 @requires_role("admin", "coordinator")
-def campaign_quality(campaign_id: int):  # type: ignore[no-untyped-def]
+def campaign_quality(user: m.User, campaign_id: int):  # type: ignore[no-untyped-def]
     """Whether responses flagged for data quality are left out of the campaign's analysis."""
-    campaign = campaign_or_404(campaign_id)
+    campaign = managed_campaign_or_404(user, campaign_id)
     form = QualityForm()
     if not form.validate_on_submit():
         abort(400)
@@ -171,13 +168,10 @@ def _optional_id(value: str | None, what: str) -> int | None:
 
 @bp.route("/campaigns/<int:campaign_id>/comparison", methods=["POST"])
 @requires_role("admin", "coordinator")
-def campaign_comparison(campaign_id: int):  # type: ignore[no-untyped-def]
+def campaign_comparison(user: m.User, campaign_id: int):  # type: ignore[no-untyped-def]
     """Choose the reference of z-scores (own schools or a benchmark) and the previous wave."""
     db = get_session()
-    user = current_user()
-    if user is None:
-        abort(401)
-    campaign = campaign_or_404(campaign_id)
+    campaign = managed_campaign_or_404(user, campaign_id)
     form = _comparison_form(campaign)
     if not form.validate_on_submit():
         abort(400)
@@ -197,13 +191,10 @@ def campaign_comparison(campaign_id: int):  # type: ignore[no-untyped-def]
 
 @bp.route("/campaigns/<int:campaign_id>/benchmark", methods=["POST"])
 @requires_role("admin", "coordinator")
-def freeze_campaign(campaign_id: int):  # type: ignore[no-untyped-def]
+def freeze_campaign(user: m.User, campaign_id: int):  # type: ignore[no-untyped-def]
     """Freeze this campaign's schools as a benchmark of the district."""
     db = get_session()
-    user = current_user()
-    if user is None:
-        abort(401)
-    campaign = campaign_or_404(campaign_id)
+    campaign = managed_campaign_or_404(user, campaign_id)
     form = FreezeForm()
     if not form.validate_on_submit():
         raise InvalidInput(
@@ -236,15 +227,19 @@ def _posted_ids(name: str) -> list[int]:
     return [int(v) for v in request.form.getlist(name) if v.isdigit()]
 
 
-def _district_for_new_campaign(user: m.User) -> m.District:
+def _district_for_new_campaign(user: m.User) -> m.District | list[m.District]:
     """The district a new campaign is for: the coordinator's own; an administrator names one
-    (district_id), and a district outside the user's scope is missing (404)."""
+    (district_id) or, when there are several and none is named, chooses from the list
+    returned; a district outside the user's scope is missing (404)."""
     db = get_session()
     district_id = access.district_id_of(db, user)
     if access.is_admin(user) and district_id is None:
         district_id = request.values.get("district_id", type=int)
         if district_id is None:
-            abort(400)
+            districts = list(db.scalars(access.visible_districts(user)))
+            if len(districts) != 1:
+                return districts
+            district_id = districts[0].id
     district = db.get(m.District, district_id) if district_id else None
     if district is None or not access.can_create_campaign(user, district.id):
         abort(404)
@@ -258,6 +253,8 @@ def new_campaign(user: m.User):  # type: ignore[no-untyped-def]
     fields (the latest version of each audience's main form checked by default)."""
     db = get_session()
     district = _district_for_new_campaign(user)
+    if isinstance(district, list):
+        return render_template("staff/campaign_district.html", districts=district)
     schools = offered_schools(db, district.id)
     choices = form_choices(db)
     form = CampaignForm()
@@ -312,12 +309,12 @@ def new_campaign(user: m.User):  # type: ignore[no-untyped-def]
 
 @bp.route("/campaigns/<int:campaign_id>/status", methods=["POST"])
 @requires_role("admin", "coordinator")
-def campaign_status(campaign_id: int):  # type: ignore[no-untyped-def]
+def campaign_status(user: m.User, campaign_id: int):  # type: ignore[no-untyped-def]
     """Open or close a campaign (a closed one accepts no answers, and its personal tokens
     no longer point at unfinished questionnaires: surveys.tokens.forget_progress)."""
     from surveys.tokens import forget_progress
 
-    campaign = campaign_or_404(campaign_id)
+    campaign = managed_campaign_or_404(user, campaign_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     wanted = request.form.get("status")

@@ -1,15 +1,13 @@
-"""What the staff pages share: scoping helpers and labels."""
+"""What the staff pages share: objects looked up within the signed-in user's scope (the rules
+are surveys.access's), the audit of a request, labels."""
 
 from __future__ import annotations
 
-from flask import (
-    abort,
-)
+from flask import abort
 from sqlalchemy import select
 
-from surveys import audit
+from surveys import access, audit
 from surveys import models as m
-from surveys.users import can_see_school
 from web.auth import current_user
 from web.db import get_session
 
@@ -22,39 +20,42 @@ AUDIENCE_NAMES = {
 }
 
 
-def school_or_404(code: str) -> m.School:
-    db = get_session()
-    school = db.scalar(select(m.School).where(m.School.code == code))
-    user = current_user()
-    # The same answer for "no such school" and "not yours": codes are not secret, but
-    # a deputy should not learn which codes exist elsewhere from the status.
-    if school is None or user is None or not can_see_school(user, school):
+def school_or_404(user: m.User, code: str) -> m.School:
+    """The school ``code`` if ``user`` may see it.
+
+    The same answer for "no such school" and "not yours": codes are not secret, but a deputy
+    should not learn which codes exist elsewhere from the status.
+    """
+    school = get_session().scalar(select(m.School).where(m.School.code == code))
+    if school is None or not access.can_see_school(user, school):
         abort(404)
     return school
 
 
-def campaign_or_404(campaign_id: int) -> m.Campaign:
-    user = current_user()
-    campaign = get_session().get(m.Campaign, campaign_id)
-    if campaign is None or user is None:
-        abort(404)
-    if user.role != m.Role.admin and campaign.district_id != district_of(user):
+def campaign_or_404(user: m.User, campaign_id: int) -> m.Campaign:
+    """The campaign if ``user`` may see it (its district's staff; a deputy only where their
+    school takes part); 404 otherwise."""
+    db = get_session()
+    campaign = db.get(m.Campaign, campaign_id)
+    if campaign is None or not access.can_see_campaign(db, user, campaign):
         abort(404)
     return campaign
 
 
-def district_of(user: m.User) -> int | None:
-    if user.district_id is not None:
-        return user.district_id
-    if user.school_id is not None:
-        school = get_session().get(m.School, user.school_id)
-        return school.district_id if school else None
-    return None
+def managed_campaign_or_404(user: m.User, campaign_id: int) -> m.Campaign:
+    """The campaign if ``user`` may change it; one they may only see is forbidden (403)."""
+    campaign = campaign_or_404(user, campaign_id)
+    if not access.can_manage_campaign(get_session(), user, campaign):
+        abort(403)
+    return campaign
 
 
-def school_link_or_404(campaign: m.Campaign, code: str) -> tuple[m.SurveyLink, m.School]:
+def school_link_or_404(
+    user: m.User, campaign: m.Campaign, code: str
+) -> tuple[m.SurveyLink, m.School]:
+    """An open (not personal-token) link of ``campaign`` and its school, if ``user`` may see
+    the school."""
     db = get_session()
-    user = current_user()
     link = db.scalar(
         select(m.SurveyLink).where(
             m.SurveyLink.code == code,
@@ -63,7 +64,7 @@ def school_link_or_404(campaign: m.Campaign, code: str) -> tuple[m.SurveyLink, m
         )
     )
     school = db.get(m.School, link.school_id) if link else None
-    if link is None or school is None or user is None or not can_see_school(user, school):
+    if link is None or school is None or not access.can_see_school(user, school):
         abort(404)
     return link, school
 

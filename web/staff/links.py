@@ -19,14 +19,13 @@ from sqlalchemy.orm import Session
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
-from surveys import audit
+from surveys import access, audit
 from surveys import models as m
 from surveys.campaign_forms import campaign_forms
 from surveys.campaigns import class_link
 from surveys.errors import InvalidInput
 from surveys.tokens import MAX_BATCH, issue_tokens, token_link
-from surveys.users import can_see_school
-from web.auth import current_user, requires_role
+from web.auth import requires_role
 from web.db import get_session
 from web.errors import render_error
 from web.pdf import PdfUnavailable, html_to_pdf
@@ -51,13 +50,12 @@ def _audience_label(db: Session, link: m.SurveyLink) -> str:
 
 @bp.route("/links/<code>/qr.svg")
 @requires_role()
-def link_qr(code: str):  # type: ignore[no-untyped-def]
+def link_qr(user: m.User, code: str):  # type: ignore[no-untyped-def]
     """The QR code of a survey link (SVG, scales to a poster) for staff of that school."""
     db = get_session()
     link = db.scalar(select(m.SurveyLink).where(m.SurveyLink.code == code))
-    user = current_user()
     school = db.get(m.School, link.school_id) if link else None
-    if link is None or school is None or user is None or not can_see_school(user, school):
+    if link is None or school is None or not access.can_see_school(user, school):
         abort(404)
     url = url_for("respond.questionnaire", code=code, _external=True)
     svg = segno.make(url, error="m").svg_inline(scale=8, border=2)
@@ -116,24 +114,32 @@ class EnrolmentForm(FlaskForm):
 FormT = TypeVar("FormT", bound=FlaskForm)
 
 
+def _handed_out_link(
+    user: m.User, campaign_id: int, code: str
+) -> tuple[m.Campaign, m.SurveyLink, m.School]:
+    """The campaign and a school's link that ``user`` may hand out (class links, slips):
+    404 outside the user's scope, 403 where they may only look."""
+    campaign = campaign_or_404(user, campaign_id)
+    link, school = school_link_or_404(user, campaign, code)
+    if not access.can_hand_out_links(get_session(), user, school):
+        abort(403)
+    return campaign, link, school
+
+
 def _link_post(
-    campaign_id: int, code: str, form_class: type[FormT]
-) -> tuple[Session, m.User, m.Campaign, m.SurveyLink, m.School, FormT]:
-    """What a staff post about one school link starts with: the signed-in user, the campaign
-    and the link within the user's scope (404 otherwise), and the form, checked (400 without
-    a valid CSRF token, a Russian message for anything else)."""
+    user: m.User, campaign_id: int, code: str, form_class: type[FormT]
+) -> tuple[Session, m.Campaign, m.SurveyLink, m.School, FormT]:
+    """What a staff post about one school link starts with: the campaign and the link within
+    the user's scope (404 otherwise), and the form, checked (400 without a valid CSRF token,
+    a Russian message for anything else)."""
     db = get_session()
-    user = current_user()
-    if user is None:
-        abort(401)
-    campaign = campaign_or_404(campaign_id)
-    link, school = school_link_or_404(campaign, code)
+    campaign, link, school = _handed_out_link(user, campaign_id, code)
     form = form_class()
     if not form.validate_on_submit():
         if "csrf_token" in form.errors:
             abort(400)
         raise InvalidInput(_form_errors(form))
-    return db, user, campaign, link, school, form
+    return db, campaign, link, school, form
 
 
 def _record(
@@ -156,10 +162,10 @@ def _record(
 
 @bp.route("/campaigns/<int:campaign_id>/links/<code>/class", methods=["POST"])
 @requires_role("admin", "coordinator", "deputy")
-def add_class_link(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
+def add_class_link(user: m.User, campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     """A separate open link for one class of the school (counted per class), with the number
     of its students (or families) as the denominator of its response rate, if known."""
-    db, user, campaign, link, school, form = _link_post(campaign_id, code, ClassLinkForm)
+    db, campaign, link, school, form = _link_post(user, campaign_id, code, ClassLinkForm)
     if link.class_name is not None:
         raise InvalidInput("Ссылку для класса создают из строки всей школы.")
     made = class_link(db, campaign, school, link.audience, form.class_name.data or "")
@@ -174,9 +180,9 @@ def add_class_link(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/campaigns/<int:campaign_id>/links/<code>/enrolment", methods=["POST"])
 @requires_role("admin", "coordinator", "deputy")
-def class_link_enrolment(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
+def class_link_enrolment(user: m.User, campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     """Change (or clear) how many are expected to answer through a class link."""
-    db, user, campaign, link, school, form = _link_post(campaign_id, code, EnrolmentForm)
+    db, campaign, link, school, form = _link_post(user, campaign_id, code, EnrolmentForm)
     if link.class_name is None:
         raise InvalidInput(
             "Число отвечающих задаётся только для ссылки класса; для всей школы оно берётся "
@@ -199,11 +205,11 @@ def class_link_enrolment(campaign_id: int, code: str):  # type: ignore[no-untype
 
 @bp.route("/campaigns/<int:campaign_id>/links/<code>/poster.pdf")
 @requires_role()
-def poster(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
+def poster(user: m.User, campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     """An A4 poster with the link's QR code, for a classroom wall or a parents' meeting."""
     db = get_session()
-    campaign = campaign_or_404(campaign_id)
-    link, school = school_link_or_404(campaign, code)
+    campaign = campaign_or_404(user, campaign_id)
+    link, school = school_link_or_404(user, campaign, code)
     url = url_for("respond.questionnaire", code=link.code, _external=True)
     html = render_template(
         "staff/poster.html",
@@ -236,17 +242,13 @@ class SlipsForm(FlaskForm):
 
 @bp.route("/campaigns/<int:campaign_id>/links/<code>/slips", methods=["POST"])
 @requires_role("admin", "coordinator", "deputy")
-def slips(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
+def slips(user: m.User, campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     """Issue personal one-time tokens for a school × audience and print them as slips (PDF).
 
     The plain tokens exist only in this PDF; if it cannot be made, no token is kept.
     """
     db = get_session()
-    user = current_user()
-    campaign = campaign_or_404(campaign_id)
-    link, school = school_link_or_404(campaign, code)
-    if user is None:
-        abort(401)
+    campaign, link, school = _handed_out_link(user, campaign_id, code)
     form = SlipsForm()
     if not form.validate_on_submit():
         abort(400)

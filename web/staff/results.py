@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField
 
-from surveys import audit
+from surveys import access, audit
+from surveys import models as m
 from surveys.assessments import COLUMNS, import_results
 from surveys.errors import SurveysError
-from web.auth import current_user, requires_role
+from web.auth import requires_role
 from web.db import get_session
 from web.staff import bp
-from web.staff.common import district_of
 
 MAX_UPLOAD = 5 * 2**20
 
@@ -30,12 +30,8 @@ class ResultsForm(FlaskForm):
 
 @bp.route("/results", methods=["GET", "POST"])
 @requires_role("admin", "coordinator")
-def results():  # type: ignore[no-untyped-def]
+def results(user: m.User):  # type: ignore[no-untyped-def]
     request.max_content_length = MAX_UPLOAD
-    user = current_user()
-    if user is None:
-        abort(401)
-    district_id = district_of(user)
     form = ResultsForm()
     report = error = None
     status = 200
@@ -49,7 +45,10 @@ def results():  # type: ignore[no-untyped-def]
                 upload.read(),
                 name,
                 dry_run=bool(form.dry_run.data),
-                district_id=None if user.role == "admin" else district_id,
+                # Administrators load any district's schools; coordinators their own.
+                district_id=None
+                if access.is_admin(user)
+                else access.district_id_of(get_session(), user),
             )
         except SurveysError as exc:
             db.rollback()

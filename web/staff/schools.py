@@ -87,8 +87,8 @@ def _campaigns_of(school: m.School) -> list[m.Campaign]:
 
 @bp.route("/schools/<code>")
 @requires_role()
-def school(code: str):  # type: ignore[no-untyped-def]
-    school = school_or_404(code)
+def school(user: m.User, code: str):  # type: ignore[no-untyped-def]
+    school = school_or_404(user, code)
     db = get_session()
     campaigns = _campaigns_of(school)
     references = [(c, school_reference(db, c.id, school.code)) for c in campaigns]
@@ -103,11 +103,13 @@ def school(code: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/campaigns/<int:campaign_id>/schools/<code>/factors.<any(csv, xlsx):kind>")
 @requires_role()
-def factor_scores_download(campaign_id: int, code: str, kind: str):  # type: ignore[no-untyped-def]
+def factor_scores_download(  # type: ignore[no-untyped-def]
+    user: m.User, campaign_id: int, code: str, kind: str
+):
     """The school's empirical factor scores beside its scale scores, every audience, as CSV
     or as a workbook."""
-    school = school_or_404(code)
-    campaign = campaign_or_404(campaign_id)
+    school = school_or_404(user, code)
+    campaign = campaign_or_404(user, campaign_id)
     db = get_session()
     school_in_campaign(db, campaign, school.code)
     tables = [
@@ -131,8 +133,9 @@ def factor_scores_download(campaign_id: int, code: str, kind: str):  # type: ign
 
 @bp.route("/campaigns/<int:campaign_id>/schools/<code>/reference.html")
 @requires_role()
-def reference(campaign_id: int, code: str):  # type: ignore[no-untyped-def]
-    school = school_or_404(code)
+def reference(user: m.User, campaign_id: int, code: str):  # type: ignore[no-untyped-def]
+    school = school_or_404(user, code)
+    campaign_or_404(user, campaign_id)
     db = get_session()
     model = school_reference(db, campaign_id, school.code)
     record_and_commit("reference_viewed", f"campaign {campaign_id} school {school.code}")
