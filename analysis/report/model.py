@@ -62,6 +62,11 @@ class AudienceSection:
     rows: list[ScaleRow]
     instrument_code: str = ""
 
+    @property
+    def group_label(self) -> str:
+        """The audience alone ("Обучающиеся"), where the form is named beside it."""
+        return AUDIENCE_LABELS.get(self.audience, self.audience)
+
 
 @dataclass(frozen=True)
 class ReferenceModel:

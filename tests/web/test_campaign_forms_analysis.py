@@ -298,7 +298,10 @@ def test_pages_references_and_files_show_both_forms_gated_per_form(
 
     reference = out[f"reference {first}"]
     sample = _section(reference, "<h2>Выборка</h2>")
-    assert sample.index(LABEL_2_4) < sample.index(LABEL_5_11)
+    rows = [r for r in sample.split("<tr>") if "<td" in r]
+    assert [r.count("<td>Обучающиеся</td>") for r in rows] == [1, 1]
+    assert "Анкета для обучающихся 2–4 классов" in rows[0]
+    assert "Анкета для обучающихся 5–11 классов" in rows[1]
     assert '<td class="n">30</td>' in sample and '<td class="n">60</td>' in sample
     for label in (LABEL_2_4, LABEL_5_11):
         table = _section(reference, f"<h2>{label}</h2>")
