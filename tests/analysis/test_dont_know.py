@@ -1,4 +1,5 @@
-"""«Не знаю» is stored but never scored: not in a scale's score, not in an item's share."""
+"""«Не знаю» is stored but never scored: not in a scale's score, not in an item's share; the
+demo's parents answer it where the form offers it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from analysis.indicators import respondent_values
 from analysis.scoring import score_scales
 from instruments.library import builtin
 from instruments.risk_factors import builtin_risk_factors
+from surveys.demo import DONT_KNOW_RATE, FACTORS, simulate_answers
 
 
 def test_dont_know_leaves_the_share_and_the_scale() -> None:
@@ -38,3 +40,24 @@ def test_dont_know_leaves_the_share_and_the_scale() -> None:
     assert np.isnan(scores.score["teaching_satisfaction"].iloc[1])  # nothing but «не знаю»
     assert np.isnan(scores.score["teaching_satisfaction"].iloc[2])  # 1 of 4 answered
     assert scores.answered["teaching_satisfaction"].tolist() == [1.0, 0.0, 0.25, 0.75]
+
+
+def test_demo_parents_answer_dont_know_only_where_it_is_offered() -> None:
+    parent = builtin("parent")
+    rng = np.random.default_rng(7)
+    typical = dict.fromkeys(FACTORS, 0.0)
+    answers = pd.DataFrame(
+        simulate_answers(parent, 4000, typical, rng, grades=rng.integers(5, 12, 4000))
+    )
+    items = parent.items_by_code()
+    for code in answers.columns:
+        if code not in items or items[code].type.value != "likert":
+            continue
+        share = float((answers[code] == 9).mean())
+        if parent.missing_values(items[code]):
+            assert abs(share - DONT_KNOW_RATE) < 0.02, (code, share)
+        else:
+            assert share == 0.0, code
+    # Scored, the «не знаю» answers are left out: every score stays on the 1-4 metric.
+    scores = score_scales(answers, parent).score
+    assert scores.min().min() >= 1 and scores.max().max() <= 4
