@@ -24,7 +24,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from surveys import audit
+from surveys import access, audit
 from surveys import models as m
 from surveys.access import can_read_audit, manageable_roles
 from surveys.audit import login_throttled
@@ -156,4 +156,6 @@ def init_app(app: Flask) -> None:
             "role_labels": ROLE_LABELS,
             "may_manage_users": user is not None and bool(manageable_roles(user)),
             "may_read_audit": user is not None and can_read_audit(user),
+            "may_design": user is not None and access.can_design(user),
+            "may_import_results": user is not None and access.can_import_results(user),
         }

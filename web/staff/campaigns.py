@@ -67,7 +67,8 @@ def campaign(user: m.User, campaign_id: int):  # type: ignore[no-untyped-def]
     """Response counts and rates per school and audience, and the links to hand out."""
     db = get_session()
     campaign = campaign_or_404(user, campaign_id)
-    school_ids = [s.id for s in db.scalars(access.visible_schools(user))]
+    schools = list(db.scalars(access.visible_schools(user)))
+    school_ids = [s.id for s in schools]
     rows = response_rates(db, campaign, school_ids)
     links = open_links(db, campaign, school_ids)
     benchmark = db.get(m.Benchmark, campaign.benchmark_id) if campaign.benchmark_id else None
@@ -95,6 +96,8 @@ def campaign(user: m.User, campaign_id: int):  # type: ignore[no-untyped-def]
         enrolment_label=enrolment_label,
         max_enrolment=MAX_CLASS_ENROLMENT,
         class_audiences=CLASS_AUDIENCES,
+        can_manage=can_manage,
+        hand_out_codes={s.code for s in schools if access.can_hand_out_links(db, user, s)},
     )
 
 
