@@ -18,11 +18,13 @@ from surveys import models as m
 ACTION_LABELS: dict[str, str] = {
     "login": "вход",
     "login_failed": "неудачный вход",
+    "login_throttled": "вход отклонён: слишком много неудачных попыток",
     "logout": "выход",
     "password_changed": "смена своего пароля",
     "password_set_by_link": "пароль установлен по ссылке",
     "password_reset": "сброс пароля (выдана ссылка)",
     "password_link_issued": "выдана ссылка для установки пароля",
+    "password_link_refused": "недействительная ссылка для установки пароля",
     "user_created": "создание учётной записи",
     "user_edited": "изменение учётной записи",
     "user_deactivated": "отключение учётной записи",

@@ -86,6 +86,9 @@ def set_password_by_link():  # type: ignore[no-untyped-def]
     token = form.t.data or ""
     account = token_account(db, token)
     if account is None:
+        # Recorded without the token: a run of these is someone guessing links.
+        audit.record(db, "password_link_refused")
+        db.commit()
         return _page("account/set_password.html", 404, invalid=INVALID_LINK)
     status = 200
     if form.validate_on_submit():

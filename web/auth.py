@@ -113,6 +113,9 @@ def login():  # type: ignore[no-untyped-def]
         db = get_session()
         login_name = (form.login.data or "").strip()
         if login_throttled(db, login_name):
+            # Recorded under its own action: it must not itself count as a failure.
+            audit.record(db, "login_throttled", target=login_name)
+            db.commit()
             form.password.errors = [
                 "Слишком много неудачных попыток входа. Попробуйте через 15 минут."
             ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from surveys import audit
 from surveys.tokens import forget_progress
 from web.cli_common import session_scope_cli
 
@@ -16,4 +17,10 @@ def forget_token_progress_command() -> None:
     e.g. from cron, for campaigns that simply run out). Safe to repeat."""
     with session_scope_cli() as session:
         cleared = forget_progress(session)
+        audit.record(
+            session,
+            "token_progress_forgotten",
+            target="campaigns closed or past their close date",
+            details={"tokens": cleared},
+        )
     click.echo(f"Личных кодов отвязано от незавершённых анкет: {cleared}.")

@@ -124,3 +124,8 @@ def test_the_command_forgets_progress_in_campaigns_that_are_over(cli_env: str, d
     assert _pointers(db, today_link)[1][0] is not None  # answers are taken all of its last day
     again = CliRunner().invoke(main, ["campaigns", "forget-token-progress"])
     assert again.exit_code == 0 and again.output.strip().endswith(": 0.")
+    db.expire_all()
+    recorded = db.scalars(
+        select(m.AuditEvent.details).where(m.AuditEvent.action == "token_progress_forgotten")
+    ).all()
+    assert recorded == [{"tokens": 2}, {"tokens": 0}]

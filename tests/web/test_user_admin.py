@@ -281,6 +281,16 @@ def test_sign_in_failures_and_sign_out_are_audited_and_throttled(
     for _ in range(10):
         _login(client, "coord", "wrong-one")
     assert _login(client, "coord").status_code == 429
+    db.expire_all()
+    actions = db.scalars(select(m.AuditEvent.action).where(m.AuditEvent.target == "coord")).all()
+    # The refused attempt is recorded, and not as one more failure.
+    assert actions.count("login_failed") == 10 and actions.count("login_throttled") == 1
+    assert client.get("/set-password?t=made-up").status_code == 404
+    db.expire_all()
+    refused = db.scalars(
+        select(m.AuditEvent.target).where(m.AuditEvent.action == "password_link_refused")
+    ).all()
+    assert refused == [""]  # the token itself is never kept
 
 
 def test_the_token_travels_where_server_logs_do_not_keep_it() -> None:
