@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from instruments.library import builtin
+from instruments.schema import parse_instrument
 from surveys import models as m
 from surveys.imports import RowError, import_answers, read_answers_file
 from surveys.imports.mapping import is_dont_know
@@ -173,3 +174,47 @@ def test_the_cli_prints_the_dont_know_line(cli_env: str, db: Session, tmp_path: 
     assert "сохраняется как нет ответа: столбец F «Я почти каждый день" in result.output
     assert "— 1 строка." in result.output
     assert _stored(db) == [{"child_grade": 5, "ts_3": 9}]
+
+
+def test_dont_know_by_kind_of_question() -> None:
+    """A list that offers «не знаю» gets it as its one choice; a number has none, so it is
+    left out; a text answer keeps the respondent's words."""
+    pilot = parse_instrument(
+        {
+            "code": "pilot_dk",
+            "title": "Пилот",
+            "audience": "parent",
+            "sections": [
+                {
+                    "code": "main",
+                    "title": "Анкета",
+                    "items": [
+                        {
+                            "code": "clubs",
+                            "type": "multiple_choice",
+                            "text": "Какие кружки посещает ребёнок?",
+                            "options": [
+                                {"value": 1, "label": "Спорт"},
+                                {"value": 2, "label": "Музыка"},
+                                {"value": 9, "label": "Затрудняюсь ответить", "missing": True},
+                            ],
+                        },
+                        {"code": "hours", "type": "number", "text": "Сколько часов в неделю?"},
+                        {"code": "why", "type": "text", "text": "Почему?"},
+                    ],
+                }
+            ],
+        }
+    )
+    data = _csv(
+        [
+            ["Какие кружки посещает ребёнок?", "Сколько часов в неделю?", "Почему?"],
+            ["Не знаю", "не знаю", "Не знаю"],
+            ["Спорт; Музыка", "4", ""],
+        ]
+    )
+    rows = read_answers_file(data, "пилот.csv", pilot)
+    assert [(r.answers, r.not_offered) for r in rows] == [
+        ({"clubs": [9], "why": "Не знаю"}, ("hours",)),
+        ({"clubs": [1, 2], "hours": "4"}, ()),  # made a number by validation
+    ]
