@@ -20,11 +20,12 @@ from analysis.risk import LEVELS, band, factor_profiles, indicator_z, level
 from instruments.library import builtin
 from instruments.risk_factors import Indicator, builtin_risk_factors
 from instruments.schema import Cutoffs, Instrument
-from surveys.dataset import assessment_frame, audience_data
+from surveys.dataset import assessment_frame, form_data
 from surveys.db import make_engine, session_scope, upgrade
 from surveys.demo import generate_demo
 
-AUDIENCES = ("student", "parent", "teacher", "administration")
+#: each audience's main form (the demo may give students the grades 2–4 form too)
+FORMS = ("student_5_11", "parent", "teacher", "administration")
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +36,9 @@ def district():  # type: ignore[no-untyped-def]
     with session_scope(engine) as session:
         demo = generate_demo(session, seed=2026, today=dt.date(2026, 11, 1))
         data = {}
-        for audience in AUDIENCES:
-            loaded = audience_data(session, demo.campaign_id, audience)
-            data[audience] = (loaded.instrument, loaded.answers)
+        for code in FORMS:
+            loaded = form_data(session, demo.campaign_id, code)
+            data[code] = (loaded.instrument, loaded.answers)
         results = assessment_frame(session, sorted(demo.truth["risks"]))
     engine.dispose()
     return demo, data, results
@@ -176,7 +177,7 @@ def test_empirical_factor_scores_recover_the_student_scales(district) -> None:  
     from analysis.factor_scores import school_factor_scores
 
     demo, data, _ = district
-    instrument, answers = data["student"]
+    instrument, answers = data["student_5_11"]
     result = school_factor_scores(answers, instrument, seed=1)
     labels = set(result.labels.values())
     # The data were generated from the scales: the main ones come back as factors.

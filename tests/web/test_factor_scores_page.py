@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from analysis.factor_scores import school_factor_scores
 from analysis.report.html import ru_number
-from analysis.report.model import audience_section
+from analysis.report.model import audience_section, form_labels
 from instruments.io.spreadsheet import DANGEROUS_PREFIXES, XLSX_MIMETYPE, put
 from surveys import models as m
-from surveys.dataset import audience_data
+from surveys.dataset import campaign_forms, form_data
 from surveys.demo import generate_demo
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_district, make_school, make_user
@@ -40,6 +40,8 @@ class Demo:
     big: str  # a school with many answers
     other: str  # another school of the campaign
     small: str  # a school left with 3 student answers (below the minimum of 5)
+    #: the label of the grades 5–11 form's sections (names the form if the demo has two)
+    students: str
 
 
 @pytest.fixture(autouse=True)
@@ -59,16 +61,20 @@ def demo(db: Session) -> Demo:
         key=lambda s: -sum(generated.schools[int(s.code[1:]) - 1].enrolment.values()),
     )
     big, other, small = by_size
+    forms = campaign_forms(db, generated.campaign_id)
+    main = next(f for f in forms if f.instrument_code == "student_5_11")
     keep = db.scalars(
         select(m.Response.id)
-        .where(m.Response.school_id == small.id, m.Response.audience == "student")
+        .where(
+            m.Response.school_id == small.id, m.Response.instrument_version_id == main.version_id
+        )
         .order_by(m.Response.id)
         .limit(3)
     ).all()
     db.execute(
         delete(m.Response).where(
             m.Response.school_id == small.id,
-            m.Response.audience == "student",
+            m.Response.instrument_version_id == main.version_id,
             m.Response.id.not_in(keep),
         )
     )
@@ -79,7 +85,8 @@ def demo(db: Session) -> Demo:
     make_user(db, "deputy", login="zam-z", school_code=elsewhere.code)
     make_user(db, "coordinator", login="coord-z", district_name="Южный район")
     db.commit()
-    return Demo(generated.campaign_id, district.name, big.code, other.code, small.code)
+    label = form_labels((f.instrument_code, f.instrument) for f in forms)["student_5_11"]
+    return Demo(generated.campaign_id, district.name, big.code, other.code, small.code, label)
 
 
 def _login(client: FlaskClient, login: str) -> None:
@@ -111,14 +118,14 @@ def _csv(client: FlaskClient, campaign_id: int, code: str) -> list[list[str]]:
 def test_page_shows_the_analysis_factor_scores_with_intervals(
     client: FlaskClient, db: Session, demo: Demo
 ) -> None:
-    data = audience_data(db, demo.campaign_id, "student")
+    data = form_data(db, demo.campaign_id, "student_5_11")
     expected = school_factor_scores(data.answers, data.instrument, min_group_size=5, seed=0)
     bullying = next(f for f, s in expected.scales.items() if s == "bullying")
     row = expected.schools.set_index(["school_code", "factor"]).loc[(demo.big, bullying)]
     _login(client, "boss")
     page = client.get(f"/staff/schools/{demo.big}")
     assert page.status_code == 200
-    block = _factor_block(page.text, "<h3>Обучающиеся")
+    block = _factor_block(page.text, f"<h3>{demo.students}")
     assert "Факторные баллы стандартизованы по всем ответившим: среднее по кампании — 0" in block
     assert (
         f"по {expected.solution.n_obs} полностью заполненным анкетам всех школ кампании "
@@ -143,13 +150,13 @@ def test_school_below_the_minimum_is_suppressed_on_the_page_and_in_the_csv(
     client: FlaskClient, db: Session, demo: Demo
 ) -> None:
     _login(client, "boss")
-    block = _factor_block(client.get(f"/staff/schools/{demo.small}").text, "<h3>Обучающиеся")
+    block = _factor_block(client.get(f"/staff/schools/{demo.small}").text, f"<h3>{demo.students}")
     rows = block.split("<tr>")[2:]
     assert rows and all("скрыто (меньше 5 ответов)" in r for r in rows)
     assert not any(re.search(r"\[-?\d+,\d\d;", r) for r in rows)  # no interval anywhere
     table = _csv(client, demo.campaign_id, demo.small)
     assert table[0] == list(CSV_HEADER)
-    students = [r for r in table[1:] if r[0] == "Обучающиеся"]
+    students = [r for r in table[1:] if r[0] == demo.students]
     assert students
     col = {name: i for i, name in enumerate(CSV_HEADER)}
     for r in students:
@@ -166,7 +173,7 @@ def test_school_below_the_minimum_is_suppressed_on_the_page_and_in_the_csv(
         assert "скрыто (меньше 5 ответов)" in r[col["Примечание"]]
         assert r[col["Школ в сравнении"]] == "2"  # the small school is not ranked
     # The big school's file has values for the same factors.
-    big = [r for r in _csv(client, demo.campaign_id, demo.big)[1:] if r[0] == "Обучающиеся"]
+    big = [r for r in _csv(client, demo.campaign_id, demo.big)[1:] if r[0] == demo.students]
     assert big and all(r[col["Факторный балл школы"]] for r in big)
     assert all(r[col["Примечание"]] in ("", "выше — хуже") for r in big)
 
@@ -212,7 +219,7 @@ def test_xlsx_has_the_csv_rows_with_numbers_as_numbers(
     assert not [t for t in texts if t.startswith(DANGEROUS_PREFIXES)]
     small = _xlsx(client, demo.campaign_id, demo.small)
     col = {name: i for i, name in enumerate(CSV_HEADER)}
-    students = [r for r in small[1:] if r[0] == "Обучающиеся"]
+    students = [r for r in small[1:] if r[0] == demo.students]
     assert students and all(r[col["Факторный балл школы"]] is None for r in students)
 
 
