@@ -20,6 +20,9 @@ Inventory of the outputs computed from answers (paths relative to the repository
 | campaign page, schools list, CLI    | surveys/rates.py, web/staff/schools.py,    | 7    | none |
 | ``campaigns``, ``links``,           | web/cli.py, cli_links.py, cli_benchmark.py |      |      |
 | ``benchmark list``                  |                                            |      |      |
+| respondent-level exports            | web/staff/exports.py, web/cli_export.py →  | 8    | D    |
+| ``/staff/campaigns/<id>/exports/…``,| web/exporting.py → surveys/exports/,       |      |      |
+| CLI ``export responses``            | analysis/scoring.py                        |      |      |
 
 Figures: (1) per school and scale n, mean, 95 % CI, POMP, prevalence, cut-off position, and
 the ICC of each scale (pooled over schools); (2) an EFA fitted on pooled respondents, factor
@@ -30,7 +33,8 @@ associations with results and their bootstrap over schools, causes, roadmap; (4)
 indicators, changes with intervals, the earlier wave's schools as the yardstick; (5) mean, SD
 and number of schools per indicator, stored and then the yardstick of every campaign that
 chooses it; (6) α, ω, weakest item and EFA loadings pooled over a campaign; (7) counts of
-responses only (per school, audience and class link) and counts of schools.
+responses only (per school, audience and class link) and counts of schools; (8) each
+respondent's answers and scale scores (no aggregate), with a codebook.
 
 Gates: (A) ``analysis.privacy.reportable`` drops the respondents of every non-institutional
 group below the minimum before anything is pooled: ``reportable_indicators`` (risk profile,
@@ -39,15 +43,21 @@ dynamics with the larger of the two waves' minimums, benchmark freezing), audien
 there must not rest on a hidden school either); (B) the factor solution is fitted on
 reportable answers (factor_cache) and school_factor_scores leaves out any school with fewer
 scored respondents than the minimum; (C) a school's cells come from its own respondents only
-and are hidden below the minimum, showing only n. Counts (7) are not answers: no gate.
+and are hidden below the minimum, showing only n; (D) respondent-level rows go only to the
+roles ``surveys.access.can_export_responses`` allows (never a deputy), every download audited,
+and a school (class) below the minimum is written under the pooled code «другие школы» (no
+class), never its own (``surveys.exports.respondents``; tests/surveys/test_exports.py). Counts
+(7) are not answers: no gate.
 
 The ``rootcause report`` CLI and the staff page share web/reporting.py, so they show the
 same reference; there is no other CLI output computed from answers.
 
 There is no per class or per grade breakdown of answers (a class link only counts its
-responses), no API and no export of answers or aggregates besides ``factors.csv`` and
-``factors.xlsx`` (the same rows), so no complementary suppression is needed; the campaign
-page's class rows are covered by the invariance test below (they carry counts only).
+responses), no API and no export of aggregates besides ``factors.csv`` and ``factors.xlsx``
+(the same rows), so no complementary suppression is needed; the campaign page's class rows
+are covered by the invariance test below (they carry counts only). The respondent-level
+exports (8) carry a hidden school's answers by design, under the pooled code: they are outside
+the invariance test, which is about aggregates.
 
 The invariance tests build two waves in which one school has 3 answers per audience (minimum
 5), render every output, turn that school's answers to the opposite extreme, render again, and

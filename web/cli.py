@@ -18,6 +18,7 @@ from surveys.instrument_store import load_builtin_instruments
 from web.cli_benchmark import benchmark, set_previous_command, set_reference_command
 from web.cli_campaigns import copy_campaign_command, create_campaign_command
 from web.cli_common import database_cli, session_scope_cli, write_atomic
+from web.cli_export import export
 from web.cli_import import import_
 from web.cli_instrument import instrument
 from web.cli_links import links
@@ -258,6 +259,7 @@ import_.add_command(import_users_command)
 import_.add_command(import_schools_command)
 main.add_command(districts)
 main.add_command(benchmark)
+main.add_command(export)
 campaigns.add_command(set_reference_command)
 campaigns.add_command(set_previous_command)
 campaigns.add_command(forget_token_progress_command)

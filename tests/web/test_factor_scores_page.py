@@ -182,8 +182,10 @@ def test_csv_has_no_formula_leading_cells(client: FlaskClient, db: Session, demo
     _login(client, "boss")
     table = _csv(client, demo.campaign_id, demo.other)
     cells = [cell for row in table for cell in row]
-    assert not [c for c in cells if c.startswith(DANGEROUS_PREFIXES)]
-    assert any(c.startswith("\u2212") for c in cells)  # negative scores, typographic minus
+    # Only numbers may start with "-": a negative score stays a number in Russian Excel.
+    text_cells = [c for c in cells if not re.fullmatch(r"-?\d+(,\d+)?", c)]
+    assert not [c for c in text_cells if c.startswith(DANGEROUS_PREFIXES)]
+    assert any(re.fullmatch(r"-\d+,\d{3}", c) for c in cells)  # negative scores
     assert any(re.fullmatch(r"\d+,\d{3}", c) for c in cells)
     teacher = next(r for r in table if r[0] == "Педагоги")
     assert teacher[-1].startswith("Факторный анализ не выполнен")
@@ -205,7 +207,7 @@ def test_xlsx_has_the_csv_rows_with_numbers_as_numbers(
     client: FlaskClient, db: Session, demo: Demo
 ) -> None:
     """The workbook holds what the CSV holds; a negative factor score is a number a
-    spreadsheet computes with (in the CSV it starts with "−" and reads as text)."""
+    spreadsheet computes with (in the CSV too, as "-0,123")."""
     _login(client, "boss")
     table = _csv(client, demo.campaign_id, demo.other)
     book = _xlsx(client, demo.campaign_id, demo.other)
@@ -233,8 +235,8 @@ def test_csv_cell_neutralises_formulas() -> None:
     assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     for prefix in DANGEROUS_PREFIXES:
         assert csv_cell(f"{prefix}1+1") == f"'{prefix}1+1"
-    assert csv_cell(-0.5) == "\u22120,500"
-    assert csv_cell(-3) == "\u22123"
+    assert csv_cell(-0.5) == "-0,500"  # a number, not a formula: it stays a number
+    assert csv_cell(-3) == "-3"
     assert csv_cell(float("nan")) == "" and csv_cell(None) == ""
     assert csv_cell("Травля") == "Травля"
 

@@ -306,6 +306,19 @@ def _fill() -> None:
             "POST", lambda w, s, tail=tail: f"/staff/campaigns/{w.campaign[s]}/{tail}", managed
         )
 
+    # Respondent-level exports of a campaign's forms (surveys.access.can_export_responses):
+    # never a deputy, the district's coordinators and psychologists, administrators anywhere.
+    exporting = staff(NEVER, psychologist="200 200 404", coordinator="200 200 404")
+    exporting.update(admin=ALL, anonymous=LOGIN)
+    TABLE["staff.campaign_exports"] = Route(
+        "GET", lambda w, s: f"/staff/campaigns/{w.campaign[s]}/exports/", exporting
+    )
+    TABLE["staff.export_file"] = Route(
+        "GET",
+        lambda w, s: f"/staff/campaigns/{w.campaign[s]}/exports/student_5_11/answers.sav",
+        exporting,
+    )
+
     # Links of a school in a campaign.
     def link_url(tail: str) -> UrlFor:
         return lambda w, s: f"/staff/campaigns/{w.school_campaign[s]}/links/{w.link[s]}/{tail}"

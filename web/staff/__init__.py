@@ -8,6 +8,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 from web.staff import (  # noqa: E402
     audit_log,
     campaigns,
+    exports,
     links,
     manage_schools,
     results,
@@ -19,6 +20,7 @@ __all__ = [
     "audit_log",
     "bp",
     "campaigns",
+    "exports",
     "links",
     "manage_schools",
     "results",

@@ -18,12 +18,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
-from analysis.report.html import ru_number
 from analysis.report.model import AudienceSection, ScaleRow, audience_section, form_labels
-from instruments.io.spreadsheet import DANGEROUS_PREFIXES, put
+from instruments.io.spreadsheet import put
 from instruments.schema import INSTITUTIONAL_AUDIENCES
 from surveys import models as m
 from surveys.dataset import campaign_forms, form_data
+from surveys.exports.cells import csv_cell
 from web.staff.factor_cache import campaign_factors
 
 
@@ -158,28 +158,6 @@ def scale_sections(
     return sections
 
 
-def csv_cell(value: object) -> str:
-    """A CSV cell as text that no spreadsheet runs as a formula.
-
-    Numbers are written as Russian spreadsheets read them (decimal comma), with a negative
-    sign as the typographic minus "−" (U+2212): a cell starting with "-" is among the
-    formula-leading cells (``DANGEROUS_PREFIXES``) that the design rules out in every export.
-    Text starting with one of them is prefixed with an apostrophe, as OWASP recommends.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "да" if value else "нет"
-    if isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, float):
-        text = "" if math.isnan(value) else ru_number(value, 3)
-    else:
-        text = str(value)
-        return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
-    return text.replace("-", "\u2212")
-
-
 CSV_HEADER = (
     "Группа",
     "Фактор",
@@ -245,9 +223,9 @@ def factor_rows(tables: list[FactorTable]) -> list[list[object]]:
 
 
 def factor_csv(school: m.School, campaign: m.Campaign, tables: list[FactorTable]) -> str:
-    """The school's factor tables as one CSV (semicolon-separated, for Russian Excel). Its
-    negative numbers start with "−", so spreadsheets read them as text: the XLSX download
-    (:func:`factor_xlsx`) has numbers as numbers."""
+    """The school's factor tables as one CSV (semicolon-separated, decimal commas, for Russian
+    Excel): text is neutralised against formulas and numbers, negative ones too, stay numbers
+    (:func:`surveys.exports.cells.csv_cell`)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([csv_cell(h) for h in CSV_HEADER])
