@@ -16,10 +16,12 @@ Three steps, each usable on its own:
   choice cell "a; b" or "a, b" is split on the separators the form services use (a label that
   itself contains a comma stays whole). «Не знаю» («затрудняюсь ответить»…) becomes the item's
   own «не знаю» option where it offers one, as the web form stores it; where it offers none,
-  the answer is left out and the report counts such cells per column. Timestamp and e-mail columns are recognised and
-  dropped: the platform keeps neither a respondent's address nor the time of an answer.
+  the answer is left out and the report counts such cells per column. Timestamp and e-mail
+  columns are recognised and dropped: the platform keeps neither a respondent's address nor
+  the time of an answer.
 * :func:`import_answers` validates every row against the instrument version the campaign
-  fields for the audience and stores them all, or, if any cell is wrong, nothing; the
+  fields for the audience (the form named by its instrument's code when the audience has
+  several, :func:`fielded_version`) and stores them all, or, if any cell is wrong, nothing; the
   :class:`ImportReport` names each wrong cell by its row number and column as the spreadsheet
   shows them. A row's submission id is derived from the campaign, the school, the file name,
 
