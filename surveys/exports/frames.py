@@ -1,6 +1,6 @@
-"""Respondent-level answers and scale scores of one form as labelled frames: the data that every
-export format writes (CSV, XLSX, SPSS), with what SPSS and a codebook need to know about each
-variable.
+"""Respondent-level answers of one form as a labelled frame: the data that every export format
+writes (CSV, XLSX, SPSS), with what SPSS and a codebook need to know about each variable (the
+scale scores' frame, :mod:`surveys.exports.scores`, shares its types and names).
 
 Every format holds the same codes. A question on a list of options holds the option's value
 (options whose values are text, such as class letters, are numbered 1..k in their order); a
@@ -194,7 +194,7 @@ def _shown(instrument: Instrument, answers: pd.DataFrame) -> dict[str, list[bool
     }
 
 
-def _meta_variables(names: Names, respondents: Respondents) -> list[Variable]:
+def meta_variables(names: Names, respondents: Respondents) -> list[Variable]:
     minimum = respondents.min_group_size
     specs: list[tuple[str, str, Measure, Kind]] = [
         ("resp_id", "Номер респондента в этом файле (не номер в базе данных)", "nominal", "number"),
@@ -228,7 +228,7 @@ def answers_frame(data: FormData, respondents: Respondents) -> LabelledFrame:
     instrument = data.instrument
     answers = data.answers.loc[respondents.frame.index]
     names = Names()
-    variables = _meta_variables(names, respondents)
+    variables = meta_variables(names, respondents)
     columns: dict[str, list[Any]] = {
         "resp_id": [float(i) for i in respondents.frame["respondent_id"]],
         "school": list(respondents.frame["school_code"]),
@@ -397,66 +397,3 @@ def _choice_dummies(
         )
         out.append((variable, column))
     return out
-
-
-def scores_frame(
-    data: FormData, respondents: Respondents, score: pd.DataFrame, pomp: pd.DataFrame
-) -> LabelledFrame:
-    """Scale scores per respondent (``score`` and ``pomp`` as ``analysis.scoring`` gives them,
-    indexed like the form's answers): for each scale its score on the item metric and its
-    POMP 0–100, blank where the respondent answered too few of its items."""
-    instrument = data.instrument
-    order = respondents.frame.index
-    names = Names()
-    meta = [v for v in _meta_variables(names, respondents) if v.name != "date"]
-    meta = [v for v in meta if v.name != "duration_s"]
-    columns: dict[str, list[Any]] = {
-        "resp_id": [float(i) for i in respondents.frame["respondent_id"]],
-        "school": list(respondents.frame["school_code"]),
-        "class": list(respondents.frame["class_name"]),
-        "form": [data.form.instrument_code] * len(order),
-        "form_version": [float(data.form.version)] * len(order),
-    }
-    variables = list(meta)
-    items = instrument.items_by_code()
-    for scale in instrument.scales:
-        title = text_in(scale.title)
-        low, high = instrument.item_range(items[scale.items[0]])
-        if scale.method == "sum":
-            low, high = low * len(scale.items), high * len(scale.items)
-        what = "сумма" if scale.method == "sum" else "среднее"
-        name = names.unique(scale.code)
-        variables.append(
-            Variable(
-                name=name,
-                label=f"{title}: {what} ({low}–{high})",
-                measure="scale",
-                kind="number",
-                decimals=3,
-                scales=(scale.code,),
-                item_type="балл по шкале",
-            )
-        )
-        columns[name] = [float(v) for v in score[scale.code].reindex(order)]
-        pomp_name = names.unique(f"{scale.code}_pomp")
-        variables.append(
-            Variable(
-                name=pomp_name,
-                label=f"{title}: 0–100 (POMP)",
-                measure="scale",
-                kind="number",
-                decimals=3,
-                scales=(scale.code,),
-                item_type="балл по шкале",
-            )
-        )
-        columns[pomp_name] = [float(v) for v in pomp[scale.code].reindex(order)]
-    return LabelledFrame(
-        data=pd.DataFrame(columns, index=pd.RangeIndex(len(order))),
-        variables=tuple(variables),
-        title=f"{data.form.instrument_code} v{data.form.version} · баллы по шкалам",
-        instrument_code=data.form.instrument_code,
-        instrument_version=data.form.version,
-        audience=data.audience,
-        respondents=respondents,
-    )
