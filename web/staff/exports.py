@@ -18,7 +18,7 @@ from web.auth import current_user, requires_role
 from web.db import get_session
 from web.exporting import ResponseExport, order_key, record_export, response_export
 from web.staff import bp
-from web.staff.common import AUDIENCE_NAMES
+from web.staff.common import AUDIENCE_NAMES, campaign_or_404
 
 
 class Download(NamedTuple):
@@ -48,11 +48,8 @@ DOWNLOADS = {
 def _exportable_campaign(user: m.User, campaign_id: int) -> m.Campaign:
     """The campaign, if ``user`` may export its answers; 404 otherwise (ids elsewhere are
     not confirmed)."""
-    db = get_session()
-    campaign = db.get(m.Campaign, campaign_id)
-    if campaign is None or not access.can_see_campaign(db, user, campaign):
-        abort(404)
-    if not access.can_export_responses(db, user, campaign):
+    campaign = campaign_or_404(user, campaign_id)
+    if not access.can_export_responses(get_session(), user, campaign):
         abort(404)
     return campaign
 
