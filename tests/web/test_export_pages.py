@@ -248,3 +248,47 @@ def test_cli_errors_are_one_line_and_write_nothing(
     assert message in result.output and "Traceback" not in result.output
     assert not output.exists()
     assert _events(db) == []
+
+
+def test_each_form_of_an_audience_has_its_own_files(
+    client: FlaskClient, cli_env: str, db: Session, tmp_path: Path
+) -> None:
+    """Students answer the grades 2–4 and 5–11 forms in one wave: each has its downloads, with
+    its own questions and version, and the CLI asks which one when none is named."""
+    district = make_district(db, name="Район двух анкет")
+    school = make_school(db, district, code="TWO")
+    campaign = make_campaign(db, [school], forms=["student_2_4", "student_5_11"])
+    make_response(db, link_for(db, campaign, school, form="student_2_4"), answers={"grade": 3})
+    make_response(db, link_for(db, campaign, school, form="student_5_11"), answers={"grade": 7})
+    make_user(db, "psychologist", login="psy2", district_name=district.name)
+    db.commit()
+    _login(client, "psy2")
+    listing = client.get(f"/staff/campaigns/{campaign.id}/exports/").text
+    for code in ("student_2_4", "student_5_11"):
+        url = f"/staff/campaigns/{campaign.id}/exports/{code}/answers.sav"
+        assert url in listing
+        path = tmp_path / f"{code}.sav"
+        path.write_bytes(client.get(url).data)
+        data, meta = pyreadstat.read_sav(str(path))
+        assert set(data["form"]) == {code}
+        assert meta.file_label.startswith(f"{code} v")
+    # one school, one answer per form: below the minimum, so pooled
+    assert set(data["school"]) == {POOLED_SCHOOL}
+    assert [e.details["form"] for e in _events(db)] == ["student_2_4", "student_5_11"]
+    result = CliRunner().invoke(
+        main,
+        [
+            "export",
+            "responses",
+            "--campaign",
+            str(campaign.id),
+            "--audience",
+            "student",
+            "--format",
+            "csv",
+            "-o",
+            str(tmp_path / "x.csv"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "student_2_4, student_5_11" in result.output and "укажите нужную" in result.output
