@@ -167,6 +167,25 @@ def _ru(value: float) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
+def _check_exports(client: FlaskClient, login: str, campaign: int, answered: bool) -> None:
+    """The questionnaire's respondent-level answers, scale scores and codebook, for the roles
+    that export (a deputy gets the school's aggregates only)."""
+    base = f"/staff/campaigns/{campaign}/exports/{CODE}"
+    if login == "zam":
+        assert client.get(f"{base}/answers.csv").status_code == 403
+        return
+    answers = client.get(f"{base}/answers.csv")
+    assert answers.status_code == 200
+    lines = answers.data.decode("utf-8-sig").splitlines()
+    assert all(code in lines[0] for code in ITEMS)
+    # One row per respondent (S2's two under the pooled code), none before anyone answered.
+    assert len(lines) - 1 == (sum(ANSWERS_PER_SCHOOL.values()) if answered else 0)
+    scores = client.get(f"{base}/scores.csv")
+    assert scores.status_code == 200 and "climate" in scores.data.decode("utf-8-sig")
+    codebook = client.get(f"{base}/codebook.html")
+    assert codebook.status_code == 200 and SCALE in codebook.text and "cl_3" in codebook.text
+
+
 def _check_pages(
     app: Flask, tmp_path: Path, own: int, mixed: int, version_id: int, means: dict[int, float]
 ) -> None:
@@ -208,6 +227,7 @@ def _check_pages(
                 assert download.status_code == 200 and (SCALE in download.text) is answered
         if login == "zam":
             assert client.get("/staff/schools/S2").status_code == 404
+        _check_exports(client, login, own, answered)
         psychometrics = client.get(f"/designer/versions/{version_id}/psychometrics")
         if login in DESIGNERS:
             assert psychometrics.status_code == 200
