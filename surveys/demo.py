@@ -8,6 +8,10 @@ Both are about standard normal in a school at the district's typical risk, so th
 an item with a published base rate (:data:`ITEM_PREVALENCE`, e.g. PISA's share of students made
 fun of at least a few times a month) are set to reproduce it there; a scale's prevalence (any
 item at or above its level) then comes out near the published rate for the same rule.
+Students answer the form of their grade: grades 5–11 the main questionnaire, grades 2–4 the
+short one, whose scales carry the same codes and so the same factors (:data:`SCALE_FACTORS`);
+a planted cause moves both forms the same way. Its base rates are its own
+(:data:`FORM_ITEM_PREVALENCE`, :data:`FORM_SCALE_OFFSET`).
 Assessment results (ВПР/ОГЭ-style mean mark and share of failing marks) depend on the school's
 risks, so later analysis can be checked against the planted truth kept in
 ``District.settings["demo_truth"]``.
@@ -118,6 +122,36 @@ ITEM_PREVALENCE = {
     "deficit_sen": 0.22,
     "deficit_digital": 0.18,
 }
+
+# The grades 2–4 form asks the same constructs in three-point answers («Нет / Иногда / Да»,
+# «Никогда / Иногда / Часто»); its items share codes with the 5–11 form but not their base rates.
+#
+# Bullying: «Часто» read as TIMSS's "about weekly". TIMSS 2019, grade 4 (Mullis et al. 2020,
+# TIMSS 2019 International Results, Student Bullying): 63 % never or almost never bullied, 29 %
+# about monthly, 8 % about weekly on the scale of eleven acts; TIMSS 2023 put "about weekly" at
+# 15 %. Being teased or called names is the commonest act at that age, being hit a rarer one; the
+# three items give about 13 % «часто» on at least one at typical risk.
+#
+# Young children answer questions about liking school favourably: in TIMSS 2019 58 % of
+# fourth-graders had a high sense of school belonging against 37 % of eighth-graders (Students'
+# Sense of School Belonging). The favourable scales' thresholds sit lower, so that about half
+# answer «Да» at typical risk.
+FORM_ITEM_PREVALENCE: dict[str, dict[str, float]] = {
+    "student_2_4": {
+        "bul_1": 0.08,  # teased or called names
+        "bul_2": 0.04,  # pushed or hit
+        "bul_3": 0.06,  # left out of games on purpose
+    },
+}
+FORM_SCALE_OFFSET: dict[str, dict[str, float]] = {
+    "student_2_4": {
+        "motivation_intrinsic": -0.5,
+        "belonging": -0.5,
+        "teacher_support": -0.5,
+        "home_support": -0.5,
+    },
+}
+
 #: the share answering «не знаю» to an item that offers it (parents on teaching and safety)
 DONT_KNOW_RATE = 0.07
 
@@ -146,6 +180,16 @@ RURAL_NAMES = (
     "Полянская",
     "Журавлёвская",
 )
+#: the forms the demo campaign fields, by audience: each audience's main form, and the
+#: grades 2–4 students' one beside the 5–11 form
+DEMO_FORMS = (
+    ("student", "student_5_11"),
+    ("student", "student_2_4"),
+    ("parent", "parent"),
+    ("teacher", "teacher"),
+    ("administration", "administration"),
+)
+PRIMARY_FORM = "student_2_4"
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo on purpose
 DISTRICT_NAME = "Демонстрационный муниципальный район"
 
@@ -280,14 +324,15 @@ def _rate_offset(rate: float, below: int, k: int) -> float:
     return float(norm.isf(rate) - norm.ppf(below / k))
 
 
-def _item_offset(scale: Scale, item_code: str, values: np.ndarray) -> float:
-    """The shift of an item's thresholds: from its base rate where :data:`ITEM_PREVALENCE`
-    has one (answers at or above the scale's prevalence level come out at that rate in a
-    school at typical risk), else the scale's :data:`SCALE_OFFSET`."""
-    rate = ITEM_PREVALENCE.get(item_code)
+def _item_offset(form: str, scale: Scale, item_code: str, values: np.ndarray) -> float:
+    """The shift of an item's thresholds on ``form``: from its base rate where the form's
+    :data:`FORM_ITEM_PREVALENCE` (else :data:`ITEM_PREVALENCE`) has one (answers at or above
+    the scale's prevalence level come out at that rate in a school at typical risk), else the
+    scale's :data:`FORM_SCALE_OFFSET` (else :data:`SCALE_OFFSET`)."""
+    rate = FORM_ITEM_PREVALENCE.get(form, ITEM_PREVALENCE).get(item_code)
     below = 0 if scale.prevalence is None else int(np.sum(values < scale.prevalence.at_least))
     if rate is None or not 0 < below < len(values):  # no rate, or no cut point at the level
-        return SCALE_OFFSET.get(scale.code, 0.0)
+        return FORM_SCALE_OFFSET.get(form, SCALE_OFFSET).get(scale.code, 0.0)
     return _rate_offset(rate, below, len(values))
 
 
@@ -307,7 +352,7 @@ def _draw_scale_items(
         values = np.array(instrument.response_scale(item.response_scale or "").values)
         values.sort()
         latent = 0.75 * construct + 0.66 * rng.standard_normal(n)
-        cuts = _thresholds(len(values), _item_offset(scale, code, values))
+        cuts = _thresholds(len(values), _item_offset(instrument.code, scale, code, values))
         idx = np.searchsorted(cuts, latent)
         if item.reverse:
             idx = len(values) - 1 - idx
@@ -492,6 +537,8 @@ def generate_demo(
             locality=plan.locality,
             low_results=plan.planted is not None,
             short_name=short_name(plan),
+            teaches_primary=plan.enrolment["primary"] > 0,
+            teaches_basic=plan.enrolment["basic"] > 0,
             teaches_secondary=plan.enrolment["secondary"] > 0,
             enrolment_by_grade=enrolment_by_grade(plan.enrolment),
             enrolment_primary=plan.enrolment["primary"],
@@ -504,18 +551,11 @@ def generate_demo(
     session.add_all(schools)
     session.flush()
 
-    audiences = ("student", "parent", "teacher", "administration")
-    codes = {
-        "student": "student_5_11",
-        "parent": "parent",
-        "teacher": "teacher",
-        "administration": "administration",
-    }
-    fieldings = {}
-    for audience in audiences:
+    fieldings: dict[str, tuple[str, m.InstrumentVersion]] = {}  # form code -> audience, version
+    for audience, code in DEMO_FORMS:
         try:
-            fieldings[audience] = latest_version(session, codes[audience])
-        except NotFound:  # a library without that audience's form: field the others
+            fieldings[code] = (audience, latest_version(session, code))
+        except NotFound:  # a library without that form: field the others
             continue
     campaign = create_campaign(
         session,
@@ -525,12 +565,22 @@ def generate_demo(
         opens_on=today - dt.timedelta(days=30),
         closes_on=today + dt.timedelta(days=60),
         schools=schools,
-        fieldings=fieldings,
+        fieldings=[version for _, version in fieldings.values()],
     )
     links = create_links(session, campaign)
-    link_of = {(link.school_id, link.audience): link for link in links}
+    form_of_fielding = dict(
+        session.execute(
+            select(m.Fielding.id, m.Fielding.instrument_version_id).where(
+                m.Fielding.campaign_id == campaign.id
+            )
+        ).all()
+    )
+    link_of = {(link.school_id, form_of_fielding[link.fielding_id]): link for link in links}
+    # The grades 2–4 answers come from a stream of their own: the other forms' answers stay
+    # those the same seed gave before the demo fielded that form.
+    primary_rng = np.random.default_rng([seed, 24])
 
-    counts = dict.fromkeys(audiences, 0)
+    counts = dict.fromkeys(fieldings, 0)
     response_rows: list[dict[str, Any]] = []
     result_rows: list[dict[str, Any]] = []
     for school, plan in zip(schools, plans, strict=True):
@@ -543,7 +593,9 @@ def generate_demo(
             "teacher": int(rng.binomial(plan.teachers, 0.85)),
             "administration": 1,
         }
-        for audience, version in fieldings.items():
+        for code, (audience, version) in fieldings.items():
+            if code == PRIMARY_FORM:
+                continue
             instrument = instrument_of(version)
             n = sizes[audience]
             grades = None
@@ -560,26 +612,20 @@ def generate_demo(
                 enrolment_total=total,
                 missing_rate=0.0 if audience == "administration" else 0.03,
             )
-            link = link_of[(school.id, audience)]
-            days = (today - campaign.opens_on).days
-            for answer in answers:
-                response_rows.append(
-                    {
-                        "submission_id": str(_uuid(rng)),
-                        "campaign_id": campaign.id,
-                        "school_id": school.id,
-                        "link_id": link.id,
-                        "audience": audience,
-                        "instrument_version_id": version.id,
-                        "answers": answer,
-                        "status": m.ResponseStatus.complete.value,
-                        "submitted_on": campaign.opens_on
-                        + dt.timedelta(days=int(rng.integers(0, days + 1))),
-                        "duration_seconds": int(rng.gamma(6.0, 90.0)),
-                        "source": "demo",
-                    }
-                )
-            counts[audience] += len(answers)
+            response_rows += _response_rows(
+                answers, campaign, link_of[(school.id, version.id)], version, today, rng
+            )
+            counts[code] += len(answers)
+        if PRIMARY_FORM in fieldings and school.teaches_primary:
+            _, version = fieldings[PRIMARY_FORM]
+            grades = _primary_grades(school, response_rate, primary_rng)
+            answers = simulate_answers(
+                instrument_of(version), len(grades), plan.risks, primary_rng, grades=grades
+            )
+            response_rows += _response_rows(
+                answers, campaign, link_of[(school.id, version.id)], version, today, primary_rng
+            )
+            counts[PRIMARY_FORM] += len(answers)
         for row in _assessments(plan, today.year, rng):
             result_rows.append({"school_id": school.id, **row})
     if response_rows:
@@ -606,6 +652,45 @@ def generate_demo(
         counts=counts,
         logins=logins,
     )
+
+
+def _primary_grades(school: m.School, response_rate: float, rng: np.random.Generator) -> np.ndarray:
+    """The grades of a school's respondents to the grades 2–4 form: each grade's pupils
+    (``enrolment_by_grade``) answer at ``response_rate``, in class like the older students."""
+    by_grade = school.enrolment_by_grade or {}
+    counts = [int(rng.binomial(int(by_grade.get(str(g), 0)), response_rate)) for g in (2, 3, 4)]
+    grades = np.repeat(np.arange(2, 5), counts)
+    rng.shuffle(grades)
+    return grades
+
+
+def _response_rows(
+    answers: list[dict[str, Any]],
+    campaign: m.Campaign,
+    link: m.SurveyLink,
+    version: m.InstrumentVersion,
+    today: dt.date,
+    rng: np.random.Generator,
+) -> list[dict[str, Any]]:
+    """Rows of ``m.Response`` for ``answers`` given through ``link`` on days of the campaign
+    up to ``today``."""
+    days = (today - campaign.opens_on).days
+    return [
+        {
+            "submission_id": str(_uuid(rng)),
+            "campaign_id": campaign.id,
+            "school_id": link.school_id,
+            "link_id": link.id,
+            "audience": link.audience,
+            "instrument_version_id": version.id,
+            "answers": answer,
+            "status": m.ResponseStatus.complete.value,
+            "submitted_on": campaign.opens_on + dt.timedelta(days=int(rng.integers(0, days + 1))),
+            "duration_seconds": int(rng.gamma(6.0, 90.0)),
+            "source": "demo",
+        }
+        for answer in answers
+    ]
 
 
 def _uuid(rng: np.random.Generator) -> str:

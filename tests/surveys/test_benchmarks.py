@@ -49,11 +49,12 @@ def _copy_wave(
     *,
     title: str,
     opens_on: dt.date,
-    audiences: tuple[str, ...] = ("student",),
+    forms: tuple[str, ...] = ("student_5_11",),
     change: Any = None,
 ) -> m.Campaign:
-    """A second campaign of the same schools whose answers are the source's, each passed
-    through ``change`` (answers -> answers) when given."""
+    """A second campaign of the same schools fielding the source's ``forms`` (instrument
+    codes), whose answers to them are the source's, each passed through ``change`` (answers
+    -> answers) when given."""
     district = db.get(m.District, source.district_id)
     assert district is not None
     schools = list(
@@ -63,11 +64,14 @@ def _copy_wave(
             .where(m.CampaignSchool.campaign_id == source.id)
         )
     )
-    fieldings = {
-        f.audience: db.get(m.InstrumentVersion, f.instrument_version_id)
-        for f in db.scalars(select(m.Fielding).where(m.Fielding.campaign_id == source.id))
-        if f.audience in audiences
-    }
+    versions = list(
+        db.scalars(
+            select(m.InstrumentVersion)
+            .join(m.Fielding, m.Fielding.instrument_version_id == m.InstrumentVersion.id)
+            .join(m.Instrument, m.Instrument.id == m.InstrumentVersion.instrument_id)
+            .where(m.Fielding.campaign_id == source.id, m.Instrument.code.in_(forms))
+        )
+    )
     wave = create_campaign(
         db,
         district=district,
@@ -75,7 +79,7 @@ def _copy_wave(
         opens_on=opens_on,
         closes_on=opens_on + dt.timedelta(days=60),
         schools=schools,
-        fieldings={a: v for a, v in fieldings.items() if v is not None},
+        fieldings=versions,
     )
     rows = [
         {
@@ -89,7 +93,8 @@ def _copy_wave(
         }
         for r in db.scalars(
             select(m.Response).where(
-                m.Response.campaign_id == source.id, m.Response.audience.in_(audiences)
+                m.Response.campaign_id == source.id,
+                m.Response.instrument_version_id.in_([v.id for v in versions]),
             )
         )
     ]

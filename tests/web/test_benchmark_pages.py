@@ -51,11 +51,15 @@ def _earlier_wave(db: Session, demo: DemoDistrict, *, unplanted: str) -> m.Campa
     district = db.get(m.District, demo.district_id)
     assert district is not None
     schools = list(db.scalars(select(m.School).where(m.School.district_id == district.id)))
-    fieldings = {
-        f.audience: f.instrument_version_id
-        for f in db.scalars(select(m.Fielding).where(m.Fielding.campaign_id == campaign.id))
+    # Every form of the demo wave, the grades 2–4 and 5–11 students' forms included.
+    versions = {
+        v.id: v
+        for v in db.scalars(
+            select(m.InstrumentVersion)
+            .join(m.Fielding, m.Fielding.instrument_version_id == m.InstrumentVersion.id)
+            .where(m.Fielding.campaign_id == campaign.id)
+        )
     }
-    versions = {a: db.get(m.InstrumentVersion, v) for a, v in fieldings.items()}
     earlier = create_campaign(
         db,
         district=district,
@@ -63,44 +67,50 @@ def _earlier_wave(db: Session, demo: DemoDistrict, *, unplanted: str) -> m.Campa
         opens_on=campaign.opens_on - dt.timedelta(days=365),
         closes_on=campaign.closes_on - dt.timedelta(days=365),
         schools=schools,
-        fieldings={a: v for a, v in versions.items() if v is not None},
+        fieldings=list(versions.values()),
         status=m.CampaignStatus.closed.value,
     )
     target = next(s for s in schools if s.code == unplanted)
     rows: list[dict[str, Any]] = []
 
-    def row(school_id: int, audience: str, answers: dict[str, Any]) -> dict[str, Any]:
+    def row(
+        school_id: int, audience: str, version_id: int, answers: dict[str, Any]
+    ) -> dict[str, Any]:
         return {
             "submission_id": str(uuid.uuid4()),
             "campaign_id": earlier.id,
             "school_id": school_id,
             "audience": audience,
-            "instrument_version_id": fieldings[audience],
+            "instrument_version_id": version_id,
             "answers": answers,
             "submitted_on": earlier.opens_on,
         }
 
-    counts: dict[str, int] = {}
+    counts: dict[tuple[str, int], int] = {}
     # In id order, and the audiences sorted below: the random draws must not depend on the
     # order a back end happens to return rows in, or the two back ends test different data.
     responses = db.scalars(
         select(m.Response).where(m.Response.campaign_id == campaign.id).order_by(m.Response.id)
     )
     for response in responses:
+        form = (response.audience, response.instrument_version_id)
         if response.school_id == target.id:
-            counts[response.audience] = counts.get(response.audience, 0) + 1
+            counts[form] = counts.get(form, 0) + 1
         else:
-            rows.append(row(response.school_id, response.audience, response.answers))
+            rows.append(row(response.school_id, *form, response.answers))
     risks = dict(demo.truth["risks"][unplanted])
     planted = demo.truth["planted"][unplanted]
     risks[planted] = 0.0
     rng = np.random.default_rng(7)
-    for audience, n in sorted(counts.items()):
-        version = versions[audience]
-        assert version is not None
-        grades = rng.integers(5, 12, n) if audience in ("student", "parent") else None
-        for answers in simulate_answers(instrument_of(version), n, risks, rng, grades=grades):
-            rows.append(row(target.id, audience, answers))
+    # The grades 2–4 form draws from its own stream: the other forms' answers stay the same.
+    primary_rng = np.random.default_rng(24)
+    for (audience, version_id), n in sorted(counts.items()):
+        instrument = instrument_of(versions[version_id])
+        draw = primary_rng if instrument.grades == (2, 4) else rng
+        low, high = instrument.grades or (5, 11)
+        grades = draw.integers(low, high + 1, n) if audience in ("student", "parent") else None
+        for answers in simulate_answers(instrument, n, risks, draw, grades=grades):
+            rows.append(row(target.id, audience, version_id, answers))
     db.execute(insert(m.Response), rows)
     db.flush()
     return earlier
