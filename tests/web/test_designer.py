@@ -221,10 +221,12 @@ def test_psychometrics_of_a_fielded_version(client: FlaskClient, db: Session) ->
     district = db.get(m.District, demo.district_id)
     assert district is not None
     make_user(db, "psychologist", login="psy", district_name=district.name)
+    # The students' first form, the 5–11 questionnaire (the demo fields the 2–4 one after it).
     version_id = db.scalar(
-        select(m.Fielding.instrument_version_id).where(
-            m.Fielding.campaign_id == demo.campaign_id, m.Fielding.audience == "student"
-        )
+        select(m.Fielding.instrument_version_id)
+        .where(m.Fielding.campaign_id == demo.campaign_id, m.Fielding.audience == "student")
+        .order_by(m.Fielding.id)
+        .limit(1)
     )
     db.commit()
     _sign_in(client, "psy")
