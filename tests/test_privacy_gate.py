@@ -59,6 +59,14 @@ are covered by the invariance test below (they carry counts only). The responden
 exports (8) carry a hidden school's answers by design, under the pooled code: they are outside
 the invariance test, which is about aggregates.
 
+A group is a school's respondents to one form. When a campaign gives an audience several forms
+(students of grades 2–4 and 5–11), every gate above applies per school × form
+(``analysis.privacy.reportable_audiences`` per instrument code), and no figure pools answers of
+different forms, so a grade band is no finer breakdown than its form: a school with enough
+answers to the 5–11 form and three to the 2–4 form shows the latter's n only, and nothing else
+moves with those three (tests/web/test_campaign_forms_analysis.py, the same invariance check on
+the school page, reference, CLI report, factor files and psychometrics).
+
 The invariance tests build two waves in which one school has 3 answers per audience (minimum
 5), render every output, turn that school's answers to the opposite extreme, render again, and
 require every output, the small school's own pages included, to be byte-identical once CSRF
