@@ -10,7 +10,7 @@ from analysis.indicators import respondent_values
 from analysis.scoring import score_scales
 from instruments.library import builtin
 from instruments.risk_factors import builtin_risk_factors
-from surveys.demo import DONT_KNOW_RATE, FACTORS, simulate_answers
+from surveys.demo_answers import DONT_KNOW_RATE, FACTORS, simulate_answers
 
 
 def test_dont_know_leaves_the_share_and_the_scale() -> None:

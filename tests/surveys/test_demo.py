@@ -18,15 +18,8 @@ from instruments.risk_factors import builtin_risk_factors
 from surveys import models as m
 from surveys.benchmarks import campaign_answers
 from surveys.dataset import form_data
-from surveys.demo import (
-    FACTORS,
-    FORM_ITEM_PREVALENCE,
-    ITEM_PREVALENCE,
-    PLANTED,
-    PLANTED_SHIFT,
-    generate_demo,
-    simulate_answers,
-)
+from surveys.demo import PLANTED, PLANTED_SHIFT, generate_demo
+from surveys.demo_answers import FACTORS, FORM_ITEM_PREVALENCE, ITEM_PREVALENCE, simulate_answers
 from web.reporting import school_reference
 
 DAY = dt.date(2026, 11, 1)

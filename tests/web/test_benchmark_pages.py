@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from surveys import models as m
 from surveys.benchmarks import freeze_benchmark
 from surveys.campaigns import create_campaign
-from surveys.demo import DemoDistrict, generate_demo, simulate_answers
+from surveys.demo import DemoDistrict, generate_demo
+from surveys.demo_answers import simulate_answers
 from surveys.instrument_store import instrument_of
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_campaign, make_school, make_user
