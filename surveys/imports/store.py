@@ -114,16 +114,23 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def fielded_version(session: Session, campaign: m.Campaign, audience: str) -> m.InstrumentVersion:
-    """The instrument version the campaign gives to ``audience``.
+def fielded_version(
+    session: Session, campaign: m.Campaign, audience: str, form: str | None = None
+) -> m.InstrumentVersion:
+    """The instrument version the campaign gives to ``audience``: its only form, or the form
+    ``form`` (an instrument's code), which must be named when the audience has several (the
+    grades 2–4 and 5–11 questionnaires of students).
 
     Raises
     ------
     InvalidInput
-        An unknown audience.
+        An unknown audience; several forms and no ``form``; a ``form`` of another audience.
     NotFound
-        The campaign fields no instrument for that audience.
+        The campaign fields no instrument for that audience, or not the ``form`` named.
     """
+    # surveys.dataset brings pandas, which writing a template or reading a file never needs.
+    from surveys.dataset import campaign_forms
+
     if audience not in m.AudienceKind.__members__:
         raise InvalidInput(f"Неизвестная группа респондентов: {audience}")
     forms = campaign_forms(session, campaign.id, audience=audience)
