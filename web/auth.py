@@ -73,11 +73,14 @@ def start_session(user: m.User) -> None:
 def requires_role(*roles: str) -> Callable[[F], F]:
     """Let in signed-in staff with one of ``roles`` (any role if none given); 403 otherwise.
 
-    A view with a ``user`` parameter is handed the signed-in account (never None).
+    The view is handed the signed-in account as its ``user`` keyword argument (never None),
+    so no staff view reads the session or handles an anonymous user itself. What the user
+    may do beyond the role is asked of :mod:`surveys.access`.
     """
 
     def decorator(view: F) -> F:
-        wants_user = "user" in inspect.signature(view).parameters
+        if "user" not in inspect.signature(view).parameters:
+            raise TypeError(f"{view.__name__}: a staff view takes the signed-in `user`")
 
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -86,9 +89,7 @@ def requires_role(*roles: str) -> Callable[[F], F]:
                 return redirect(url_for("auth.login", next=request.full_path))
             if roles and user.role not in roles:
                 abort(403)
-            if wants_user:
-                kwargs["user"] = user
-            return view(*args, **kwargs)
+            return view(*args, user=user, **kwargs)
 
         return wrapped  # type: ignore[return-value]
 
