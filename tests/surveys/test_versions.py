@@ -60,7 +60,7 @@ def test_fielding_cannot_swap_a_version_once_answers_exist(db: Session) -> None:
     )
     next_draft = drafts.start_draft(db, "student_5_11")
     drafts.publish(db, next_draft)
-    with pytest.raises(Conflict, match="уже есть версия .* анкеты"):
+    with pytest.raises(Conflict, match=r"уже есть версия .* анкеты"):
         drafts.field_version(db, campaign, next_draft)
     assert drafts.is_in_use(db, opened.version)
     fielded = db.scalar(select(func.count()).select_from(m.Fielding))
