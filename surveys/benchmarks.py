@@ -23,8 +23,9 @@ from instruments.risk_factors import builtin_risk_factors
 from instruments.schema import Instrument
 from surveys import audit
 from surveys import models as m
+from surveys.campaign_forms import campaign_forms
 from surveys.campaigns import get_campaign
-from surveys.dataset import campaign_forms, form_data
+from surveys.dataset import form_data
 from surveys.errors import InvalidInput, NotFound
 
 #: a reference of fewer schools would make every SD, and so every z, meaningless
@@ -40,7 +41,7 @@ def campaign_answers(
 ) -> Answers:
     """One entry per form the campaign fields (only the instrument codes in ``forms``, when
     given), keyed by the instrument's code: (instrument, answers of all the campaign's
-    schools), in the order of :func:`surveys.dataset.campaign_forms`; the shape
+    schools), in the order of :func:`surveys.campaign_forms.campaign_forms`; the shape
     :mod:`analysis` reads. An entry's audience is ``instrument.audience``."""
     wanted = None if forms is None else set(forms)
     out: Answers = {}

@@ -1,5 +1,6 @@
-"""The forms a campaign fields: which published versions are offered and preselected, how a
-form is named on staff pages, and adding a form to a running campaign."""
+"""The forms a campaign fields: listing them (for staff pages, rates, imports and, through
+:mod:`surveys.dataset`, analysis), which published versions are offered and preselected, and
+adding a form to a running campaign."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from instruments.audiences import AUDIENCE_ORDER
+from instruments.schema import Instrument
 from surveys import models as m
-from surveys.campaigns import create_links
+from surveys.campaigns import create_links, get_campaign
 from surveys.errors import Conflict, InvalidInput, NotFound
-from surveys.instrument_store import instrument_of
+from surveys.instrument_store import instrument_by_checksum
 
 #: the main built-in form of each audience: what a new campaign fields unless told otherwise.
 #: The grades 2–4 student form is an extra one, never the default for all students.
@@ -23,20 +26,28 @@ MAIN_FORMS = {
     "administration": "administration",
 }
 
-_AUDIENCE_ORDER = {a.value: i for i, a in enumerate(m.AudienceKind)}
+_AUDIENCE_ORDER = {a: i for i, a in enumerate(AUDIENCE_ORDER)}
 
 
 @dataclass(frozen=True)
-class Form:
-    """One form a campaign fields (a fielding), as staff pages name it."""
+class FieldedForm:
+    """One form of a campaign: the instrument version a fielding gives to an audience."""
 
     fielding_id: int
     audience: str
-    version_id: int
-    code: str
+    #: the instrument's code, unique among the campaign's forms (the key of analysis data)
+    instrument_code: str
+    #: the instrument's title as stored, by which staff pages name the form
     title: str
+    version_id: int
+    #: the version's number (1, 2, ...)
     version: int
-    grades: tuple[int, int] | None
+    instrument: Instrument
+
+    @property
+    def grades(self) -> tuple[int, int] | None:
+        """The grades the form is for (None: any)."""
+        return self.instrument.grades
 
     @property
     def short_title(self) -> str:
@@ -47,30 +58,106 @@ class Form:
         return self.title
 
 
-def campaign_forms(session: Session, campaign_id: int) -> list[Form]:
-    """The campaign's forms in audience order, a grade-bounded form by its first grade."""
-    rows = session.execute(
-        select(m.Fielding.id, m.Fielding.audience, m.InstrumentVersion, m.Instrument)
+def campaign_forms(
+    session: Session, campaign_id: int, *, audience: str | None = None
+) -> list[FieldedForm]:
+    """The forms ``campaign_id`` fields (those of ``audience`` only, when given), in
+    :data:`~instruments.audiences.AUDIENCE_ORDER`, within an audience by the grades it is for,
+    then by code (the 2–4 form before the 5–11 one).
+
+    Raises
+    ------
+    InvalidInput
+        The campaign fields two versions of one instrument: their answers cannot be told
+        apart by the instrument's code, which keys every analysis.
+    """
+    query = (
+        select(
+            m.Fielding.id,
+            m.Fielding.audience,
+            m.Instrument.code,
+            m.Instrument.title,
+            m.InstrumentVersion.id,
+            m.InstrumentVersion.version,
+            m.InstrumentVersion.checksum,
+        )
         .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
         .join(m.Instrument, m.Instrument.id == m.InstrumentVersion.instrument_id)
         .where(m.Fielding.campaign_id == campaign_id)
-    ).all()
+    )
+    if audience is not None:
+        query = query.where(m.Fielding.audience == audience)
     forms = [
-        Form(
-            fielding_id,
-            audience,
-            version.id,
-            record.code,
-            record.title,
-            version.version,
-            instrument_of(version).grades,
+        FieldedForm(
+            fielding_id=fielding_id,
+            audience=fielded_to,
+            instrument_code=code,
+            title=title,
+            version_id=version_id,
+            version=number,
+            # The definition is read only when this process has not parsed it yet.
+            instrument=instrument_by_checksum(session, version_id, checksum),
         )
-        for fielding_id, audience, version, record in rows
+        for fielding_id, fielded_to, code, title, version_id, number, checksum in session.execute(
+            query
+        ).all()
     ]
+    seen: dict[str, FieldedForm] = {}
+    for form in forms:
+        if form.instrument_code in seen:
+            raise InvalidInput(
+                f"Кампания {campaign_id} проводит две версии анкеты «{form.instrument_code}» "
+                f"(версии {seen[form.instrument_code].version} и {form.version}); "
+                "в одной кампании может быть только одна версия каждой анкеты."
+            )
+        seen[form.instrument_code] = form
     return sorted(
         forms,
-        key=lambda f: (_AUDIENCE_ORDER.get(f.audience, 99), (f.grades or (0, 0))[0], f.code),
+        key=lambda f: (
+            _AUDIENCE_ORDER.get(f.audience, len(_AUDIENCE_ORDER)),
+            f.grades[0] if f.grades else 0,
+            f.instrument_code,
+        ),
     )
+
+
+def campaign_form(session: Session, campaign_id: int, instrument_code: str) -> FieldedForm:
+    """The form of ``instrument_code`` in the campaign.
+
+    Raises
+    ------
+    NotFound
+        No such campaign, or it does not field that instrument.
+    """
+    get_campaign(session, campaign_id)
+    for form in campaign_forms(session, campaign_id):
+        if form.instrument_code == instrument_code:
+            return form
+    raise NotFound(f"В кампании {campaign_id} нет анкеты «{instrument_code}».")
+
+
+def only_form(session: Session, campaign_id: int, audience: str) -> FieldedForm:
+    """The one form the campaign gives ``audience``.
+
+    Raises
+    ------
+    NotFound
+        No such campaign, or no form for the audience.
+    InvalidInput
+        The audience has several forms (the message lists their codes): the caller must
+        name one.
+    """
+    get_campaign(session, campaign_id)
+    forms = campaign_forms(session, campaign_id, audience=audience)
+    if not forms:
+        raise NotFound(f"В кампании {campaign_id} нет анкеты для группы «{audience}».")
+    if len(forms) > 1:
+        codes = ", ".join(f.instrument_code for f in forms)
+        raise InvalidInput(
+            f"В кампании {campaign_id} у группы «{audience}» несколько анкет ({codes}): "
+            "укажите нужную."
+        )
+    return forms[0]
 
 
 @dataclass(frozen=True)

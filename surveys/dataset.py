@@ -3,7 +3,8 @@
 Answers are loaded per *form*: one instrument version a campaign fields (a fielding). An
 audience may be given several forms in one wave (the grades 2–4 and 5–11 questionnaires for
 students), and their items differ, so each form's answers are a frame of their own, keyed by
-the instrument's code (:func:`form_data`); :func:`campaign_forms` lists a campaign's forms.
+the instrument's code (:func:`form_data`); :func:`surveys.campaign_forms.campaign_forms`
+lists a campaign's forms.
 """
 
 from __future__ import annotations
@@ -16,26 +17,10 @@ from sqlalchemy.orm import Session
 
 from instruments.schema import NUMERIC_TYPES, Instrument, ItemType
 from surveys import models as m
-from surveys.errors import InvalidInput, NotFound
-from surveys.instrument_store import instrument_by_checksum
+from surveys.campaign_forms import FieldedForm, campaign_form, only_form
+from surveys.campaigns import get_campaign
 
 META_COLUMNS = ["school_code", "class_name", "submitted_on", "duration_seconds"]
-#: audiences in the order references, pages and files show them
-AUDIENCE_ORDER = ("student", "parent", "teacher", "specialist", "administration")
-
-
-@dataclass(frozen=True)
-class FieldedForm:
-    """One form of a campaign: the instrument version a fielding gives to an audience."""
-
-    fielding_id: int
-    audience: str
-    #: the instrument's code, unique among the campaign's forms (the key of analysis data)
-    instrument_code: str
-    version_id: int
-    #: the version's number (1, 2, ...)
-    version: int
-    instrument: Instrument
 
 
 @dataclass(frozen=True)
@@ -73,114 +58,6 @@ def _item_columns(instrument: Instrument) -> dict[str, bool]:
     }
 
 
-def _campaign(session: Session, campaign_id: int) -> m.Campaign:
-    campaign = session.get(m.Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(f"Кампания {campaign_id} не найдена.")
-    return campaign
-
-
-def campaign_forms(
-    session: Session, campaign_id: int, *, audience: str | None = None
-) -> list[FieldedForm]:
-    """The forms ``campaign_id`` fields (those of ``audience`` only, when given), in
-    :data:`AUDIENCE_ORDER`, and within an audience by the grades they are for, then by code
-    (the 2–4 form before the 5–11 one).
-
-    Raises
-    ------
-    InvalidInput
-        The campaign fields two versions of one instrument: their answers cannot be told
-        apart by the instrument's code, which keys every analysis.
-    """
-    query = (
-        select(
-            m.Fielding.id,
-            m.Fielding.audience,
-            m.Instrument.code,
-            m.InstrumentVersion.id,
-            m.InstrumentVersion.version,
-            m.InstrumentVersion.checksum,
-        )
-        .join(m.InstrumentVersion, m.InstrumentVersion.id == m.Fielding.instrument_version_id)
-        .join(m.Instrument, m.Instrument.id == m.InstrumentVersion.instrument_id)
-        .where(m.Fielding.campaign_id == campaign_id)
-    )
-    if audience is not None:
-        query = query.where(m.Fielding.audience == audience)
-    forms = [
-        FieldedForm(
-            fielding_id=fielding_id,
-            audience=fielded_to,
-            instrument_code=code,
-            version_id=version_id,
-            version=number,
-            # The definition is read only when this process has not parsed it yet.
-            instrument=instrument_by_checksum(session, version_id, checksum),
-        )
-        for fielding_id, fielded_to, code, version_id, number, checksum in session.execute(
-            query
-        ).all()
-    ]
-    seen: dict[str, FieldedForm] = {}
-    for form in forms:
-        if form.instrument_code in seen:
-            raise InvalidInput(
-                f"Кампания {campaign_id} проводит две версии анкеты «{form.instrument_code}» "
-                f"(версии {seen[form.instrument_code].version} и {form.version}); "
-                "в одной кампании может быть только одна версия каждой анкеты."
-            )
-        seen[form.instrument_code] = form
-    order = {a: i for i, a in enumerate(AUDIENCE_ORDER)}
-    return sorted(
-        forms,
-        key=lambda f: (
-            order.get(f.audience, len(order)),
-            f.instrument.grades[0] if f.instrument.grades else 0,
-            f.instrument_code,
-        ),
-    )
-
-
-def campaign_form(session: Session, campaign_id: int, instrument_code: str) -> FieldedForm:
-    """The form of ``instrument_code`` in the campaign.
-
-    Raises
-    ------
-    NotFound
-        No such campaign, or it does not field that instrument.
-    """
-    _campaign(session, campaign_id)
-    for form in campaign_forms(session, campaign_id):
-        if form.instrument_code == instrument_code:
-            return form
-    raise NotFound(f"В кампании {campaign_id} нет анкеты «{instrument_code}».")
-
-
-def only_form(session: Session, campaign_id: int, audience: str) -> FieldedForm:
-    """The one form the campaign gives ``audience``.
-
-    Raises
-    ------
-    NotFound
-        No such campaign, or no form for the audience.
-    InvalidInput
-        The audience has several forms (the message lists their codes): the caller must
-        name one.
-    """
-    _campaign(session, campaign_id)
-    forms = campaign_forms(session, campaign_id, audience=audience)
-    if not forms:
-        raise NotFound(f"В кампании {campaign_id} нет анкеты для группы «{audience}».")
-    if len(forms) > 1:
-        codes = ", ".join(f.instrument_code for f in forms)
-        raise InvalidInput(
-            f"В кампании {campaign_id} у группы «{audience}» несколько анкет ({codes}): "
-            "укажите нужную."
-        )
-    return forms[0]
-
-
 def form_data(
     session: Session,
     campaign_id: int,
@@ -197,7 +74,7 @@ def form_data(
     NotFound
         No such campaign, or it does not field that instrument.
     """
-    campaign = _campaign(session, campaign_id)
+    campaign = get_campaign(session, campaign_id)
     return _load(
         session, campaign, campaign_form(session, campaign_id, instrument_code), school_codes
     )
@@ -219,7 +96,7 @@ def audience_data(
     InvalidInput
         The audience has several forms: use :func:`form_data` with the instrument's code.
     """
-    campaign = _campaign(session, campaign_id)
+    campaign = get_campaign(session, campaign_id)
     return _load(session, campaign, only_form(session, campaign_id, audience), school_codes)
 
 

@@ -25,7 +25,9 @@ def _report(session: Session, campaign: m.Campaign) -> None:
     schools = session.scalar(
         select(func.count()).where(m.CampaignSchool.campaign_id == campaign.id)
     )
-    forms = ", ".join(f"{f.code}:{f.version}" for f in campaign_forms(session, campaign.id))
+    forms = ", ".join(
+        f"{f.instrument_code}:{f.version}" for f in campaign_forms(session, campaign.id)
+    )
     click.echo(campaign.id)
     click.echo(
         f"Кампания {campaign.id} «{campaign.title}» создана: школ {schools}, "

@@ -23,6 +23,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
+from instruments.audiences import RESPONDENT_CHOICES
 from instruments.diff import diff_instruments
 from instruments.errors import InstrumentError
 from instruments.io.files import FORMATS, instrument_bytes, load_bytes
@@ -37,13 +38,6 @@ from web.db import get_session
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 
 DESIGNERS = access.DESIGNERS
-AUDIENCE_LABELS = {
-    "student": "обучающиеся",
-    "parent": "родители",
-    "teacher": "педагоги",
-    "specialist": "специалисты",
-    "administration": "администрация школы",
-}
 
 
 class NewInstrumentForm(FlaskForm):
@@ -56,7 +50,7 @@ class NewInstrumentForm(FlaskForm):
     )
     title = StringField("Название", validators=[DataRequired("Укажите название."), Length(max=300)])
     audience = SelectField(
-        "Кто отвечает", choices=[SelectChoice(k, v) for k, v in AUDIENCE_LABELS.items()]
+        "Кто отвечает", choices=[SelectChoice(k, v) for k, v in RESPONDENT_CHOICES.items()]
     )
 
 
@@ -105,7 +99,7 @@ def index(user: m.User):  # type: ignore[no-untyped-def]
         instruments=list(instruments.values()),
         form=NewInstrumentForm(),
         import_form=ImportForm(),
-        audience_labels=AUDIENCE_LABELS,
+        audience_labels=RESPONDENT_CHOICES,
     )
 
 

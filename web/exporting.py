@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from instruments.audiences import AUDIENCE_NAMES
 from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument
 from surveys import audit
 from surveys import models as m
+from surveys.campaign_forms import FieldedForm, campaign_form, only_form
 from surveys.campaigns import get_campaign
-from surveys.dataset import FieldedForm, campaign_form, form_data, only_form
+from surveys.dataset import form_data
 from surveys.errors import NotFound
 from surveys.exports import (
     Codebook,
@@ -82,7 +84,6 @@ def response_export(
     """Answers, scale scores and codebook of a campaign's form for ``audience`` (the one
     named by ``instrument_code`` when the audience has several), renumbered with ``key``."""
     from analysis.scoring import score_scales  # pandas/scipy: only when exporting
-    from web.staff.common import AUDIENCE_NAMES  # the staff blueprint imports this module
 
     campaign = get_campaign(session, campaign_id)
     form = export_form(session, campaign, audience, instrument_code)

@@ -11,10 +11,10 @@ from instruments.risk_factors import builtin_risk_factors
 from surveys import models as m
 from surveys.benchmarks import campaign_answers, campaign_benchmark
 from surveys.campaigns import get_campaign
-from surveys.dataset import AUDIENCE_ORDER, assessment_frame
+from surveys.dataset import assessment_frame
 from surveys.errors import NotFound
 
-__all__ = ["AUDIENCE_ORDER", "previous_wave", "school_in_campaign", "school_reference"]
+__all__ = ["previous_wave", "school_in_campaign", "school_reference"]
 
 
 def school_in_campaign(session: Session, campaign: m.Campaign, school_code: str) -> m.School:

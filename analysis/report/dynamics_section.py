@@ -26,8 +26,9 @@ import pandas as pd
 from analysis.benchmark import z_against
 from analysis.dynamics import factor_changes, indicator_changes
 from analysis.indicators import reportable_indicators
-from analysis.report.profile import AUDIENCE_SHORT, _ru, _value_text
+from analysis.report.profile import _ru, _value_text
 from analysis.risk import Reference
+from instruments.audiences import AUDIENCE_NAMES
 from instruments.risk_factors import Indicator, RiskFactorCatalogue
 from instruments.schema import Instrument, text_in
 
@@ -110,7 +111,7 @@ def _form_names(instruments: list[Instrument]) -> list[str]:
     names = []
     for instrument in instruments:
         audience = instrument.audience.value
-        name = AUDIENCE_SHORT.get(audience, audience)
+        name = AUDIENCE_NAMES.get(audience, audience)
         if per_audience[audience] > 1:
             name = f"{name} ({text_in(instrument.title)})"
         names.append(name)
@@ -159,7 +160,7 @@ def build_dynamics_section(
     )
     indicators: list[Indicator] = [i for items in by_factor.values() for i in items]
     statistic = {i.code: i.statistic for i in indicators}
-    audience_of = {i.code: AUDIENCE_SHORT.get(i.audience.value, "") for i in indicators}
+    audience_of = {i.code: AUDIENCE_NAMES.get(i.audience.value, "") for i in indicators}
     titles = {i.code: text_in(i.title) for i in indicators}
     # The privacy gate, in each wave with the larger minimum: a school hidden in either wave
     # is in neither wave's shrinkage nor in the yardstick, and shows only its n.

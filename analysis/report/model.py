@@ -17,16 +17,9 @@ from analysis.profiles import school_scale_summary
 from analysis.report.dynamics_section import DynamicsSection, Wave, build_dynamics_section
 from analysis.report.profile import RiskSection, build_risk_section, fielded_indicators, risk_note
 from analysis.scoring import ScaleScores, score_scales
+from instruments.audiences import AUDIENCE_HEADINGS
 from instruments.risk_factors import RiskFactorCatalogue
 from instruments.schema import Instrument, Scale, text_in
-
-AUDIENCE_LABELS = {
-    "student": "Обучающиеся",
-    "parent": "Родители (законные представители)",
-    "teacher": "Педагоги",
-    "specialist": "Специалисты",
-    "administration": "Администрация школы",
-}
 
 
 @dataclass(frozen=True)
@@ -65,7 +58,7 @@ class AudienceSection:
     @property
     def group_label(self) -> str:
         """The audience alone ("Обучающиеся"), where the form is named beside it."""
-        return AUDIENCE_LABELS.get(self.audience, self.audience)
+        return AUDIENCE_HEADINGS.get(self.audience, self.audience)
 
 
 @dataclass(frozen=True)
@@ -111,7 +104,7 @@ def form_labels(forms: Iterable[tuple[str, Instrument]]) -> dict[str, str]:
     labels = {}
     for key, instrument in pairs:
         audience = instrument.audience.value
-        label = AUDIENCE_LABELS.get(audience, audience)
+        label = AUDIENCE_HEADINGS.get(audience, audience)
         if per_audience[audience] > 1:
             label = f"{label} — {text_in(instrument.title)}"
         labels[key] = label
@@ -180,7 +173,7 @@ def audience_section(
     n_responses = int((answers["school_code"] == school_code).sum())
     return AudienceSection(
         audience=audience,
-        audience_label=label or AUDIENCE_LABELS.get(audience, audience),
+        audience_label=label or AUDIENCE_HEADINGS.get(audience, audience),
         instrument_title=text_in(instrument.title),
         n_responses=n_responses,
         rows=rows,

@@ -14,16 +14,10 @@ from analysis.causes import factor_associations, probable_causes, school_outcome
 from analysis.indicators import form_of, indicator_cutoffs, reportable_indicators
 from analysis.risk import LEVEL_LABELS, Reference, factor_profiles
 from analysis.risk import level as composite_level
+from instruments.audiences import AUDIENCE_NAMES
 from instruments.risk_factors import Indicator, RiskFactorCatalogue
 from instruments.schema import Cutoffs, Instrument, text_in
 
-AUDIENCE_SHORT = {
-    "student": "обучающиеся",
-    "parent": "родители",
-    "teacher": "педагоги",
-    "specialist": "специалисты",
-    "administration": "администрация",
-}
 STATISTIC_UNITS = {"mean": "балл", "pomp": "из 100", "prevalence": "%", "share": "%", "value": ""}
 CAUSES_SHOWN = 3
 
@@ -280,7 +274,7 @@ def build_risk_section(
         shown = [
             IndicatorRow(
                 title=titles[code],
-                audience=AUDIENCE_SHORT.get(str(rows.loc[code, "audience"]), ""),
+                audience=AUDIENCE_NAMES.get(str(rows.loc[code, "audience"]), ""),
                 value=_value_text(rows.loc[code])
                 if not rows.loc[code, "suppressed"]
                 else f"скрыто (меньше {min_group_size} ответов)",

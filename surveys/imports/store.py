@@ -20,6 +20,7 @@ from instruments.errors import AnswerErrors
 from instruments.quality import FLAG_LABELS, STRAIGHT_LINING, quality_flags
 from instruments.schema import text_in
 from surveys import models as m
+from surveys.campaign_forms import campaign_forms
 from surveys.errors import Conflict, InvalidInput, NotFound
 from surveys.imports.common import CLASS_COLUMN, CLASS_NAME_MAX, SCHOOL_COLUMN, rows_word, short
 from surveys.imports.reading import FileLayout, ParsedRow, ParsedRows, RowError
@@ -128,9 +129,6 @@ def fielded_version(
     NotFound
         The campaign fields no instrument for that audience, or not the ``form`` named.
     """
-    # surveys.dataset brings pandas, which writing a template or reading a file never needs.
-    from surveys.dataset import campaign_forms
-
     if audience not in m.AudienceKind.__members__:
         raise InvalidInput(f"Неизвестная группа респондентов: {audience}")
     forms = campaign_forms(session, campaign.id, audience=audience)

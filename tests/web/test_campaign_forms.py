@@ -89,7 +89,7 @@ def test_a_school_gets_a_link_per_form_each_opening_its_own_form(db: Session) ->
     campaign, schools = _two_forms(db)
     links = db.scalars(select(m.SurveyLink).where(m.SurveyLink.campaign_id == campaign.id)).all()
     assert len(links) == 4  # 2 schools × 2 forms
-    forms = {f.fielding_id: f.code for f in campaign_forms(db, campaign.id)}
+    forms = {f.fielding_id: f.instrument_code for f in campaign_forms(db, campaign.id)}
     assert sorted(forms.values()) == ["student_2_4", "student_5_11"]
     for school in schools:
         opened = {forms[link.fielding_id] for link in links if link.school_id == school.id}
@@ -262,7 +262,7 @@ def test_the_campaign_form_preselects_the_main_forms_and_posts_as_displayed(
     )
     assert posted.status_code == 302, posted.text[:500]
     campaign = db.scalars(select(m.Campaign).where(m.Campaign.title == "Как показано")).one()
-    codes = {f.code for f in campaign_forms(db, campaign.id)}
+    codes = {f.instrument_code for f in campaign_forms(db, campaign.id)}
     assert codes == {"student_5_11", "parent", "teacher", "administration"}
     shown = client.get(f"/staff/campaigns/{campaign.id}/").text
     assert "Анкеты кампании: обучающиеся — «Анкета для обучающихся 5–11 классов»" in shown
@@ -340,7 +340,10 @@ def test_the_designer_adds_a_form_beside_the_others(client: FlaskClient, db: Ses
     )
     assert added.status_code == 302
     db.expire_all()
-    assert {f.code for f in campaign_forms(db, campaign.id)} == {"student_2_4", "student_5_11"}
+    assert {f.instrument_code for f in campaign_forms(db, campaign.id)} == {
+        "student_2_4",
+        "student_5_11",
+    }
     assert db.scalar(select(func.count()).where(m.SurveyLink.campaign_id == campaign.id)) == 2
     assert load_link(
         db, link_for(db, campaign, school, form="student_2_4").code
@@ -379,7 +382,10 @@ def test_cli_creates_a_campaign_and_copies_it_as_the_next_wave(cli_env: str, db:
     db.expire_all()
     campaign = db.get(m.Campaign, campaign_id)
     assert campaign is not None and campaign.min_group_size == 6 and campaign.period == "2026/27"
-    assert {f.code for f in campaign_forms(db, campaign_id)} == {"student_2_4", "student_5_11"}
+    assert {f.instrument_code for f in campaign_forms(db, campaign_id)} == {
+        "student_2_4",
+        "student_5_11",
+    }
     schools = db.scalars(
         select(m.CampaignSchool.school_id).where(m.CampaignSchool.campaign_id == campaign_id)
     ).all()
@@ -394,7 +400,7 @@ def test_cli_creates_a_campaign_and_copies_it_as_the_next_wave(cli_env: str, db:
         ],
     )  # fmt: skip
     assert default.exit_code == 0, default.output
-    codes = {f.code for f in campaign_forms(db, int(default.stdout.strip()))}
+    codes = {f.instrument_code for f in campaign_forms(db, int(default.stdout.strip()))}
     assert codes == {"student_5_11", "parent", "teacher", "administration"}
     bad = runner.invoke(
         main,
@@ -416,8 +422,8 @@ def test_cli_creates_a_campaign_and_copies_it_as_the_next_wave(cli_env: str, db:
     assert copy is not None and copy.title == "Февраль"
     assert copy.previous_campaign_id == campaign_id and copy.min_group_size == 6
     assert copy.district_id == district.id and copy.opens_on == dt.date(2027, 2, 7)
-    assert [(f.code, f.version_id) for f in campaign_forms(db, copy_id)] == [
-        (f.code, f.version_id) for f in campaign_forms(db, campaign_id)
+    assert [(f.instrument_code, f.version_id) for f in campaign_forms(db, copy_id)] == [
+        (f.instrument_code, f.version_id) for f in campaign_forms(db, campaign_id)
     ]
     assert db.scalar(select(func.count()).where(m.SurveyLink.campaign_id == copy_id)) == 4
     earlier = runner.invoke(

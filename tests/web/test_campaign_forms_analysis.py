@@ -32,7 +32,8 @@ from instruments.risk_factors import builtin_risk_factors
 from instruments.schema import Instrument, ItemType
 from surveys import models as m
 from surveys.benchmarks import campaign_answers, freeze_benchmark
-from surveys.dataset import audience_data, campaign_forms, form_data
+from surveys.campaign_forms import campaign_forms
+from surveys.dataset import audience_data, form_data
 from surveys.errors import InvalidInput
 from surveys.instrument_store import instrument_of, latest_version
 from tests.conftest import csrf_token

@@ -22,7 +22,8 @@ from analysis.report.html import ru_number
 from analysis.report.model import audience_section, form_labels
 from instruments.io.spreadsheet import DANGEROUS_PREFIXES, XLSX_MIMETYPE, put
 from surveys import models as m
-from surveys.dataset import campaign_forms, form_data
+from surveys.campaign_forms import campaign_forms
+from surveys.dataset import form_data
 from surveys.demo import generate_demo
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_district, make_school, make_user

@@ -19,6 +19,7 @@ from wtforms import BooleanField, DateField, IntegerField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange
 
+from instruments.audiences import AUDIENCE_NAMES
 from instruments.quality import FLAG_LABELS
 from surveys import access
 from surveys import models as m
@@ -39,7 +40,6 @@ from web.db import get_session
 from web.respond import forget_links
 from web.staff import bp
 from web.staff.common import (
-    AUDIENCE_NAMES,
     campaign_or_404,
     managed_campaign_or_404,
     record_and_commit,

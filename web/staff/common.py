@@ -1,5 +1,5 @@
 """What the staff pages share: objects looked up within the signed-in user's scope (the rules
-are surveys.access's), the audit of a request, labels."""
+are surveys.access's), the audit of a request."""
 
 from __future__ import annotations
 
@@ -10,14 +10,6 @@ from surveys import access, audit
 from surveys import models as m
 from web.auth import current_user
 from web.db import get_session
-
-AUDIENCE_NAMES = {
-    "student": "обучающиеся",
-    "parent": "родители",
-    "teacher": "педагоги",
-    "specialist": "специалисты",
-    "administration": "администрация",
-}
 
 
 def school_or_404(user: m.User, code: str) -> m.School:

@@ -10,15 +10,16 @@ from typing import NamedTuple
 
 from flask import Response, abort, current_app, render_template
 
+from instruments.audiences import AUDIENCE_NAMES
 from surveys import access
 from surveys import models as m
-from surveys.dataset import campaign_forms
+from surveys.campaign_forms import campaign_forms
 from surveys.exports import MEDIA_TYPES, codebook_html, codebook_xlsx, write
 from web.auth import current_user, requires_role
 from web.db import get_session
 from web.exporting import ResponseExport, order_key, record_export, response_export
 from web.staff import bp
-from web.staff.common import AUDIENCE_NAMES, campaign_or_404
+from web.staff.common import campaign_or_404
 
 
 class Download(NamedTuple):

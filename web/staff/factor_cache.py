@@ -40,7 +40,8 @@ from analysis.errors import AnalysisError
 from analysis.factor_scores import SchoolFactorScores, school_factor_scores
 from analysis.privacy import reportable
 from surveys import models as m
-from surveys.dataset import campaign_form, form_data
+from surveys.campaign_forms import campaign_form
+from surveys.dataset import form_data
 
 #: solutions kept per worker process (campaign × form pairs)
 CACHE_SIZE = 32

@@ -22,7 +22,8 @@ from analysis.report.model import AudienceSection, ScaleRow, audience_section, f
 from instruments.io.spreadsheet import put
 from instruments.schema import INSTITUTIONAL_AUDIENCES
 from surveys import models as m
-from surveys.dataset import campaign_forms, form_data
+from surveys.campaign_forms import campaign_forms
+from surveys.dataset import form_data
 from surveys.exports.cells import csv_cell
 from web.staff.factor_cache import campaign_factors
 

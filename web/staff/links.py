@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, ValidationError
 
+from instruments.audiences import AUDIENCE_NAMES
 from surveys import access, audit
 from surveys import models as m
 from surveys.campaign_forms import campaign_forms
@@ -31,7 +32,6 @@ from web.errors import render_error
 from web.pdf import PdfUnavailable, html_to_pdf
 from web.staff import bp
 from web.staff.common import (
-    AUDIENCE_NAMES,
     campaign_or_404,
     school_link_or_404,
 )

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from analysis.report import render_html
+from instruments.audiences import AUDIENCE_NAMES
 from instruments.io.spreadsheet import XLSX_MIMETYPE
 from surveys import access
 from surveys import models as m
@@ -60,6 +61,7 @@ def schools(user: m.User):  # type: ignore[no-untyped-def]
         schools=school_list,
         counts=counts,
         audiences=audiences,
+        audience_names=AUDIENCE_NAMES,
         setup=setup if setup is not None and not setup.complete else None,
         may_create_district=access.can_create_district(user),
         users_url=_users_url(),
