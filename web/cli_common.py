@@ -1,15 +1,38 @@
-"""Pieces shared by the CLI command modules: the configured database and safe file writes."""
+"""Pieces shared by the CLI command modules: the configured database, safe file writes and
+the options that name a campaign's audience and form."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
+import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from surveys import models as m
 from surveys.db import database_url, make_engine, session_scope
+
+F = TypeVar("F", bound=Callable[..., object])
+
+#: the respondent groups an ``--audience`` option accepts
+AUDIENCES = [a.value for a in m.AudienceKind]
+
+#: ``--form``: which of the audience's forms a command is about (None: the audience's only one)
+form_option = click.option(
+    "--form",
+    "form",
+    metavar="INSTRUMENT_CODE",
+    help="The questionnaire (instrument code, e.g. student_2_4) when the campaign gives the "
+    "audience several; required then.",
+)
+
+
+def audience_option(help: str, *, required: bool = True) -> Callable[[F], F]:
+    """``--audience``: a respondent group of :data:`AUDIENCES`."""
+    return click.option("--audience", required=required, type=click.Choice(AUDIENCES), help=help)
 
 
 @contextmanager

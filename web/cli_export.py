@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from surveys import models as m
 from surveys.errors import InvalidInput
 from surveys.exports import FORMATS, codebook_html, codebook_xlsx, write
-from web.cli_common import session_scope_cli, write_atomic
+from web.cli_common import audience_option, form_option, session_scope_cli, write_atomic
 from web.exporting import order_key, record_export, response_export
 
 CODEBOOK_SUFFIXES = (".xlsx", ".html")
@@ -22,19 +21,8 @@ def export() -> None:
 
 @export.command("responses")
 @click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
-@click.option(
-    "--audience",
-    required=True,
-    type=click.Choice([a.value for a in m.AudienceKind]),
-    help="Respondent group.",
-)
-@click.option(
-    "--form",
-    "form",
-    metavar="INSTRUMENT_CODE",
-    help="The questionnaire (instrument code, e.g. student_2_4) when the campaign gives the "
-    "audience several; required then.",
-)
+@audience_option("Respondent group.")
+@form_option
 @click.option(
     "--format", "fmt", required=True, type=click.Choice(FORMATS), help="Format of the files."
 )

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from surveys import audit
-from surveys import models as m
 from surveys.assessments import import_results
 from surveys.campaigns import get_campaign
 from surveys.errors import InvalidInput
@@ -22,9 +21,7 @@ from surveys.imports import (
     read_mapping_file,
 )
 from surveys.instrument_store import instrument_of
-from web.cli_common import session_scope_cli, write_atomic
-
-AUDIENCES = [a.value for a in m.AudienceKind]
+from web.cli_common import audience_option, form_option, session_scope_cli, write_atomic
 
 
 def _read(path: Path) -> bytes:
@@ -46,19 +43,8 @@ def import_() -> None:
 
 @import_.command("template")
 @click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
-@click.option(
-    "--audience",
-    required=True,
-    type=click.Choice(AUDIENCES),
-    help="Respondent group whose questionnaire the template is for.",
-)
-@click.option(
-    "--form",
-    "form",
-    metavar="INSTRUMENT_CODE",
-    help="The questionnaire (instrument code, e.g. student_2_4) when the campaign gives the "
-    "audience several; required then.",
-)
+@audience_option("Respondent group whose questionnaire the template is for.")
+@form_option
 @click.option(
     "--with-class",
     "class_column",
@@ -92,19 +78,8 @@ def template(
 @import_.command("responses")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
-@click.option(
-    "--audience",
-    required=True,
-    type=click.Choice(AUDIENCES),
-    help="Respondent group the answers come from.",
-)
-@click.option(
-    "--form",
-    "form",
-    metavar="INSTRUMENT_CODE",
-    help="The questionnaire (instrument code, e.g. student_2_4) when the campaign gives the "
-    "audience several; required then.",
-)
+@audience_option("Respondent group the answers come from.")
+@form_option
 @click.option(
     "--school",
     "school_code",

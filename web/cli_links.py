@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from surveys import models as m
 from surveys.campaigns import get_campaign
-from web.cli_common import session_scope_cli
+from web.cli_common import audience_option, session_scope_cli
 
 BASE_URL_ENV = "ROOTCAUSE_BASE_URL"
 
@@ -17,11 +17,7 @@ BASE_URL_ENV = "ROOTCAUSE_BASE_URL"
 @click.command()
 @click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
 @click.option("--school", "school_code", help="Only this school (code).")
-@click.option(
-    "--audience",
-    type=click.Choice([a.value for a in m.AudienceKind]),
-    help="Only links for this audience.",
-)
+@audience_option("Only links for this audience.", required=False)
 @click.option(
     "--base-url",
     default=lambda: os.environ.get(BASE_URL_ENV, "http://127.0.0.1:5000"),
