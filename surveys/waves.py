@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from surveys import audit
@@ -15,15 +15,22 @@ from surveys.campaigns import create_campaign, create_links
 from surveys.errors import InvalidInput
 
 
-def offered_schools(session: Session, district_id: int) -> list[m.School]:
-    """The district's schools a new campaign may include: the active ones."""
+def _district_schools(
+    session: Session, district_id: int, condition: ColumnElement[bool]
+) -> list[m.School]:
+    """The district's schools that meet ``condition``, by code."""
     return list(
         session.scalars(
             select(m.School)
-            .where(m.School.district_id == district_id, m.School.is_active.is_(True))
+            .where(m.School.district_id == district_id, condition)
             .order_by(m.School.code)
         )
     )
+
+
+def offered_schools(session: Session, district_id: int) -> list[m.School]:
+    """The district's schools a new campaign may include: the active ones."""
+    return _district_schools(session, district_id, m.School.is_active.is_(True))
 
 
 def schools_by_id(session: Session, district_id: int, school_ids: Iterable[int]) -> list[m.School]:
@@ -32,13 +39,7 @@ def schools_by_id(session: Session, district_id: int, school_ids: Iterable[int])
     wanted = set(school_ids)
     if not wanted:
         return []
-    return list(
-        session.scalars(
-            select(m.School)
-            .where(m.School.district_id == district_id, m.School.id.in_(wanted))
-            .order_by(m.School.code)
-        )
-    )
+    return _district_schools(session, district_id, m.School.id.in_(wanted))
 
 
 def schools_by_code(session: Session, district_id: int, codes: Iterable[str]) -> list[m.School]:

@@ -270,11 +270,22 @@ def answers_frame(data: FormData, respondents: Respondents) -> LabelledFrame:
         )
         variables.append(variable)
         columns[variable.name] = column
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(answers)))
+    return form_frame(data, respondents, columns, variables, text_in(instrument.title))
+
+
+def form_frame(
+    data: FormData,
+    respondents: Respondents,
+    columns: dict[str, list[Any]],
+    variables: list[Variable],
+    subject: str,
+) -> LabelledFrame:
+    """``columns`` (one value per respondent, in their order) as a frame of ``data``'s form,
+    titled by the form's code and version, then ``subject``."""
     return LabelledFrame(
-        data=frame,
+        data=pd.DataFrame(columns, index=pd.RangeIndex(len(respondents.frame))),
         variables=tuple(variables),
-        title=f"{data.form.instrument_code} v{data.form.version} · {text_in(instrument.title)}",
+        title=f"{data.form.instrument_code} v{data.form.version} · {subject}",
         instrument_code=data.form.instrument_code,
         instrument_version=data.form.version,
         audience=data.audience,

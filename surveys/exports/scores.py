@@ -11,7 +11,7 @@ import pandas as pd
 
 from instruments.schema import text_in
 from surveys.dataset import FormData
-from surveys.exports.frames import LabelledFrame, Names, Variable, meta_variables
+from surveys.exports.frames import LabelledFrame, Names, Variable, form_frame, meta_variables
 from surveys.exports.respondents import Respondents
 
 
@@ -41,38 +41,20 @@ def scores_frame(
         if scale.method == "sum":
             low, high = low * len(scale.items), high * len(scale.items)
         what = "сумма" if scale.method == "sum" else "среднее"
-        name = names.unique(scale.code)
-        variables.append(
-            Variable(
-                name=name,
-                label=f"{title}: {what} ({low}–{high})",
-                measure="scale",
-                kind="number",
-                decimals=3,
-                scales=(scale.code,),
-                item_type="балл по шкале",
+        for name, label, values in (
+            (names.unique(scale.code), f"{title}: {what} ({low}–{high})", score),
+            (names.unique(f"{scale.code}_pomp"), f"{title}: 0–100 (POMP)", pomp),
+        ):
+            variables.append(
+                Variable(
+                    name=name,
+                    label=label,
+                    measure="scale",
+                    kind="number",
+                    decimals=3,
+                    scales=(scale.code,),
+                    item_type="балл по шкале",
+                )
             )
-        )
-        columns[name] = [float(v) for v in score[scale.code].reindex(order)]
-        pomp_name = names.unique(f"{scale.code}_pomp")
-        variables.append(
-            Variable(
-                name=pomp_name,
-                label=f"{title}: 0–100 (POMP)",
-                measure="scale",
-                kind="number",
-                decimals=3,
-                scales=(scale.code,),
-                item_type="балл по шкале",
-            )
-        )
-        columns[pomp_name] = [float(v) for v in pomp[scale.code].reindex(order)]
-    return LabelledFrame(
-        data=pd.DataFrame(columns, index=pd.RangeIndex(len(order))),
-        variables=tuple(variables),
-        title=f"{data.form.instrument_code} v{data.form.version} · баллы по шкалам",
-        instrument_code=data.form.instrument_code,
-        instrument_version=data.form.version,
-        audience=data.audience,
-        respondents=respondents,
-    )
+            columns[name] = [float(v) for v in values[scale.code].reindex(order)]
+    return form_frame(data, respondents, columns, variables, "баллы по шкалам")
