@@ -1,0 +1,1 @@
+"""The independent district simulation of bench/causes_simulation.py (issue 14)."""
