@@ -9,54 +9,20 @@ entry, Lindeman, Merenda & Gold 1980), which sums to the R² of their joint regr
 With few schools the intervals are wide and a warning says so: these are associations in
 this district, not proof of cause.
 
-Outcome indicators never compete (issue 14). An indicator with ``role: outcome`` in the
-catalogue (``instruments/library/risk_factors.yaml``; all indicators of a factor share one role)
-measures low results themselves: the factor «Обучающиеся с рисками учебной неуспешности» is
-read from pupils with «2» for the term (``stu_failing_marks``), pupils recommended extra classes
-(``adm_share_recommended_extra``) and teachers naming gaps in knowledge
-(``tch_obstacle_gaps``). Set against the share of «2» it correlated at 0.79–0.88 (every other
-factor at most 0.56) and took the largest weight: an outcome explaining itself. Such factors
-are left out before anything here is computed (:func:`driver_factors`): they enter neither the
-district association nor the ranking, and the reference shows them in the risk profile as a
-description of the problem, labelled as such (:mod:`analysis.report.profile`). Every other
-indicator is a ``driver``; the yaml's header gives the reasons indicator by indicator.
+Per school, a factor is a probable cause as far as the school is in its risk zone and the
+factor goes with low results in the district:
 
-Per school, a factor qualifies as a probable cause only when the school is *credibly* in its
-risk zone (``credible`` of :func:`analysis.risk.factor_profiles`): its interval, not its point
-estimate, lies beyond the boundary of «повышенный» (0.5 SD worse than the reference), with
+    score = max(composite, 0) · (1 + max(ρ, 0)) / 2
 
-    e_i = a_i · √w_i · se_i / sd_ref,i,      se(c) = √( Σ_i Σ_k e_i e_k r_ik )
-
-(``a_i`` the indicators' normalised weights, ``w_i`` the empirical-Bayes reliability of the
-school's estimate, ``se_i`` its standard error, ``sd_ref,i`` the reference's SD, ``r_ik`` the
-pooled within-school correlation of the two indicators among the same respondents, 0 between
-audiences, 1 within an audience where it cannot be estimated); the one-sided 95 % lower bound
-``c − 1.645 se(c)`` must be at or above 0.5 (:mod:`analysis.risk`), or an indicator's whole
-95 % interval must lie beyond its published high-risk cut-off. The bound is one-sided because
-the claim is ("the school is beyond the boundary"). A school with no such factor gets no
-probable cause, and the reference says so. The qualifying factors are ranked by
-
-    score = severity · weight(factor)
-
-where severity is the composite (at least 0.5 for a factor raised by a cut-off) and the weight
-comes from one function, :func:`association_weights`, which a multivariate district model can
-replace. Today it is the univariate association: ``(1 + ρ)/2`` when the 95 % bootstrap
-interval of Spearman's ρ lies above 0 (the factor goes with low results in this district),
-``1/2`` otherwise. So a factor whose association is not shown is still named when the school
-is credibly in its risk zone — with a dozen schools a weak correlation is no evidence that a
-factor the roadmaps name is harmless — but it is named by its risk level alone, and the
-reference says the association is not confirmed; in a district where no factor is associated
-with results (or with no assessment data) the ranking is the order of the risk levels and no
-cause is named by association. ρ and its interval stay displayed as a descriptive.
-
-A factor that could not be measured at a school because its audiences' answers there are under
-the minimum group size is listed as not assessed, with the audience, its number of answers and
-the minimum (:func:`short_audiences`), never silently as missing among the causes.
+The association raises a factor's weight up to double but never removes it: with a district's
+dozen schools a weak correlation is no evidence that a factor the roadmaps name is harmless
+(with no assessment data the weight is 1/2 for all, and the ranking is the risk profile's).
+A factor raised to "elevated" by an indicator beyond its published cut-off
+(:func:`analysis.risk.factor_profiles`) counts with at least the composite of that level.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from math import factorial
@@ -65,8 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.risk import CUTOFF_COMPOSITE, factor_profiles
-from instruments.risk_factors import Indicator
+from analysis.risk import CUTOFF_COMPOSITE
 
 MIN_SCHOOLS = 10
 MAX_LMG_FACTORS = 6
@@ -231,67 +196,27 @@ def factor_associations(
     return Associations(table=table, r2=r2, warnings=warnings)
 
 
-def driver_factors(by_factor: Mapping[str, Sequence[Indicator]]) -> dict[str, list[str]]:
-    """Per factor, the codes of its ``driver`` indicators: what may compete as a cause.
-    Outcome indicators are dropped, and a factor left with none is not a candidate."""
-    drivers = {
-        factor: [i.code for i in items if i.role == "driver"] for factor, items in by_factor.items()
-    }
-    return {factor: codes for factor, codes in drivers.items() if codes}
-
-
-def outcome_factors(by_factor: Mapping[str, Sequence[Indicator]]) -> dict[str, list[str]]:
-    """Per factor whose indicators are all outcomes, their codes: a description of the
-    problem, shown in the reference and never a cause."""
-    return {
-        factor: [i.code for i in items]
-        for factor, items in by_factor.items()
-        if items and all(i.role == "outcome" for i in items)
-    }
-
-
-def association_weights(associations: Associations | None) -> pd.Series:
-    """The ranking's weight of each factor (index factor, in [1/2, 1]): ``(1 + ρ)/2`` where the
-    bootstrap interval of ρ lies above 0, ``1/2`` elsewhere (and for every factor without
-    assessment data). The one place the district's evidence enters the ranking: a
-    multivariate model replaces this function by the factors' expected contributions."""
-    if associations is None or not len(associations.table):
-        return pd.Series(dtype=float, name="weight")
-    table = associations.table
-    shown = table["rho_low"].gt(0) & table["rho"].notna()
-    return ((1 + table["rho"].where(shown, 0.0).clip(lower=0)) / 2).rename("weight")
-
-
 def probable_causes(
     profiles: pd.DataFrame, associations: Associations | None = None
 ) -> pd.DataFrame:
-    """Per school, the factors it is credibly in the risk zone of, ranked by
-    ``severity · weight`` (:func:`association_weights`), with the evidence: composite and its
-    lower bound, level, ρ and its interval, ``associated`` (ρ's interval above 0).
-
-    ``profiles`` must hold driver factors only (:func:`driver_factors`); a school with no
-    credible factor has no rows."""
+    """Per school, factors ranked by ``max(composite, 0) · (1 + max(ρ, 0)) / 2``; only factors
+    with a positive score are listed, with the evidence (composite, level, ρ and its
+    interval)."""
     frame = profiles.dropna(subset=["composite"]).copy()
-    if "credible" in frame.columns:
-        frame = frame[frame["credible"].astype(bool)]
-    columns = ["rho", "rho_low", "rho_high"]
     if associations is not None and len(associations.table):
-        frame = frame.join(associations.table[columns], on="factor")
+        frame = frame.join(associations.table[["rho", "rho_low", "rho_high"]], on="factor")
+        strength = (1 + frame["rho"].clip(lower=0).fillna(0)) / 2
     else:
-        frame[columns] = np.nan
-    weights = association_weights(associations)
-    frame["weight"] = frame["factor"].map(weights).fillna(0.5).astype(float)
-    frame["associated"] = frame["rho_low"].gt(0)
+        frame["rho"] = frame["rho_low"] = frame["rho_high"] = np.nan
+        strength = pd.Series(0.5, index=frame.index)
     severity = frame["composite"].clip(lower=0)
     if "raised_by_cutoff" in frame.columns:
         raised = frame["raised_by_cutoff"].astype(bool)
         severity = severity.where(~raised, severity.clip(lower=CUTOFF_COMPOSITE))
-    frame["score"] = severity * frame["weight"]
+    frame["score"] = severity * strength
     frame = frame[frame["score"] > 0]
-    frame = frame.sort_values(["school_code", "score"], ascending=[True, False], kind="stable")
+    frame = frame.sort_values(["school_code", "score"], ascending=[True, False])
     frame["rank"] = frame.groupby("school_code").cumcount() + 1
-    if "composite_low" not in frame.columns:
-        frame["composite_low"] = np.nan
     return frame[
         [
             "school_code",
@@ -299,61 +224,10 @@ def probable_causes(
             "factor",
             "score",
             "composite",
-            "composite_low",
             "level",
             "rho",
             "rho_low",
             "rho_high",
-            "associated",
             "drivers",
         ]
     ].reset_index(drop=True)
-
-
-@dataclass(frozen=True)
-class CauseAnalysis:
-    """What the reference's causes part rests on: the driver factors' profiles, their
-    association with results (None without assessment data) and the probable causes."""
-
-    profiles: pd.DataFrame
-    associations: Associations | None
-    causes: pd.DataFrame
-
-
-def analyse_causes(
-    table: pd.DataFrame,
-    by_factor: Mapping[str, Sequence[Indicator]],
-    outcomes: pd.Series | None = None,
-    *,
-    error_correlation: pd.DataFrame | None = None,
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> CauseAnalysis:
-    """Probable causes from an :func:`analysis.risk.indicator_z` table: only the driver
-    indicators are read (:func:`driver_factors`), so no outcome reaches the association or
-    the ranking; ``outcomes`` is :func:`school_outcomes` (None or empty: no association);
-    ``error_correlation`` as for :func:`analysis.risk.factor_profiles`."""
-    profiles = factor_profiles(
-        table, driver_factors(by_factor), error_correlation=error_correlation
-    )
-    associations = None
-    if outcomes is not None and len(outcomes):
-        associations = factor_associations(profiles, outcomes, n_boot=n_boot, seed=seed)
-    return CauseAnalysis(profiles, associations, probable_causes(profiles, associations))
-
-
-def short_audiences(
-    table: pd.DataFrame, by_factor: Mapping[str, Sequence[Indicator]], school_code: str
-) -> dict[str, list[tuple[str, int]]]:
-    """Per driver factor, the audiences whose answers at ``school_code`` are under the minimum
-    group size for some of the factor's indicators, with their numbers of answers: factor ->
-    [(audience, n)]. A factor listed here with no composite was not assessed at the school
-    for that reason; one with a composite rests on its other audiences."""
-    mine = table[(table["school_code"] == school_code) & table["suppressed"].astype(bool)]
-    out: dict[str, list[tuple[str, int]]] = {}
-    for factor, codes in driver_factors(by_factor).items():
-        hidden = mine[mine["indicator"].isin(codes)]
-        if len(hidden):
-            counts = hidden.groupby("audience")["n"].max()
-            out[factor] = [(str(audience), int(n)) for audience, n in counts.items()]
-    return out

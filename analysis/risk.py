@@ -21,31 +21,6 @@ them in ``cutoff_drivers``. The cut-offs only ever raise a level: a school below
 cut-off keeps its relative level, because being under a norm on one indicator does not cancel
 being worse than the other schools on the rest, and a factor with no composite (no indicator
 placed against the reference) gets no level from a cut-off alone.
-
-The composite's uncertainty and the risk zone. Each indicator's z carries the standard error of
-the school's empirical-Bayes estimate (:mod:`analysis.indicators`): the posterior SD of a
-school's true value when τ² is known is ``√(w_j σ²_w / n_j)`` (Raudenbush & Bryk, 2002, ch. 3),
-estimated by ``√w_j · se_j`` with ``se_j = s_j/√n_j`` the school's own standard error, so
-
-    se(risk_z) = √w_j · se_j / sd_ref
-
-(0 for a single answer of an institutional form: the school's own figure, taken as it is). The
-composite ``c = Σ a_i z_i`` (``a_i`` the indicators' normalised weights) combines indicators
-read from the same respondents, whose errors correlate, and from different ones, whose errors
-do not:
-
-    se(c) = √( Σ_i Σ_k a_i a_k r_ik se(risk_z_i) se(risk_z_k) )
-
-with ``r_ii = 1``, ``r_ik`` the pooled within-school correlation of the two indicators' values
-among the same form's respondents (:func:`analysis.indicators.error_correlations`), 0 between
-audiences, and — where no correlation is given — 1 within an audience (the largest error it
-can give). The claim is one-sided ("the school is beyond the boundary"), so its bound is the
-one-sided 95 % lower bound ``c − 1.645 se(c)``. A school is *credibly in the risk zone* of a
-factor (``credible``) when that bound is at or above :data:`RISK_ZONE` (the lower bound of
-"elevated"), or when the factor was raised by an indicator beyond its published
-cut-off — which already requires that indicator's whole 95 % interval beyond the cut-off. Only
-such factors can be probable causes (:func:`analysis.causes.probable_causes`); a point estimate
-above 0.5 with an interval reaching below it is a level, not evidence.
 """
 
 from __future__ import annotations
@@ -73,10 +48,6 @@ LEVEL_LABELS = {code: label for _, code, label in LEVELS}
 CUTOFF_LEVEL = "elevated"
 #: the lowest composite of :data:`CUTOFF_LEVEL` (the severity a raised factor counts with)
 CUTOFF_COMPOSITE = next(threshold for threshold, code, _ in LEVELS if code == CUTOFF_LEVEL)
-#: the boundary of the risk zone ("elevated" and above) a factor's interval must clear
-RISK_ZONE = CUTOFF_COMPOSITE
-#: one-sided 95 % normal quantile, for the composite's lower bound
-Z95_ONE_SIDED = 1.6448536269514722
 
 
 @dataclass(frozen=True)
@@ -128,56 +99,13 @@ def indicator_z(table: pd.DataFrame, reference: Reference | None = None) -> pd.D
     out["z"] = z.where(~out["suppressed"])
     out["risk_z"] = np.where(out["direction"] == "risk", out["z"], -out["z"])
     out["band"] = out["risk_z"].map(band)
-    out["risk_z_se"] = _z_standard_error(out, joined["sd"])
     return out
 
 
-def _composite_se(
-    joined: pd.DataFrame, keys: list[str], correlation: pd.DataFrame | None
-) -> pd.Series:
-    """``√(Σ_i Σ_k e_i e_k r_ik)`` per school × factor, ``e_i = a_i se(risk_z_i)`` (see the
-    module's docstring), from the pairs of each group's indicators."""
-    columns = [*keys, "indicator", "audience", "sign", "error"]
-    pairs = joined[columns].merge(joined[columns], on=keys, suffixes=("", "_k"))
-    same = pairs["audience"] == pairs["audience_k"]
-    r = pd.Series(np.where(same, 1.0, 0.0), index=pairs.index)
-    if correlation is not None and len(pairs):
-        # NaN (a pair of the same form with too few answers) keeps the rule above.
-        looked = pd.MultiIndex.from_arrays([pairs["indicator"], pairs["indicator_k"]])
-        known = pd.Series(correlation.stack().reindex(looked).to_numpy(), index=pairs.index)
-        r = (known * pairs["sign"] * pairs["sign_k"]).fillna(r)
-    r = r.where(pairs["indicator"] != pairs["indicator_k"], 1.0)
-    pairs["product"] = pairs["error"] * pairs["error_k"] * r
-    return np.sqrt(pairs.groupby(keys)["product"].sum().clip(lower=0))
-
-
-def _z_standard_error(table: pd.DataFrame, sd_ref: pd.Series) -> pd.Series:
-    """``√w_j · se_j / sd_ref`` per row (see the module's docstring); 0 where the school's
-    value is a single answer or the reference does not vary, NaN where risk_z is NaN."""
-    if "se" not in table:  # a table without errors: the point estimates are taken as they are
-        return pd.Series(0.0, index=table.index).where(table["risk_z"].notna())
-    se = pd.to_numeric(table["se"], errors="coerce")
-    reliability = (
-        pd.to_numeric(table["reliability"], errors="coerce").fillna(1.0)
-        if "reliability" in table
-        else pd.Series(1.0, index=table.index)
-    )
-    posterior = np.sqrt(np.clip(reliability, 0.0, 1.0)) * se.fillna(0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z_se = (posterior / sd_ref.where(sd_ref > 0)).fillna(0.0)
-    return z_se.where(table["risk_z"].notna())
-
-
 def factor_profiles(
-    table: pd.DataFrame,
-    factors: dict[str, list[str]],
-    *,
-    min_indicators: int = 1,
-    error_correlation: pd.DataFrame | None = None,
+    table: pd.DataFrame, factors: dict[str, list[str]], *, min_indicators: int = 1
 ) -> pd.DataFrame:
-    """One row per school × factor: composite (weighted mean risk_z), its standard error and
-    95 % lower bound (``composite_se``, ``composite_low``), whether the school is credibly in
-    the factor's risk zone (``credible``, see the module's docstring), level, how many
+    """One row per school × factor: composite (weighted mean risk_z), level, how many
     indicators it rests on, the drivers (indicator codes, largest contribution first), the
     indicators beyond their high-risk cut-offs (``cutoff_drivers``) and whether they raised
     the level (``raised_by_cutoff``; the drivers of a raised factor start with them).
@@ -188,17 +116,11 @@ def factor_profiles(
         The output of :func:`indicator_z`; without a ``cutoff`` column no cut-offs apply.
     factors
         factor code -> the indicator codes that feed it.
-    error_correlation
-        indicator × indicator correlations of the errors
-        (:func:`analysis.indicators.error_correlations`); None: 1 within an audience.
     """
     columns = [
         "school_code",
         "factor",
         "composite",
-        "composite_se",
-        "composite_low",
-        "credible",
         "level",
         "indicators",
         "drivers",
@@ -209,30 +131,15 @@ def factor_profiles(
         [(factor, code) for factor, codes in factors.items() for code in codes],
         columns=["factor", "indicator"],
     )
-    usable = table.dropna(subset=["risk_z"])
-    if "risk_z_se" not in usable:
-        usable = usable.assign(risk_z_se=0.0)
-    if "audience" not in usable:
-        usable = usable.assign(audience="")
-    # Errors of a favourable indicator turn round with its z: the sign aligns correlations.
-    usable = usable.assign(
-        sign=np.where(usable["direction"] == "favourable", -1.0, 1.0)
-        if "direction" in usable
-        else 1.0
-    )
-    usable = usable[
-        ["school_code", "indicator", "audience", "sign", "risk_z", "risk_z_se", "weight"]
-    ]
+    usable = table.dropna(subset=["risk_z"])[["school_code", "indicator", "risk_z", "weight"]]
     joined = usable.merge(mapping, on="indicator")
     joined["weight"] = joined["weight"].astype(float)
     keys = ["school_code", "factor"]
     totals = joined.groupby(keys)["weight"].transform("sum")
     joined["contribution"] = joined["risk_z"] * joined["weight"] / totals
-    joined["error"] = joined["risk_z_se"].astype(float) * joined["weight"] / totals
     summary = joined.groupby(keys).agg(
         composite=("contribution", "sum"), indicators=("indicator", "size")
     )
-    summary["composite_se"] = _composite_se(joined, keys, error_correlation)
     drivers = (
         joined.sort_values([*keys, "contribution"], ascending=[True, True, False])
         .groupby(keys)["indicator"]
@@ -257,8 +164,7 @@ def factor_profiles(
         .reindex(grid)
     )
     out["indicators"] = out["indicators"].fillna(0).astype("int64")
-    out.loc[out["indicators"] < min_indicators, ["composite", "composite_se"]] = np.nan
-    out["composite_low"] = out["composite"] - Z95_ONE_SIDED * out["composite_se"]
+    out.loc[out["indicators"] < min_indicators, "composite"] = np.nan
     out["drivers"] = [d if isinstance(d, list) else [] for d in out["drivers"]]
     out["cutoff_drivers"] = [d if isinstance(d, list) else [] for d in out["cutoff_drivers"]]
     out["raised_by_cutoff"] = (
@@ -266,7 +172,6 @@ def factor_profiles(
     ).astype(bool)
     out["level"] = [level(c) for c in out["composite"]]
     out.loc[out["raised_by_cutoff"], "level"] = CUTOFF_LEVEL
-    out["credible"] = (out["composite_low"].ge(RISK_ZONE) | out["raised_by_cutoff"]).astype(bool)
     out["drivers"] = [
         [*cut, *(d for d in drivers if d not in cut)] if raised else drivers
         for drivers, cut, raised in zip(

@@ -10,14 +10,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis.benchmark import z_against
-from analysis.causes import analyse_causes, school_outcomes, short_audiences
-from analysis.indicators import (
-    error_correlations,
-    form_of,
-    indicator_cutoffs,
-    reportable_indicators,
-)
-from analysis.privacy import reportable_audiences
+from analysis.causes import factor_associations, probable_causes, school_outcomes
+from analysis.indicators import form_of, indicator_cutoffs, reportable_indicators
 from analysis.risk import LEVEL_LABELS, Reference, factor_profiles
 from analysis.risk import level as composite_level
 from instruments.audiences import AUDIENCE_NAMES
@@ -59,12 +53,6 @@ class FactorRow:
     cutoff_drivers: list[str] = field(default_factory=list)
     #: the level was raised to "повышенный" by those cut-offs (the composite alone is lower)
     raised_by_cutoff: bool = False
-    #: the factor's indicators measure low results themselves: it describes the problem and
-    #: is never a probable cause (``role: outcome`` in the catalogue)
-    outcome: bool = False
-    #: why the factor was not assessed, or assessed without an audience, at this school
-    #: (an audience under the minimum group size); None when nothing fell short
-    short_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,8 +81,6 @@ class RiskSection:
     roadmap: list[RoadmapRow]
     warnings: list[str] = field(default_factory=list)
     schools: int = 0
-    #: driver factors not assessed at the school, each with the reason, in Russian
-    not_assessed: list[str] = field(default_factory=list)
 
 
 def fielded_indicators(
@@ -137,24 +123,6 @@ def risk_note(catalogue: RiskFactorCatalogue, instruments: Iterable[Instrument])
     return (
         f"Методики без индикаторов факторов риска ({names}) в профиль рисков не входят; "
         "их результаты по шкалам приведены ниже."
-    )
-
-
-def _answers(n: int) -> str:
-    """ "1 ответ", "3 ответа", "7 ответов"."""
-    if n % 10 == 1 and n % 100 != 11:
-        return f"{n} ответ"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return f"{n} ответа"
-    return f"{n} ответов"
-
-
-def _short_text(short: list[tuple[str, int]], min_group_size: int) -> str:
-    """E.g. "группа «педагоги» — 3 ответа при минимуме 5"."""
-    return "; ".join(
-        f"группа «{AUDIENCE_NAMES.get(audience, audience)}» — {_answers(n)} при минимуме "
-        f"{min_group_size}"
-        for audience, n in short
     )
 
 
@@ -272,29 +240,23 @@ def build_risk_section(
         for i in indicators
         if (form := form_of(data, i)) is not None
     }
-    # Shown: every factor, outcome factors labelled as a description of the problem.
-    pooled, _ = reportable_audiences(data, min_group_size=min_group_size)
-    correlation = error_correlations(pooled, indicators)
-    profiles = factor_profiles(table, factor_codes, error_correlation=correlation)
+    profiles = factor_profiles(table, factor_codes)
     # The schools the z-scores compare with (a hidden school is not among them).
     schools = int(table.loc[~table["suppressed"], "school_code"].nunique()) if len(table) else 0
     warnings: list[str] = []
-    outcomes = school_outcomes(results) if results is not None and len(results) else None
-    # Ranked: the driver factors only (analysis.causes).
-    analysis = analyse_causes(table, by_factor, outcomes, error_correlation=correlation)
-    if analysis.associations is not None:
-        warnings.extend(analysis.associations.warnings)
+    associations = None
+    if results is not None and len(results):
+        associations = factor_associations(profiles, school_outcomes(results))
+        warnings.extend(associations.warnings)
     else:
         warnings.append(
             "Результаты оценочных процедур не загружены: причины ранжированы только по "
-            "уровню риска, без связи с результатами."
+            "профилю рисков, без связи с результатами."
         )
-    causes = analysis.causes
-    short = short_audiences(table, by_factor, school_code)
+    causes = probable_causes(profiles, associations)
     mine = profiles[profiles["school_code"] == school_code].set_index("factor")
     rows = table[table["school_code"] == school_code].set_index("indicator")
     factors = []
-    not_assessed: list[str] = []
     for factor in catalogue.factors:
         entry = mine.loc[factor.code] if factor.code in mine.index else None
         composite = (
@@ -327,33 +289,6 @@ def build_risk_section(
             for code in factor_codes[factor.code]
             if code in rows.index
         ]
-        outcome = factor.role == "outcome"
-        text = _factor_text(
-            text_in(factor.title), composite, level, drivers, sentences, raised, against
-        )
-        note = None
-        if factor.code in short:
-            reason = _short_text(short[factor.code], min_group_size)
-            if composite is None:
-                note = f"не оценён: {reason}"
-                text = f"{text_in(factor.title)}: не оценён — {reason}."
-                not_assessed.append(f"«{text_in(factor.title)}» — не оценён: {reason}.")
-            else:
-                note = f"оценён без показателей: {reason}"
-                text += f" Оценён без показателей, где ответов мало: {reason}."
-        vague = entry is not None and not bool(entry["credible"])
-        if vague and not outcome and level in ("high", "elevated") and entry is not None:
-            text += (
-                " С учётом погрешности оценки (нижняя граница одностороннего 95-процентного "
-                f"интервала — {_ru(float(entry['composite_low']))} SD) школа не выходит "
-                "достоверно за границу зоны риска (0,5 SD), поэтому фактор не назван "
-                "вероятной причиной."
-            )
-        if outcome:
-            text += (
-                " Это показатель самих результатов: он описывает проблему и не рассматривается "
-                "как её причина."
-            )
         factors.append(
             FactorRow(
                 code=factor.code,
@@ -361,12 +296,12 @@ def build_risk_section(
                 composite=composite,
                 level=level,
                 level_label=LEVEL_LABELS.get(level, "нет данных") if level else "нет данных",
-                text=text,
+                text=_factor_text(
+                    text_in(factor.title), composite, level, drivers, sentences, raised, against
+                ),
                 indicators=shown,
                 cutoff_drivers=[titles.get(c, c) for c in beyond],
                 raised_by_cutoff=raised,
-                outcome=outcome,
-                short_note=note,
             )
         )
     cause_rows = []
@@ -376,22 +311,15 @@ def build_risk_section(
         if bool(mine.loc[cause["factor"], "raised_by_cutoff"]):
             named = (f"«{titles.get(c, c)}»" for c in mine.loc[cause["factor"], "cutoff_drivers"])
             basis = "по порогу методики: " + "; ".join(named) + "; "
-        if basis or pd.isna(cause["composite_low"]):
-            evidence = f"{basis}{_ru(cause['composite'])} SD"
-        else:
-            evidence = (
-                f"{_ru(cause['composite'])} SD, нижняя граница одностороннего "
-                f"95-процентного интервала — {_ru(cause['composite_low'])} SD"
-            )
         text = (
-            f"«{title}»: школа достоверно в зоне риска (уровень — "
-            f"{LEVEL_LABELS[cause['level']]}, {evidence})."
+            f"«{title}»: школа в зоне риска (уровень — {LEVEL_LABELS[cause['level']]}, "
+            f"{basis}{_ru(cause['composite'])} SD)."
         )
         if not pd.isna(cause["rho"]):
             interval = (
                 f"ρ = {_ru(cause['rho'])} [{_ru(cause['rho_low'])}; {_ru(cause['rho_high'])}]"
             )
-            if bool(cause["associated"]):
+            if cause["rho_low"] > 0:
                 text += (
                     " В районе этот фактор связан с долей неудовлетворительных отметок: "
                     f"{interval}."
@@ -399,7 +327,7 @@ def build_risk_section(
             else:
                 text += (
                     " Связь этого фактора с долей неудовлетворительных отметок по школам района "
-                    f"не подтверждена ({interval}); он назван по уровню риска школы."
+                    f"не подтверждена ({interval}); он назван по профилю рисков школы."
                 )
         text += " Это связь, выявленная по данным, а не доказательство причины."
         cause_rows.append(CauseRow(int(cause["rank"]), cause["factor"], title, text))
@@ -419,4 +347,4 @@ def build_risk_section(
                     expected_result=measure.expected_result,
                 )
             )
-    return RiskSection(factors, cause_rows, roadmap, warnings, schools, not_assessed)
+    return RiskSection(factors, cause_rows, roadmap, warnings, schools)
