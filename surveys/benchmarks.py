@@ -25,7 +25,7 @@ from surveys import audit
 from surveys import models as m
 from surveys.campaign_forms import campaign_forms
 from surveys.campaigns import get_campaign
-from surveys.dataset import form_data
+from surveys.dataset import load_form
 from surveys.errors import InvalidInput, NotFound
 
 #: a reference of fewer schools would make every SD, and so every z, meaningless
@@ -44,11 +44,12 @@ def campaign_answers(
     schools), in the order of :func:`surveys.campaign_forms.campaign_forms`; the shape
     :mod:`analysis` reads. An entry's audience is ``instrument.audience``."""
     wanted = None if forms is None else set(forms)
+    campaign = get_campaign(session, campaign_id)
     out: Answers = {}
     for form in campaign_forms(session, campaign_id):
         if wanted is not None and form.instrument_code not in wanted:
             continue
-        data = form_data(session, campaign_id, form.instrument_code)
+        data = load_form(session, campaign, form)
         out[form.instrument_code] = (data.instrument, data.answers)
     return out
 

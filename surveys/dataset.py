@@ -42,10 +42,6 @@ class FormData:
         return self.form.audience
 
 
-#: the name callers used while a campaign had one form per audience
-AudienceData = FormData
-
-
 def _item_columns(instrument: Instrument) -> dict[str, bool]:
     """Item code -> whether the column is numeric."""
     return {
@@ -75,7 +71,7 @@ def form_data(
         No such campaign, or it does not field that instrument.
     """
     campaign = get_campaign(session, campaign_id)
-    return _load(
+    return load_form(
         session, campaign, campaign_form(session, campaign_id, instrument_code), school_codes
     )
 
@@ -97,12 +93,17 @@ def audience_data(
         The audience has several forms: use :func:`form_data` with the instrument's code.
     """
     campaign = get_campaign(session, campaign_id)
-    return _load(session, campaign, only_form(session, campaign_id, audience), school_codes)
+    return load_form(session, campaign, only_form(session, campaign_id, audience), school_codes)
 
 
-def _load(
-    session: Session, campaign: m.Campaign, form: FieldedForm, school_codes: list[str] | None
+def load_form(
+    session: Session,
+    campaign: m.Campaign,
+    form: FieldedForm,
+    school_codes: list[str] | None = None,
 ) -> FormData:
+    """:func:`form_data` for a caller that already holds the campaign and its form (one of
+    :func:`surveys.campaign_forms.campaign_forms`): the forms are not listed again."""
     instrument = form.instrument
     query = (
         select(

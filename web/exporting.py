@@ -17,7 +17,7 @@ from surveys import audit
 from surveys import models as m
 from surveys.campaign_forms import FieldedForm, campaign_form, only_form
 from surveys.campaigns import get_campaign
-from surveys.dataset import form_data
+from surveys.dataset import load_form
 from surveys.errors import NotFound
 from surveys.exports import (
     Codebook,
@@ -87,7 +87,7 @@ def response_export(
 
     campaign = get_campaign(session, campaign_id)
     form = export_form(session, campaign, audience, instrument_code)
-    data = form_data(session, campaign.id, form.instrument_code)
+    data = load_form(session, campaign, form)
     # A form answered for the school (the administration's) describes no person: no minimum.
     minimum = 1 if audience in INSTITUTIONAL_AUDIENCES else campaign.min_group_size
     respondents = anonymised_respondents(

@@ -23,7 +23,7 @@ from instruments.io.spreadsheet import put
 from instruments.schema import INSTITUTIONAL_AUDIENCES
 from surveys import models as m
 from surveys.campaign_forms import campaign_forms
-from surveys.dataset import form_data
+from surveys.dataset import load_form
 from surveys.exports.cells import csv_cell
 from web.staff.factor_cache import campaign_factors
 
@@ -145,7 +145,7 @@ def scale_sections(
     labels = form_labels((f.instrument_code, f.instrument) for f in forms)
     sections = []
     for form in forms:
-        data = form_data(session, campaign.id, form.instrument_code)
+        data = load_form(session, campaign, form)
         sections.append(
             audience_section(
                 form.audience,
