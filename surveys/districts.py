@@ -23,6 +23,12 @@ def districts_by_key(session: Session) -> dict[str, m.District]:
     return {district_key(d.name): d for d in session.scalars(select(m.District))}
 
 
+def find_district(session: Session, name: str) -> m.District | None:
+    """The district named ``name`` as a person types it (another case, spacing, ё for е)."""
+    exact = session.scalar(select(m.District).where(m.District.name == name))
+    return exact if exact is not None else districts_by_key(session).get(district_key(name))
+
+
 def create_district(
     session: Session, name: str, region: str = "", *, user_id: int | None, via: str = "web"
 ) -> m.District:

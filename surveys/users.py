@@ -18,7 +18,7 @@ from surveys.access import (
     visible_schools,
     visible_users,
 )
-from surveys.districts import district_key, districts_by_key
+from surveys.districts import find_district
 from surveys.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 __all__ = [
@@ -101,9 +101,7 @@ def resolve_scope(
         if school is None:
             raise NotFound(f"Школа с кодом «{fields.school_code}» не найдена.")
     if fields.district_name:
-        district = session.scalar(select(m.District).where(m.District.name == fields.district_name))
-        if district is None:  # as written by hand: another case, spacing, ё for е
-            district = districts_by_key(session).get(district_key(fields.district_name))
+        district = find_district(session, fields.district_name)
         if district is None:
             raise NotFound(f"Район «{fields.district_name}» не найден.")
     if school is not None and district is not None and school.district_id != district.id:

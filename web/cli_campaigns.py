@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from surveys import models as m
 from surveys.campaign_forms import campaign_forms, default_versions, versions_from_specs
 from surveys.campaigns import get_campaign
+from surveys.districts import find_district
 from surveys.errors import InvalidInput, NotFound
 from surveys.waves import copy_campaign, offered_schools, schools_by_code, start_campaign
 from web.cli_common import session_scope_cli
@@ -77,7 +78,7 @@ def create_campaign_command(
     if school_codes and all_schools:
         raise click.UsageError("Укажите одно из двух: --schools или --all-schools.")
     with session_scope_cli() as session:
-        district = session.scalar(select(m.District).where(m.District.name == district_name))
+        district = find_district(session, district_name)
         if district is None:
             raise NotFound(f"Район «{district_name}» не найден.")
         if school_codes:

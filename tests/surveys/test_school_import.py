@@ -350,3 +350,13 @@ def test_demo_schools_describe_themselves_as_an_import_would(db: Session) -> Non
     assert any(not s.teaches_secondary for s in schools)  # the rural basic schools
     assert any(s.has_psychologist for s in schools) and not all(s.has_psychologist for s in schools)
     assert any(s.short_name.startswith("СОШ № ") for s in schools)
+
+
+def test_a_district_is_found_as_a_person_types_its_name(db: Session) -> None:
+    from surveys.districts import find_district
+    from tests.factories import make_district
+
+    district = make_district(db, name="Берёзовский  муниципальный район")
+    assert find_district(db, "Берёзовский  муниципальный район") is district
+    assert find_district(db, "березовский муниципальный район") is district
+    assert find_district(db, "Осиновский район") is None
