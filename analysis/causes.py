@@ -9,20 +9,52 @@ entry, Lindeman, Merenda & Gold 1980), which sums to the R² of their joint regr
 With few schools the intervals are wide and a warning says so: these are associations in
 this district, not proof of cause.
 
-Per school, a factor is a probable cause as far as the school is in its risk zone and the
-factor goes with low results in the district:
+Outcome indicators never compete (issue 14). An indicator with ``role: outcome`` in the
+catalogue (``instruments/library/risk_factors.yaml``; all indicators of a factor share one role)
+measures low results themselves: the factor «Обучающиеся с рисками учебной неуспешности» is
+read from pupils with «2» for the term (``stu_failing_marks``), pupils recommended extra classes
+(``adm_share_recommended_extra``) and teachers naming gaps in knowledge
+(``tch_obstacle_gaps``). Set against the share of «2» it correlated at 0.79–0.88 (every other
+factor at most 0.56) and took the largest weight: an outcome explaining itself. Such factors
+are left out before anything here is computed (:func:`driver_factors`): they enter neither the
+district association nor the ranking, and the reference shows them in the risk profile as a
+description of the problem, labelled as such (:mod:`analysis.report.profile`). Every other
+indicator is a ``driver``; the yaml's header gives the reasons indicator by indicator.
 
-    score = max(composite, 0) · (1 + max(ρ, 0)) / 2
+Per school, a factor is a probable cause only when the evidence is there
+(:func:`probable_causes`): the school is *credibly* in its risk zone — its interval, not its
+point estimate, lies beyond the boundary of «повышенный» (the one-sided 80 % lower bound of the
+composite at or above 0.5 SD, with the composite's standard error from the indicators'
+empirical-Bayes posterior SDs and their within-school error correlations, :mod:`analysis.risk`);
+the school's results are low (it is listed by the region as a school with low results, ШНОР,
+or its share of «2» is above the average school's of the district); and
+the district model does not show the factor going with better results. A published cut-off
+exceeded raises a factor's level but does not make it a cause by itself (:mod:`analysis.risk`
+says why). A school with nothing qualifying gets no probable cause, and the reference says so.
 
-The association raises a factor's weight up to double but never removes it: with a district's
-dozen schools a weak correlation is no evidence that a factor the roadmaps name is harmless
-(with no assessment data the weight is 1/2 for all, and the ranking is the risk profile's).
-A factor raised to "elevated" by an indicator beyond its published cut-off
-(:func:`analysis.risk.factor_profiles`) counts with at least the composite of that level.
+The association with results across the district is a multivariate model
+(:func:`district_model`): a Bayesian ridge regression of the schools' logit share of «2» on all
+driver factors at once, with school size as context, so that factors which merely travel with
+a causal one (a disadvantaged intake lifts several together) do not take its weight, as each
+factor's own Spearman ρ did (ρ stays displayed as a descriptive, :func:`factor_associations`).
+Qualifying factors are ranked by their expected contribution to the school's results, the
+coefficient times the school's composite, where the coefficient is credibly above 0; then by
+the composite. With fewer than 20 schools with answers and results (or fewer than two per
+predictor) no model is fitted: the ranking is the composite's and no cause is said to be
+associated with results — a regression on a dozen schools would only pretend.
+
+How this was chosen, and what it achieves, is measured on an independent simulated district
+(``bench/causes_simulation.py``, figures in ``bench/RESULTS.md``), next to what a rule that
+knows the simulation's truth achieves at the same share of clean schools named.
+
+A factor that could not be measured at a school because its audiences' answers there are under
+the minimum group size is listed as not assessed, with the audience, its number of answers and
+the minimum (:func:`short_audiences`), never silently as missing among the causes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from math import factorial
@@ -31,7 +63,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.risk import CUTOFF_COMPOSITE
+from analysis.risk import factor_profiles
+from instruments.risk_factors import Indicator
 
 MIN_SCHOOLS = 10
 MAX_LMG_FACTORS = 6
@@ -196,38 +229,264 @@ def factor_associations(
     return Associations(table=table, r2=r2, warnings=warnings)
 
 
+def driver_factors(by_factor: Mapping[str, Sequence[Indicator]]) -> dict[str, list[str]]:
+    """Per factor, the codes of its ``driver`` indicators: what may compete as a cause.
+    Outcome indicators are dropped, and a factor left with none is not a candidate."""
+    drivers = {
+        factor: [i.code for i in items if i.role == "driver"] for factor, items in by_factor.items()
+    }
+    return {factor: codes for factor, codes in drivers.items() if codes}
+
+
+def outcome_factors(by_factor: Mapping[str, Sequence[Indicator]]) -> dict[str, list[str]]:
+    """Per factor whose indicators are all outcomes, their codes: a description of the
+    problem, shown in the reference and never a cause."""
+    return {
+        factor: [i.code for i in items]
+        for factor, items in by_factor.items()
+        if items and all(i.role == "outcome" for i in items)
+    }
+
+
+#: fewest schools with both answers and results for the district model (and at least
+#: :data:`MODEL_SCHOOLS_PER_PREDICTOR` per predictor); below it the model is not fitted
+MIN_MODEL_SCHOOLS = 20
+MODEL_SCHOOLS_PER_PREDICTOR = 2
+#: two-sided 95 % normal quantile, for the model's coefficient intervals
+Z95 = 1.959963984540054
+#: the logit is taken of shares clipped to [this, 1 − this] (a school with no «2» at all)
+SHARE_FLOOR = 0.005
+
+
+@dataclass(frozen=True)
+class DistrictModel:
+    """The multivariate association of the driver factors with results across the district.
+
+    ``table`` (index factor): ``beta`` (change of the logit of the share of «2» per unit of
+    the composite, the other factors and the context held fixed), ``beta_se``, ``beta_low``,
+    ``beta_high`` (95 %), ``associated`` (the interval lies above 0) and ``against`` (below
+    0). ``schools``: how many schools it rests on; ``fitted`` False with ``reason`` when there
+    were too few and nothing else is filled in."""
+
+    table: pd.DataFrame
+    schools: int
+    fitted: bool
+    reason: str | None = None
+    context: tuple[str, ...] = ()
+
+
+def _logit(share: pd.Series) -> pd.Series:
+    clipped = share.clip(SHARE_FLOOR, 1 - SHARE_FLOOR)
+    return np.log(clipped / (1 - clipped))
+
+
+def district_model(
+    profiles: pd.DataFrame, outcomes: pd.Series, context: pd.DataFrame | None = None
+) -> DistrictModel:
+    """Bayesian ridge regression of the schools' logit share of «2» on the driver factors'
+    composites, with ``context`` (index school_code, numeric columns: e.g. the log of the
+    number of participants, the ШНСУ flag) as further predictors.
+
+        logit(p_s) = α + Σ_k β_k c_sk + Σ_j γ_j x_sj + ε_s,   β, γ ~ N(0, λ⁻¹),  ε ~ N(0, σ²)
+
+    with λ and σ² chosen by maximising the marginal likelihood (MacKay 1992; Tipping 2001;
+    scikit-learn's ``BayesianRidge``). The prior shrinks every coefficient towards 0 by the
+    same amount, which is what separates factors that travel together: a factor that only
+    correlates with a causal one gets little of its weight once both are in the model, where
+    a factor's own Spearman ρ gives both the same. The coefficients' intervals are the
+    posterior's (mean ± 1.96 SD), conditional on λ and σ².
+
+    The composites are the empirical-Bayes estimates of :mod:`analysis.risk`: shrinking each
+    school's figure by its reliability is the regression-calibration correction for their
+    measurement error (Carroll et al., *Measurement Error in Nonlinear Models*, 2006, ch. 4),
+    so small schools' noisy composites do not flatten the slopes. A school without a composite
+    for a factor (its audience under the minimum) enters with 0, the district's reference
+    value, i.e. the estimate that carries no information. Fewer than
+    :data:`MIN_MODEL_SCHOOLS` schools, or fewer than
+    :data:`MODEL_SCHOOLS_PER_PREDICTOR` per predictor: no model (``fitted`` False); the
+    causes are then ranked by the risk level alone and nothing is said of an association."""
+    wide = profiles.pivot(index="school_code", columns="factor", values="composite")
+    factors = [str(f) for f in wide.columns]
+    columns = ["beta", "beta_se", "beta_low", "beta_high", "associated", "against"]
+    empty = pd.DataFrame(index=pd.Index(factors, name="factor"), columns=columns)
+    y = _logit(outcomes.dropna())
+    x = wide.loc[wide.index.intersection(y.index)]
+    x = x.loc[:, x.notna().any()]  # a factor no school with results has: not a predictor
+    extra: list[str] = []
+    if context is not None and len(context.columns):
+        ctx = context.reindex(x.index)
+        ctx = ctx.loc[:, ctx.notna().all() & (ctx.nunique() > 1)]
+        extra = [str(c) for c in ctx.columns]
+        x = x.join(ctx)
+    n, k = len(x), x.shape[1]
+    if n < max(MIN_MODEL_SCHOOLS, MODEL_SCHOOLS_PER_PREDICTOR * k) or k == 0:
+        need = max(MIN_MODEL_SCHOOLS, MODEL_SCHOOLS_PER_PREDICTOR * k)
+        return DistrictModel(
+            empty, n, False, f"школ с ответами и результатами {n}, а нужно не меньше {need}"
+        )
+    from sklearn.linear_model import BayesianRidge  # heavy: only when a model is fitted
+
+    design = x.fillna(0.0).to_numpy(float)
+    model = BayesianRidge(fit_intercept=True).fit(design, y.loc[x.index].to_numpy(float))
+    se = np.sqrt(np.diag(model.sigma_))
+    table = pd.DataFrame({"beta": model.coef_, "beta_se": se}, index=x.columns)
+    table = table.loc[[c for c in x.columns if c not in extra]].reindex(factors)
+    table.index.name = "factor"
+    table["beta_low"] = table["beta"] - Z95 * table["beta_se"]
+    table["beta_high"] = table["beta"] + Z95 * table["beta_se"]
+    table["associated"] = table["beta_low"].gt(0)
+    table["against"] = table["beta_high"].lt(0)
+    return DistrictModel(table, n, True, context=tuple(extra))
+
+
+def results_low(outcomes: pd.Series | None, listed_low: pd.Series | None = None) -> pd.Series:
+    """Per school (index school_code): True when its results are low — it is on the region's
+    list of schools with low results (``listed_low``, ШНОР: the region has judged its
+    results over several years, which one year's assessments here do not overrule) or its
+    share of «2» is above the average of the district's schools (each counted once); False
+    for a school with results that is neither. Schools with neither results nor a listing
+    are absent (nothing is known)."""
+    usable = outcomes.dropna() if outcomes is not None else pd.Series(dtype=float)
+    low = usable.gt(usable.mean()) if len(usable) else pd.Series(dtype=bool)
+    if listed_low is not None:
+        listed = listed_low[listed_low.astype(bool)]
+        low = low.reindex(low.index.union(listed.index), fill_value=False)
+        low[listed.index] = True
+    return low.astype(bool).rename("results_low")
+
+
 def probable_causes(
-    profiles: pd.DataFrame, associations: Associations | None = None
+    profiles: pd.DataFrame,
+    associations: Associations | None = None,
+    model: DistrictModel | None = None,
+    outcomes: pd.Series | None = None,
+    listed_low: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Per school, factors ranked by ``max(composite, 0) · (1 + max(ρ, 0)) / 2``; only factors
-    with a positive score are listed, with the evidence (composite, level, ρ and its
-    interval)."""
+    """Per school, its probable causes in rank order, with the evidence.
+
+    A factor qualifies at a school when all three hold:
+
+    1. the school is credibly in the factor's risk zone (``credible`` of
+       :func:`analysis.risk.factor_profiles`: the one-sided 80 % lower bound of the composite
+       at or above 0.5 SD);
+    2. the school's results are low (:func:`results_low`: listed by the region as ШНОР, or
+       its share of «2» above the average school's). A cause of low results is not named for
+       a school whose results are not low; its factors in the risk zone stay in the profile
+       and the roadmap. A school with neither results nor a listing is not held to this;
+    3. the district model does not show the factor going with *better* results (its
+       coefficient's 95 % interval below 0, ``against``).
+
+    Ranked by the expected contribution to the school's results, ``β_k · c_sk`` (the model's
+    coefficient times the school's composite), for the factors whose coefficient is credibly
+    above 0 (``associated``); then the others by their composite. Without a fitted model the
+    order is the composite's, and no factor is marked associated. ρ and its interval
+    (:func:`factor_associations`) stay as a descriptive. ``profiles`` must hold driver
+    factors only (:func:`driver_factors`); a school with nothing qualifying has no rows."""
     frame = profiles.dropna(subset=["composite"]).copy()
+    if "credible" in frame.columns:
+        frame = frame[frame["credible"].astype(bool)]
+    columns = ["rho", "rho_low", "rho_high"]
     if associations is not None and len(associations.table):
-        frame = frame.join(associations.table[["rho", "rho_low", "rho_high"]], on="factor")
-        strength = (1 + frame["rho"].clip(lower=0).fillna(0)) / 2
+        frame = frame.join(associations.table[columns], on="factor")
     else:
-        frame["rho"] = frame["rho_low"] = frame["rho_high"] = np.nan
-        strength = pd.Series(0.5, index=frame.index)
-    severity = frame["composite"].clip(lower=0)
-    if "raised_by_cutoff" in frame.columns:
-        raised = frame["raised_by_cutoff"].astype(bool)
-        severity = severity.where(~raised, severity.clip(lower=CUTOFF_COMPOSITE))
-    frame["score"] = severity * strength
-    frame = frame[frame["score"] > 0]
-    frame = frame.sort_values(["school_code", "score"], ascending=[True, False])
+        frame[columns] = np.nan
+    low = results_low(outcomes, listed_low)
+    if len(low):
+        known = frame["school_code"].isin(low.index)
+        not_low = known & ~frame["school_code"].map(low).fillna(False).astype(bool)
+        frame = frame[~not_low]
+    if model is not None and model.fitted:
+        frame = frame.join(model.table[["beta", "beta_low", "beta_high", "against"]], on="factor")
+        frame = frame[~frame["against"].fillna(False).astype(bool)]
+        frame["associated"] = frame["beta_low"].gt(0)
+    else:
+        frame[["beta", "beta_low", "beta_high"]] = np.nan
+        frame["associated"] = False
+    frame["contribution"] = (frame["beta"] * frame["composite"]).where(frame["associated"])
+    frame["score"] = frame["contribution"].fillna(0.0)
+    frame = frame.sort_values(
+        ["school_code", "associated", "score", "composite"],
+        ascending=[True, False, False, False],
+        kind="stable",
+    )
     frame["rank"] = frame.groupby("school_code").cumcount() + 1
+    if "composite_low" not in frame.columns:
+        frame["composite_low"] = np.nan
     return frame[
         [
             "school_code",
             "rank",
             "factor",
             "score",
+            "contribution",
             "composite",
+            "composite_low",
             "level",
             "rho",
             "rho_low",
             "rho_high",
+            "beta",
+            "beta_low",
+            "beta_high",
+            "associated",
             "drivers",
         ]
     ].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class CauseAnalysis:
+    """What the reference's causes part rests on: the driver factors' profiles, their
+    univariate association with results and the district model (None without assessment
+    data), whether each school's results are low, and the probable causes."""
+
+    profiles: pd.DataFrame
+    associations: Associations | None
+    causes: pd.DataFrame
+    model: DistrictModel | None = None
+    results_low: pd.Series | None = None
+
+
+def analyse_causes(
+    table: pd.DataFrame,
+    by_factor: Mapping[str, Sequence[Indicator]],
+    outcomes: pd.Series | None = None,
+    *,
+    context: pd.DataFrame | None = None,
+    listed_low: pd.Series | None = None,
+    error_correlation: pd.DataFrame | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> CauseAnalysis:
+    """Probable causes from an :func:`analysis.risk.indicator_z` table: only the driver
+    indicators are read (:func:`driver_factors`), so no outcome reaches the association, the
+    model or the ranking; ``outcomes`` is :func:`school_outcomes` (None or empty: no
+    association); ``context`` as for :func:`district_model`; ``listed_low`` (index
+    school_code, bool) the schools the region lists as having low results (ШНОР, see
+    :func:`results_low`); ``error_correlation`` as for :func:`analysis.risk.factor_profiles`."""
+    profiles = factor_profiles(
+        table, driver_factors(by_factor), error_correlation=error_correlation
+    )
+    associations = model = None
+    if outcomes is not None and len(outcomes):
+        associations = factor_associations(profiles, outcomes, n_boot=n_boot, seed=seed)
+        model = district_model(profiles, outcomes, context)
+    causes = probable_causes(profiles, associations, model, outcomes, listed_low)
+    return CauseAnalysis(profiles, associations, causes, model, results_low(outcomes, listed_low))
+
+
+def short_audiences(
+    table: pd.DataFrame, by_factor: Mapping[str, Sequence[Indicator]], school_code: str
+) -> dict[str, list[tuple[str, int]]]:
+    """Per driver factor, the audiences whose answers at ``school_code`` are under the minimum
+    group size for some of the factor's indicators, with their numbers of answers: factor ->
+    [(audience, n)]. A factor listed here with no composite was not assessed at the school
+    for that reason; one with a composite rests on its other audiences."""
+    mine = table[(table["school_code"] == school_code) & table["suppressed"].astype(bool)]
+    out: dict[str, list[tuple[str, int]]] = {}
+    for factor, codes in driver_factors(by_factor).items():
+        hidden = mine[mine["indicator"].isin(codes)]
+        if len(hidden):
+            counts = hidden.groupby("audience")["n"].max()
+            out[factor] = [(str(audience), int(n)) for audience, n in counts.items()]
+    return out

@@ -376,6 +376,36 @@ def reportable_indicators(
     return pd.concat([table, mine], ignore_index=True) if len(mine) else table
 
 
+def error_correlations(data: AudienceAnswers, indicators: list[Indicator]) -> pd.DataFrame:
+    """Pooled within-school correlation of respondents' values between indicators read from the
+    same form (indicator × indicator): 0 between forms, which have different respondents, NaN
+    where a pair of the same form has fewer than 10 respondents answering both.
+
+    Two indicators answered by the same respondents have correlated sampling errors: the
+    school means' errors correlate as the respondent-level values do within schools. Each
+    value is centred on its school's mean and the pairwise Pearson correlation of the
+    centred values is taken over the district. A form answered once per school (an
+    institutional form) has no sampling error and no entry."""
+    keys = form_keys(data)
+    codes = [i.code for i in indicators]
+    out = pd.DataFrame(0.0, index=codes, columns=codes)
+    for key, (instrument, answers) in data.items():
+        if instrument.audience in INSTITUTIONAL_AUDIENCES or not len(answers):
+            continue
+        mine = [i for i in indicators if keys.get(i.instrument) == key]
+        if len(mine) < 2:
+            continue
+        needed = {i.scale for i in mine if i.scale}
+        scores = score_scales(answers, instrument, needed) if needed else None
+        values = pd.DataFrame(
+            {i.code: respondent_values(i, instrument, answers, scores) for i in mine}
+        )
+        centred = values - values.groupby(answers["school_code"].to_numpy()).transform("mean")
+        block = centred.corr(min_periods=10)
+        out.loc[block.index, block.columns] = block
+    return out
+
+
 def icc1(values: pd.Series, groups: pd.Series) -> float:
     """ICC(1) of ``values`` across ``groups`` from a one-way ANOVA:
     (MSB − MSW) / (MSB + (n0 − 1) MSW), with n0 the adjusted mean group size (as

@@ -21,6 +21,47 @@ them in ``cutoff_drivers``. The cut-offs only ever raise a level: a school below
 cut-off keeps its relative level, because being under a norm on one indicator does not cancel
 being worse than the other schools on the rest, and a factor with no composite (no indicator
 placed against the reference) gets no level from a cut-off alone.
+
+The composite's uncertainty, the level «высокий» and the risk zone. Each indicator's z carries
+the standard error of the school's empirical-Bayes estimate (:mod:`analysis.indicators`): the
+posterior SD of a school's true value when τ² is known is ``√(w_j σ²_w / n_j)`` (Raudenbush &
+Bryk, 2002, ch. 3), estimated by ``√w_j · se_j`` with ``se_j = s_j/√n_j`` the school's own
+standard error, so
+
+    se(risk_z) = √w_j · se_j / sd_ref
+
+(0 for a single answer of an institutional form: the school's own figure, taken as it is). The
+composite ``c = Σ a_i z_i`` (``a_i`` the indicators' normalised weights) combines indicators
+read from the same respondents, whose errors correlate, and from different ones, whose errors
+do not:
+
+    se(c) = √( Σ_i Σ_k a_i a_k r_ik se(risk_z_i) se(risk_z_k) )
+
+with ``r_ii = 1``, ``r_ik`` the pooled within-school correlation of the two indicators' values
+among the same form's respondents (:func:`analysis.indicators.error_correlations`), 0 between
+audiences, and — where no correlation is given — 1 within an audience (the largest error it
+can give). Two statements rest on one-sided lower bounds ``c − q · se(c)``, one-sided because
+each claim is ("the school is beyond the boundary"):
+
+* the level «высокий» needs the one-sided 90 % bound (``q`` = 1.2816, :data:`HIGH_QUANTILE`) at
+  or above 1.0; a point estimate of 1.0 or more whose bound falls short reads «повышенный»
+  (``high_uncertain``). Without it a tenth of the factors of schools with nothing planted read
+  «высокий» in the independent simulation (bench/causes_simulation.py), where the bound gives
+  under 5 %;
+* the school is *credibly in the risk zone* of a factor (``credible``) when the one-sided 80 %
+  bound (``q`` = 0.8416, :data:`ZONE_QUANTILE`; ``composite_low``) is at or above
+  :data:`RISK_ZONE`, the lower boundary of «повышенный» (0.5 SD worse than the reference). Only
+  such factors can be probable causes (:func:`analysis.causes.probable_causes`); a point
+  estimate above 0.5 with a bound below it is a level, not evidence. 80 % rather than 90 %:
+  a probable cause is a hypothesis for the school to check, and on the simulation the 90 %
+  bound named fewer planted causes at the same share of clean schools named.
+
+A published cut-off raises the level (above) but never makes a factor credible by itself: a
+cause of *this school's* low results is a way the school differs from the district, and a norm
+exceeded by every school of a district (30 % bullied pupils everywhere) is a district-wide
+problem, stated in the profile and the roadmap, which cannot explain why this school's results
+are lower than the others'. (Naming it a cause made 94 % of the simulation's clean schools get
+a cause.)
 """
 
 from __future__ import annotations
@@ -48,6 +89,14 @@ LEVEL_LABELS = {code: label for _, code, label in LEVELS}
 CUTOFF_LEVEL = "elevated"
 #: the lowest composite of :data:`CUTOFF_LEVEL` (the severity a raised factor counts with)
 CUTOFF_COMPOSITE = next(threshold for threshold, code, _ in LEVELS if code == CUTOFF_LEVEL)
+#: the boundary of the risk zone ("elevated" and above) a factor's interval must clear
+RISK_ZONE = CUTOFF_COMPOSITE
+#: the lowest composite of "high"
+HIGH_COMPOSITE = next(threshold for threshold, code, _ in LEVELS if code == "high")
+#: one-sided 80 % normal quantile: the bound that must clear :data:`RISK_ZONE` (credible)
+ZONE_QUANTILE = 0.8416212335729143
+#: one-sided 90 % normal quantile: the bound that must clear :data:`HIGH_COMPOSITE` ("high")
+HIGH_QUANTILE = 1.2815515655446004
 
 
 @dataclass(frozen=True)
@@ -99,13 +148,57 @@ def indicator_z(table: pd.DataFrame, reference: Reference | None = None) -> pd.D
     out["z"] = z.where(~out["suppressed"])
     out["risk_z"] = np.where(out["direction"] == "risk", out["z"], -out["z"])
     out["band"] = out["risk_z"].map(band)
+    out["risk_z_se"] = _z_standard_error(out, joined["sd"])
     return out
 
 
+def _composite_se(
+    joined: pd.DataFrame, keys: list[str], correlation: pd.DataFrame | None
+) -> pd.Series:
+    """``√(Σ_i Σ_k e_i e_k r_ik)`` per school × factor, ``e_i = a_i se(risk_z_i)`` (see the
+    module's docstring), from the pairs of each group's indicators."""
+    columns = [*keys, "indicator", "audience", "sign", "error"]
+    pairs = joined[columns].merge(joined[columns], on=keys, suffixes=("", "_k"))
+    same = pairs["audience"] == pairs["audience_k"]
+    r = pd.Series(np.where(same, 1.0, 0.0), index=pairs.index)
+    if correlation is not None and len(pairs):
+        # NaN (a pair of the same form with too few answers) keeps the rule above.
+        looked = pd.MultiIndex.from_arrays([pairs["indicator"], pairs["indicator_k"]])
+        known = pd.Series(correlation.stack().reindex(looked).to_numpy(), index=pairs.index)
+        r = (known * pairs["sign"] * pairs["sign_k"]).fillna(r)
+    r = r.where(pairs["indicator"] != pairs["indicator_k"], 1.0)
+    pairs["product"] = pairs["error"] * pairs["error_k"] * r
+    return np.sqrt(pairs.groupby(keys)["product"].sum().clip(lower=0))
+
+
+def _z_standard_error(table: pd.DataFrame, sd_ref: pd.Series) -> pd.Series:
+    """``√w_j · se_j / sd_ref`` per row (see the module's docstring); 0 where the school's
+    value is a single answer or the reference does not vary, NaN where risk_z is NaN."""
+    if "se" not in table:  # a table without errors: the point estimates are taken as they are
+        return pd.Series(0.0, index=table.index).where(table["risk_z"].notna())
+    se = pd.to_numeric(table["se"], errors="coerce")
+    reliability = (
+        pd.to_numeric(table["reliability"], errors="coerce").fillna(1.0)
+        if "reliability" in table
+        else pd.Series(1.0, index=table.index)
+    )
+    posterior = np.sqrt(np.clip(reliability, 0.0, 1.0)) * se.fillna(0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z_se = (posterior / sd_ref.where(sd_ref > 0)).fillna(0.0)
+    return z_se.where(table["risk_z"].notna())
+
+
 def factor_profiles(
-    table: pd.DataFrame, factors: dict[str, list[str]], *, min_indicators: int = 1
+    table: pd.DataFrame,
+    factors: dict[str, list[str]],
+    *,
+    min_indicators: int = 1,
+    error_correlation: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per school × factor: composite (weighted mean risk_z), level, how many
+    """One row per school × factor: composite (weighted mean risk_z), its standard error and
+    one-sided 80 % lower bound (``composite_se``, ``composite_low``), whether the school is
+    credibly in the factor's risk zone (``credible``, see the module's docstring), level
+    (``high_uncertain``: the point estimate reached «высокий», its bound did not), how many
     indicators it rests on, the drivers (indicator codes, largest contribution first), the
     indicators beyond their high-risk cut-offs (``cutoff_drivers``) and whether they raised
     the level (``raised_by_cutoff``; the drivers of a raised factor start with them).
@@ -116,12 +209,19 @@ def factor_profiles(
         The output of :func:`indicator_z`; without a ``cutoff`` column no cut-offs apply.
     factors
         factor code -> the indicator codes that feed it.
+    error_correlation
+        indicator × indicator correlations of the errors
+        (:func:`analysis.indicators.error_correlations`); None: 1 within an audience.
     """
     columns = [
         "school_code",
         "factor",
         "composite",
+        "composite_se",
+        "composite_low",
+        "credible",
         "level",
+        "high_uncertain",
         "indicators",
         "drivers",
         "cutoff_drivers",
@@ -131,15 +231,30 @@ def factor_profiles(
         [(factor, code) for factor, codes in factors.items() for code in codes],
         columns=["factor", "indicator"],
     )
-    usable = table.dropna(subset=["risk_z"])[["school_code", "indicator", "risk_z", "weight"]]
+    usable = table.dropna(subset=["risk_z"])
+    if "risk_z_se" not in usable:
+        usable = usable.assign(risk_z_se=0.0)
+    if "audience" not in usable:
+        usable = usable.assign(audience="")
+    # Errors of a favourable indicator turn round with its z: the sign aligns correlations.
+    usable = usable.assign(
+        sign=np.where(usable["direction"] == "favourable", -1.0, 1.0)
+        if "direction" in usable
+        else 1.0
+    )
+    usable = usable[
+        ["school_code", "indicator", "audience", "sign", "risk_z", "risk_z_se", "weight"]
+    ]
     joined = usable.merge(mapping, on="indicator")
     joined["weight"] = joined["weight"].astype(float)
     keys = ["school_code", "factor"]
     totals = joined.groupby(keys)["weight"].transform("sum")
     joined["contribution"] = joined["risk_z"] * joined["weight"] / totals
+    joined["error"] = joined["risk_z_se"].astype(float) * joined["weight"] / totals
     summary = joined.groupby(keys).agg(
         composite=("contribution", "sum"), indicators=("indicator", "size")
     )
+    summary["composite_se"] = _composite_se(joined, keys, error_correlation)
     drivers = (
         joined.sort_values([*keys, "contribution"], ascending=[True, True, False])
         .groupby(keys)["indicator"]
@@ -164,14 +279,19 @@ def factor_profiles(
         .reindex(grid)
     )
     out["indicators"] = out["indicators"].fillna(0).astype("int64")
-    out.loc[out["indicators"] < min_indicators, "composite"] = np.nan
+    out.loc[out["indicators"] < min_indicators, ["composite", "composite_se"]] = np.nan
+    out["composite_low"] = out["composite"] - ZONE_QUANTILE * out["composite_se"]
     out["drivers"] = [d if isinstance(d, list) else [] for d in out["drivers"]]
     out["cutoff_drivers"] = [d if isinstance(d, list) else [] for d in out["cutoff_drivers"]]
     out["raised_by_cutoff"] = (
         out["composite"].lt(CUTOFF_COMPOSITE) & out["cutoff_drivers"].map(len).gt(0)
     ).astype(bool)
     out["level"] = [level(c) for c in out["composite"]]
+    high_low = out["composite"] - HIGH_QUANTILE * out["composite_se"].fillna(0.0)
+    out["high_uncertain"] = (out["level"].eq("high") & high_low.lt(HIGH_COMPOSITE)).astype(bool)
+    out.loc[out["high_uncertain"], "level"] = "elevated"
     out.loc[out["raised_by_cutoff"], "level"] = CUTOFF_LEVEL
+    out["credible"] = out["composite_low"].ge(RISK_ZONE).astype(bool)
     out["drivers"] = [
         [*cut, *(d for d in drivers if d not in cut)] if raised else drivers
         for drivers, cut, raised in zip(

@@ -45,6 +45,13 @@ def run_one(seed: int, intensity: float, n_schools: int | None) -> Tally:
 
 
 def table(label: str, t: Tally) -> list[str]:
+    oracle = t.oracle_at_product_rate()
+    at_rate = (
+        f"the truth-knowing rule at the same share of clean schools named "
+        f"({percent(oracle[2], 1)} named, threshold {oracle[0]:g} SD) {percent(oracle[1], 1)}"
+        if oracle
+        else "—"
+    )
     return [
         f"### {label}",
         "",
@@ -52,14 +59,18 @@ def table(label: str, t: Tally) -> list[str]:
         "|---|---|---|",
         f"| planted cause among the school's top 3 probable causes ({t.planted} planted) "
         f"| {percent(t.product_top3, t.planted)} "
-        f"| chance {percent(t.chance, t.planted)}; "
+        f"| chance {percent(t.chance, t.planted)} (naming as many at random as the product "
+        f"named: {percent(t.chance_named, t.planted)}); "
         f"true factor levels {percent(t.true_level_top3, t.planted)}; "
-        f"true causal contribution {percent(t.true_contribution_top3, t.planted)} |",
+        f"true causal contribution {percent(t.true_contribution_top3, t.planted)}; "
+        f"{at_rate} |",
         f"| planted cause among the top 3 of the product's own factor composites "
-        f"(no association weighting) | {percent(t.composite_top3, t.planted)} | — |",
+        f"(no qualification, no association) | {percent(t.composite_top3, t.planted)} | — |",
         f"| clean schools with at least one probable cause listed "
         f"| {percent(t.clean_with_cause, t.clean_schools)} "
         f"({t.clean_with_cause} of {t.clean_schools}) | — |",
+        f"| probable causes named (top 3, all schools) whose true deviation from the district "
+        f"is 0.5 SD or more | {percent(t.named_truly_elevated, t.named)} (of {t.named}) | — |",
         f"| clean school × factor cells rated «высокий» / «повышенный» or higher "
         f"| {percent(t.clean_high, t.clean_cells)} / "
         f"{percent(t.clean_elevated_or_high, t.clean_cells)} "

@@ -3,7 +3,11 @@
 A factor (e.g. low motivation) is read from indicators on the instruments of several audiences
 (students' amotivation, teachers' view of student motivation, parents' view of the child) and
 comes with the measures a school or a municipality puts into its roadmap (дорожная карта).
-The catalogue is data (``library/risk_factors.yaml``); this module defines and validates it.
+An indicator is a ``driver`` (a condition that may lower results) or an ``outcome`` (a symptom
+of low results: failing marks, pupils sent to extra classes, teachers naming knowledge gaps);
+all indicators of a factor share one role, so a factor either competes as a probable cause or
+describes the problem (:attr:`RiskFactor.role`). The catalogue is data
+(``library/risk_factors.yaml``); this module defines and validates it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from instruments.schema import (
     Audience,
     Code,
     FrozenModel,
+    IndicatorRole,
     IndicatorSpec,
     Instrument,
     ItemType,
@@ -80,6 +85,25 @@ class RiskFactor(FrozenModel):
     _check_description = field_validator("description")(check_localized)
     _check_roadmap_name = field_validator("roadmap_name")(_check_text)
 
+    @model_validator(mode="after")
+    def _one_role(self) -> RiskFactor:
+        # A factor mixing roles would rank as a cause on part of what it shows as its level.
+        roles = {indicator.role for indicator in self.indicators}
+        if len(roles) > 1:
+            drivers = [i.code for i in self.indicators if i.role == "driver"]
+            outcomes = [i.code for i in self.indicators if i.role == "outcome"]
+            raise ValueError(
+                "показатели одного фактора должны иметь одну роль (role): driver — "
+                f"{', '.join(drivers)}; outcome — {', '.join(outcomes)}"
+            )
+        return self
+
+    @property
+    def role(self) -> IndicatorRole:
+        """``outcome`` when the factor's indicators measure low results themselves: it then
+        describes the problem and is never a probable cause; ``driver`` otherwise."""
+        return self.indicators[0].role
+
 
 class RiskFactorCatalogue(FrozenModel):
     version: int = Field(ge=1)
@@ -127,15 +151,24 @@ class RiskFactorCatalogue(FrozenModel):
 
     def check_instrument(self, instrument: Instrument) -> list[Problem]:
         """Problems of the indicators an instrument declares itself: unknown factor, a code
-        the catalogue already uses, or a reference that does not fit (as for the catalogue)."""
+        the catalogue already uses, a role other than its factor's, or a reference that does
+        not fit (as for the catalogue)."""
         taken = {i.code for f in self.factors for i in f.indicators}
-        factors = {f.code for f in self.factors}
+        roles = {f.code: f.role for f in self.factors}
         problems: list[Problem] = []
         for index, declared in enumerate(instrument.indicators):
             path = f"indicators[{index}]"
-            if declared.factor not in factors:
+            if declared.factor not in roles:
                 problems.append(
                     Problem(f"{path}.factor", f"неизвестный фактор риска '{declared.factor}'")
+                )
+            elif declared.role != roles[declared.factor]:
+                problems.append(
+                    Problem(
+                        f"{path}.role",
+                        f"роль '{declared.role}' не совпадает с ролью показателей фактора "
+                        f"'{declared.factor}' ('{roles[declared.factor]}')",
+                    )
                 )
             if declared.code in taken:
                 problems.append(

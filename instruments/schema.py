@@ -250,6 +250,10 @@ SCALE_STATISTICS = frozenset({"mean", "pomp", "prevalence"})
 ITEM_STATISTICS = frozenset({"share", "value"})
 Statistic = Literal["mean", "pomp", "prevalence", "share", "value"]
 Direction = Literal["risk", "favourable"]
+#: what an indicator is to the search for causes: a ``driver`` (a condition that may lower
+#: results) or an ``outcome`` (a symptom of low results themselves: failing marks, pupils sent
+#: to extra classes), which describes the problem and never competes as its cause
+IndicatorRole = Literal["driver", "outcome"]
 
 
 class IndicatorSpec(FrozenModel):
@@ -258,7 +262,9 @@ class IndicatorSpec(FrozenModel):
     ``statistic`` is computed per school: ``mean`` and ``pomp`` of a scale score, ``prevalence``
     (share meeting the scale's prevalence rule), ``share`` (share of respondents whose answer to
     ``item`` is among ``values``) or ``value`` (the school's single answer to a number item of an
-    institutional form). ``direction`` says what a higher statistic means.
+    institutional form). ``direction`` says what a higher statistic means; ``role`` whether it
+    may explain low results (``driver``, the default) or measures them (``outcome``, see
+    :data:`IndicatorRole`).
     """
 
     code: Code
@@ -269,6 +275,7 @@ class IndicatorSpec(FrozenModel):
     values: list[int | str] | None = None
     direction: Direction
     weight: float = Field(default=1.0, gt=0)
+    role: IndicatorRole = "driver"
 
     _check_title = field_validator("title")(check_localized)
 

@@ -148,6 +148,19 @@ def load_form(
     return FormData(form=form, answers=frame, min_group_size=campaign.min_group_size)
 
 
+def school_status_frame(session: Session, school_codes: list[str]) -> pd.DataFrame:
+    """The schools' official status, index school_code: ``low_results`` (listed by the
+    region as a school with low results, ШНОР) and ``adverse_conditions`` (ШНСУ), as bools;
+    what the probable causes take into account (:func:`analysis.causes.analyse_causes`)."""
+    rows = session.execute(
+        select(m.School.code, m.School.low_results, m.School.adverse_conditions).where(
+            m.School.code.in_(school_codes)
+        )
+    ).all()
+    frame = pd.DataFrame(rows, columns=["school_code", "low_results", "adverse_conditions"])
+    return frame.set_index("school_code").astype(bool)
+
+
 def assessment_frame(
     session: Session, school_codes: list[str], *, year: int | None = None
 ) -> pd.DataFrame:

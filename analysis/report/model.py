@@ -202,13 +202,15 @@ def build_school_reference(
     generated_on: dt.date | None = None,
     catalogue: RiskFactorCatalogue | None = None,
     results: pd.DataFrame | None = None,
+    status: pd.DataFrame | None = None,
     benchmark: Benchmark | None = None,
     previous: Wave | None = None,
 ) -> ReferenceModel:
     """The reference of one school from the answers to each form (all schools' answers given,
     so that the school is compared with the campaign's schools, or with ``benchmark``); with
     a risk-factor catalogue, also its risk profile, probable causes and a draft roadmap, and
-    with the ``previous`` wave the change since then.
+    with the ``previous`` wave the change since then. ``status`` is the campaign's schools'
+    official status (:func:`surveys.dataset.school_status_frame`).
 
     ``audiences`` holds (key, instrument, answers) per form, the key being the instrument's
     code (:func:`surveys.benchmarks.campaign_answers`); a form's audience is its
@@ -241,6 +243,7 @@ def build_school_reference(
             catalogue,
             min_group_size=min_group_size,
             results=results,
+            status=status,
             reference=reference,
             reference_name=benchmark.title if benchmark is not None else None,
         )

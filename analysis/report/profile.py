@@ -7,11 +7,18 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from analysis.benchmark import z_against
-from analysis.causes import factor_associations, probable_causes, school_outcomes
-from analysis.indicators import form_of, indicator_cutoffs, reportable_indicators
+from analysis.causes import DistrictModel, analyse_causes, school_outcomes, short_audiences
+from analysis.indicators import (
+    error_correlations,
+    form_of,
+    indicator_cutoffs,
+    reportable_indicators,
+)
+from analysis.privacy import reportable_audiences
 from analysis.risk import LEVEL_LABELS, Reference, factor_profiles
 from analysis.risk import level as composite_level
 from instruments.audiences import AUDIENCE_NAMES
@@ -53,6 +60,12 @@ class FactorRow:
     cutoff_drivers: list[str] = field(default_factory=list)
     #: the level was raised to "повышенный" by those cut-offs (the composite alone is lower)
     raised_by_cutoff: bool = False
+    #: the factor's indicators measure low results themselves: it describes the problem and
+    #: is never a probable cause (``role: outcome`` in the catalogue)
+    outcome: bool = False
+    #: why the factor was not assessed, or assessed without an audience, at this school
+    #: (an audience under the minimum group size); None when nothing fell short
+    short_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,8 @@ class CauseRow:
     factor: str
     title: str
     text: str
+    #: the district model shows the factor going with more «2» (its interval above 0)
+    associated: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,12 @@ class RiskSection:
     roadmap: list[RoadmapRow]
     warnings: list[str] = field(default_factory=list)
     schools: int = 0
+    #: driver factors not assessed at the school, each with the reason, in Russian
+    not_assessed: list[str] = field(default_factory=list)
+    #: the school's share of «2» is above the average school's (None: no results for it)
+    results_low: bool | None = None
+    #: how the district's association with results was estimated, in Russian
+    model_note: str | None = None
 
 
 def fielded_indicators(
@@ -123,6 +144,24 @@ def risk_note(catalogue: RiskFactorCatalogue, instruments: Iterable[Instrument])
     return (
         f"Методики без индикаторов факторов риска ({names}) в профиль рисков не входят; "
         "их результаты по шкалам приведены ниже."
+    )
+
+
+def _answers(n: int) -> str:
+    """ "1 ответ", "3 ответа", "7 ответов"."""
+    if n % 10 == 1 and n % 100 != 11:
+        return f"{n} ответ"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return f"{n} ответа"
+    return f"{n} ответов"
+
+
+def _short_text(short: list[tuple[str, int]], min_group_size: int) -> str:
+    """E.g. "группа «педагоги» — 3 ответа при минимуме 5"."""
+    return "; ".join(
+        f"группа «{AUDIENCE_NAMES.get(audience, audience)}» — {_answers(n)} при минимуме "
+        f"{min_group_size}"
+        for audience, n in short
     )
 
 
@@ -215,13 +254,15 @@ def build_risk_section(
     *,
     min_group_size: int,
     results: pd.DataFrame | None = None,
+    status: pd.DataFrame | None = None,
     reference: Reference | None = None,
     reference_name: str | None = None,
 ) -> RiskSection:
     """Everything the reference says about risk factors, causes and measures for one school,
     computed against all schools whose answers are in ``data`` and reach ``min_group_size``
     (:func:`analysis.indicators.reportable_indicators`), or against ``reference`` (a frozen
-    benchmark, called ``reference_name`` in the text) when given."""
+    benchmark, called ``reference_name`` in the text) when given. ``status``: the official
+    status of the schools (ШНОР, ШНСУ; :func:`surveys.dataset.school_status_frame`)."""
     against = "школ кампании" if reference is None else f"эталона «{reference_name or 'эталон'}»"
     by_factor = catalogue.indicators_by_factor(instrument for instrument, _ in data.values())
     indicators: list[Indicator] = [i for items in by_factor.values() for i in items]
@@ -240,23 +281,36 @@ def build_risk_section(
         for i in indicators
         if (form := form_of(data, i)) is not None
     }
-    profiles = factor_profiles(table, factor_codes)
+    # Shown: every factor, outcome factors labelled as a description of the problem.
+    pooled, _ = reportable_audiences(data, min_group_size=min_group_size)
+    correlation = error_correlations(pooled, indicators)
+    profiles = factor_profiles(table, factor_codes, error_correlation=correlation)
     # The schools the z-scores compare with (a hidden school is not among them).
     schools = int(table.loc[~table["suppressed"], "school_code"].nunique()) if len(table) else 0
     warnings: list[str] = []
-    associations = None
-    if results is not None and len(results):
-        associations = factor_associations(profiles, school_outcomes(results))
-        warnings.extend(associations.warnings)
+    outcomes = school_outcomes(results) if results is not None and len(results) else None
+    # Ranked: the driver factors only (analysis.causes), school size as the model's context.
+    analysis = analyse_causes(
+        table,
+        by_factor,
+        outcomes,
+        context=model_context(results, status) if outcomes is not None else None,
+        listed_low=_listed_low(status),
+        error_correlation=correlation,
+    )
+    if analysis.associations is not None:
+        warnings.extend(analysis.associations.warnings)
     else:
         warnings.append(
             "Результаты оценочных процедур не загружены: причины ранжированы только по "
-            "профилю рисков, без связи с результатами."
+            "уровню риска, без связи с результатами."
         )
-    causes = probable_causes(profiles, associations)
+    causes = analysis.causes
+    short = short_audiences(table, by_factor, school_code)
     mine = profiles[profiles["school_code"] == school_code].set_index("factor")
     rows = table[table["school_code"] == school_code].set_index("indicator")
     factors = []
+    not_assessed: list[str] = []
     for factor in catalogue.factors:
         entry = mine.loc[factor.code] if factor.code in mine.index else None
         composite = (
@@ -289,6 +343,38 @@ def build_risk_section(
             for code in factor_codes[factor.code]
             if code in rows.index
         ]
+        outcome = factor.role == "outcome"
+        text = _factor_text(
+            text_in(factor.title), composite, level, drivers, sentences, raised, against
+        )
+        note = None
+        if factor.code in short:
+            reason = _short_text(short[factor.code], min_group_size)
+            if composite is None:
+                note = f"не оценён: {reason}"
+                text = f"{text_in(factor.title)}: не оценён — {reason}."
+                not_assessed.append(f"«{text_in(factor.title)}» — не оценён: {reason}.")
+            else:
+                note = f"оценён без показателей: {reason}"
+                text += f" Оценён без показателей, где ответов мало: {reason}."
+        vague = entry is not None and not bool(entry["credible"])
+        if (
+            vague
+            and not outcome
+            and level in ("high", "elevated")
+            and entry is not None
+            and not pd.isna(entry["composite_low"])
+        ):
+            text += (
+                " С учётом погрешности оценки (не меньше "
+                f"{_ru(float(entry['composite_low']))} SD) школа не выходит достоверно за "
+                "границу зоны риска (0,5 SD), поэтому фактор не назван вероятной причиной."
+            )
+        if outcome:
+            text += (
+                " Это показатель самих результатов: он описывает проблему и не рассматривается "
+                "как её причина."
+            )
         factors.append(
             FactorRow(
                 code=factor.code,
@@ -296,50 +382,53 @@ def build_risk_section(
                 composite=composite,
                 level=level,
                 level_label=LEVEL_LABELS.get(level, "нет данных") if level else "нет данных",
-                text=_factor_text(
-                    text_in(factor.title), composite, level, drivers, sentences, raised, against
-                ),
+                text=text,
                 indicators=shown,
                 cutoff_drivers=[titles.get(c, c) for c in beyond],
                 raised_by_cutoff=raised,
+                outcome=outcome,
+                short_note=note,
             )
+        )
+    model = analysis.model
+    model_note = None
+    if model is not None and not model.fitted:
+        model_note = (
+            "Связь факторов с результатами по району не оценивалась совместной моделью: "
+            f"{model.reason}. Причины упорядочены по уровню риска школы."
         )
     cause_rows = []
     for _, cause in causes[causes["school_code"] == school_code].head(CAUSES_SHOWN).iterrows():
-        title = text_in(catalogue.factor(cause["factor"]).title)
-        basis = ""
-        if bool(mine.loc[cause["factor"], "raised_by_cutoff"]):
-            named = (f"«{titles.get(c, c)}»" for c in mine.loc[cause["factor"], "cutoff_drivers"])
-            basis = "по порогу методики: " + "; ".join(named) + "; "
-        text = (
-            f"«{title}»: школа в зоне риска (уровень — {LEVEL_LABELS[cause['level']]}, "
-            f"{basis}{_ru(cause['composite'])} SD)."
-        )
-        if not pd.isna(cause["rho"]):
-            interval = (
-                f"ρ = {_ru(cause['rho'])} [{_ru(cause['rho_low'])}; {_ru(cause['rho_high'])}]"
+        cause_rows.append(
+            CauseRow(
+                int(cause["rank"]),
+                cause["factor"],
+                text_in(catalogue.factor(cause["factor"]).title),
+                _cause_text(cause, text_in(catalogue.factor(cause["factor"]).title), model),
+                associated=bool(cause["associated"]),
             )
-            if cause["rho_low"] > 0:
-                text += (
-                    " В районе этот фактор связан с долей неудовлетворительных отметок: "
-                    f"{interval}."
-                )
-            else:
-                text += (
-                    " Связь этого фактора с долей неудовлетворительных отметок по школам района "
-                    f"не подтверждена ({interval}); он назван по профилю рисков школы."
-                )
-        text += " Это связь, выявленная по данным, а не доказательство причины."
-        cause_rows.append(CauseRow(int(cause["rank"]), cause["factor"], title, text))
+        )
+    low = analysis.results_low
+    school_low = None if low is None or school_code not in low.index else bool(low[school_code])
+    # The roadmap: the probable causes first, then the other factors at «повышенный» or above
+    # (a school whose results are not low still has risks to work on; a norm exceeded across
+    # the district is one of them).
+    roadmap_factors = [cause.factor for cause in cause_rows]
+    at_risk = analysis.profiles[
+        (analysis.profiles["school_code"] == school_code)
+        & analysis.profiles["level"].isin(["high", "elevated"])
+    ].sort_values("composite", ascending=False)
+    roadmap_factors += [f for f in at_risk["factor"] if f not in roadmap_factors]
     roadmap: list[RoadmapRow] = []
-    for cause in cause_rows:
-        for measure in catalogue.factor(cause.factor).measures:
+    for code in roadmap_factors:
+        factor_title = text_in(catalogue.factor(code).title)
+        for measure in catalogue.factor(code).measures:
             if measure.level != "school":
                 continue
             roadmap.append(
                 RoadmapRow(
                     number=len(roadmap) + 1,
-                    factor=cause.title,
+                    factor=factor_title,
                     measure=text_in(measure.title),
                     timing=measure.timing,
                     responsible=measure.responsible,
@@ -347,4 +436,63 @@ def build_risk_section(
                     expected_result=measure.expected_result,
                 )
             )
-    return RiskSection(factors, cause_rows, roadmap, warnings, schools)
+    return RiskSection(
+        factors,
+        cause_rows,
+        roadmap,
+        warnings,
+        schools,
+        not_assessed,
+        results_low=school_low,
+        model_note=model_note,
+    )
+
+
+def model_context(results: pd.DataFrame, schools: pd.DataFrame | None) -> pd.DataFrame:
+    """The district model's context per school: the log of its assessments' participants (a
+    school's size as the results see it) and, when known, whether it works in adverse social
+    conditions (ШНСУ, 1/0)."""
+    usable = results[results["participants"] > 0]
+    total = usable.groupby("school_code")["participants"].sum().astype(float)
+    context = pd.DataFrame({"log_participants": np.log(total)})
+    if schools is not None and "adverse_conditions" in schools.columns:
+        context["adverse_conditions"] = schools["adverse_conditions"].astype(float)
+    return context
+
+
+def _listed_low(schools: pd.DataFrame | None) -> pd.Series | None:
+    if schools is None or "low_results" not in schools.columns:
+        return None
+    return schools["low_results"].astype(bool)
+
+
+def _cause_text(cause: pd.Series, title: str, model: DistrictModel | None) -> str:
+    """One probable cause in words: how far in the risk zone, and what the district says."""
+    text = (
+        f"«{title}»: школа в зоне риска (уровень — {LEVEL_LABELS[cause['level']]}, "
+        f"{_ru(cause['composite'])} SD хуже среднего; с учётом погрешности — не меньше "
+        f"{_ru(cause['composite_low'])} SD)."
+    )
+    if model is not None and model.fitted:
+        beta = (
+            f"{_ru(cause['beta'])} [{_ru(cause['beta_low'])}; {_ru(cause['beta_high'])}]"
+            if not pd.isna(cause["beta"])
+            else "не оценён"
+        )
+        if bool(cause["associated"]):
+            text += (
+                " По школам района, при учёте остальных факторов и размера школы, этот фактор "
+                f"связан с долей неудовлетворительных отметок (коэффициент {beta})."
+            )
+        else:
+            text += (
+                " Связь этого фактора с долей неудовлетворительных отметок по школам района при "
+                f"учёте остальных факторов не подтверждена (коэффициент {beta}); он назван по "
+                "уровню риска школы."
+            )
+    if not pd.isna(cause["rho"]):
+        text += (
+            f" Ранговая корреляция с долей «2» по школам: ρ = {_ru(cause['rho'])} "
+            f"[{_ru(cause['rho_low'])}; {_ru(cause['rho_high'])}]."
+        )
+    return text

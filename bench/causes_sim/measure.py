@@ -3,7 +3,7 @@ and the two reference points computed from the truth alone."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -11,6 +11,8 @@ from .district import District
 from .pipeline import SchoolOutput
 
 TOP = 3
+#: thresholds (SD of the true deviation) swept by the truth-knowing rule
+ORACLE_GRID = tuple(round(0.1 * k, 1) for k in range(0, 31))
 
 
 @dataclass
@@ -29,15 +31,59 @@ class Tally:
     clean_high: int = 0
     clean_elevated_or_high: int = 0
     clean_no_data: int = 0  # cells without a level (e.g. teachers under the minimum)
+    #: expected hits of naming at random as many factors as the product named at the school
+    chance_named: float = 0.0
+    named: int = 0  # probable causes named (top 3), all schools
+    named_truly_elevated: int = 0  # ... whose true deviation from the district is ≥ 0.5 SD
+    #: the truth-knowing rule per threshold of ORACLE_GRID: planted hits, clean schools named
+    oracle_top3: list[int] = field(default_factory=lambda: [0] * len(ORACLE_GRID))
+    oracle_clean_named: list[int] = field(default_factory=lambda: [0] * len(ORACLE_GRID))
 
     def add(self, other: Tally) -> None:
         for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, list):
+                setattr(self, f.name, [a + b for a, b in zip(mine, theirs, strict=True)])
+            else:
+                setattr(self, f.name, mine + theirs)
+
+    def oracle_at_product_rate(self) -> tuple[float, float, float] | None:
+        """The truth-knowing rule at the threshold whose share of clean schools named is
+        closest to the product's: (threshold, planted hit share, clean named share)."""
+        if not self.planted or not self.clean_schools:
+            return None
+        target = self.clean_with_cause / self.clean_schools
+        best = min(
+            range(len(ORACLE_GRID)),
+            key=lambda i: abs(self.oracle_clean_named[i] / self.clean_schools - target),
+        )
+        return (
+            ORACLE_GRID[best],
+            self.oracle_top3[best] / self.planted,
+            self.oracle_clean_named[best] / self.clean_schools,
+        )
 
 
 def _top(scores: dict[str, float]) -> list[str]:
     # stable: ties keep catalogue order, as a reader would list them
     return [k for k, _ in sorted(scores.items(), key=lambda kv: -kv[1])[:TOP]]
+
+
+def _oracle(
+    district: District, deviation: np.ndarray, coefficients: np.ndarray, position: int
+) -> list[list[str]]:
+    """The truth-knowing rule's causes at each threshold of ORACLE_GRID: the factors with a
+    causal effect whose true deviation exceeds the threshold, at a school whose true logit of
+    failing is above the district's mean, ranked by true contribution."""
+    if district.outcome_logit[position] <= district.outcome_logit.mean():
+        return [[] for _ in ORACLE_GRID]
+    row = deviation[position]
+    order = np.argsort(-(coefficients * row), kind="stable")
+    named = []
+    for threshold in ORACLE_GRID:
+        chosen = [j for j in order if coefficients[j] > 0 and row[j] > threshold]
+        named.append([district.factors[j] for j in chosen[:TOP]])
+    return named
 
 
 def tally(district: District, outputs: dict[str, SchoolOutput]) -> Tally:
@@ -48,7 +94,13 @@ def tally(district: District, outputs: dict[str, SchoolOutput]) -> Tally:
     for position, school in enumerate(district.schools):
         out = outputs[school.code]
         planted = district.planted.get(school.code)
+        oracle = _oracle(district, deviation, coefficients, position)
+        for factor in out.causes[:TOP]:
+            t.named += 1
+            t.named_truly_elevated += int(deviation[position, factors.index(factor)] >= 0.5)
         if not planted:
+            for i, named in enumerate(oracle):
+                t.oracle_clean_named[i] += bool(named)
             t.clean_schools += 1
             t.clean_with_cause += bool(out.causes)
             for level in out.levels.values():
@@ -70,6 +122,9 @@ def tally(district: District, outputs: dict[str, SchoolOutput]) -> Tally:
             t.true_level_top3 += factor in true_level
             t.true_contribution_top3 += factor in contribution
             t.chance += TOP / len(factors)
+            t.chance_named += min(len(out.causes), TOP) / len(factors)
+            for i, named in enumerate(oracle):
+                t.oracle_top3[i] += factor in named
     return t
 
 

@@ -184,7 +184,7 @@ def read_references(url: str, campaign_id: int, codes: list[str]) -> dict[str, S
     from analysis.report import build_school_reference
     from surveys.benchmarks import campaign_answers, campaign_benchmark
     from surveys.campaigns import get_campaign
-    from surveys.dataset import assessment_frame
+    from surveys.dataset import assessment_frame, school_status_frame
 
     engine = make_engine(url)
     outputs = {}
@@ -194,6 +194,7 @@ def read_references(url: str, campaign_id: int, codes: list[str]) -> dict[str, S
             answers = campaign_answers(session, campaign.id)
             forms = [(code, instrument, frame) for code, (instrument, frame) in answers.items()]
             results = assessment_frame(session, codes)
+            status = school_status_frame(session, codes)
             benchmark = campaign_benchmark(session, campaign)
             for code in codes:
                 model = build_school_reference(
@@ -206,6 +207,7 @@ def read_references(url: str, campaign_id: int, codes: list[str]) -> dict[str, S
                     audiences=forms,
                     catalogue=builtin_risk_factors(),
                     results=results,
+                    status=status,
                     benchmark=benchmark,
                 )
                 outputs[code] = _output(model)

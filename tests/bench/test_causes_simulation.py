@@ -43,3 +43,21 @@ def test_tiny_district_end_to_end(tmp_path: Path) -> None:
     assert t.planted >= 3 and t.clean_schools == len(district.schools) - len(district.planted)
     assert t.true_contribution_top3 > t.chance
     assert t.clean_cells > 0
+    # the truth-knowing rule: a higher threshold names fewer clean schools and finds fewer
+    # plants; at threshold 0 it names every causal factor above the mean of a low-results school
+    assert t.oracle_clean_named == sorted(t.oracle_clean_named, reverse=True)
+    assert t.oracle_top3 == sorted(t.oracle_top3, reverse=True)
+    assert t.oracle_top3[0] <= t.planted and t.oracle_clean_named[0] <= t.clean_schools
+    assert 0 <= t.named_truly_elevated <= t.named
+    assert t.chance_named <= t.chance + 1e-9
+    at_rate = t.oracle_at_product_rate()
+    assert at_rate is not None and 0 <= at_rate[1] <= 1
+
+
+def test_tallies_add_up_lists_and_counts() -> None:
+    from bench.causes_sim.measure import ORACLE_GRID, Tally
+
+    one, two = Tally(planted=2, oracle_top3=[1] * len(ORACLE_GRID)), Tally(planted=3)
+    two.oracle_top3[0] = 2
+    one.add(two)
+    assert one.planted == 5 and one.oracle_top3[:2] == [3, 1]

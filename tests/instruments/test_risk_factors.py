@@ -447,3 +447,48 @@ def test_an_instrument_can_declare_its_own_indicators() -> None:
     messages = [str(p) for p in catalogue.check_instrument(wrong)]
     assert "indicators[0].factor: неизвестный фактор риска 'luck'" in messages
     assert any(m.startswith("indicators[0].direction: направление 'favourable'") for m in messages)
+
+
+def test_an_indicator_s_role_is_driver_or_outcome_and_one_per_factor(tmp_path: Path) -> None:
+    catalogue = load_risk_factors(_write(tmp_path, MINIMAL))
+    assert catalogue.factors[0].role == "driver"
+    assert {i.role for i in catalogue.factors[0].indicators} == {"driver"}
+    mixed = _broken(tmp_path, _indicator(0, 1, role="outcome"))
+    assert "factors[0]" in str(mixed)
+    assert "одну роль (role): driver — amot; outcome — lang" in str(mixed)
+    unknown = _broken(tmp_path, _indicator(0, 0, role="cause"))
+    assert "factors[0].indicators[0].role" in str(unknown)
+
+    def both_outcomes(data: dict[str, Any]) -> None:
+        for indicator in data["factors"][0]["indicators"]:
+            indicator["role"] = "outcome"
+
+    data = copy.deepcopy(MINIMAL)
+    both_outcomes(data)
+    assert load_risk_factors(_write(tmp_path, data)).factors[0].role == "outcome"
+
+
+def test_an_instrument_s_own_indicator_takes_its_factor_s_role() -> None:
+    from instruments.library import builtin
+    from instruments.risk_factors import builtin_risk_factors
+    from instruments.schema import parse_instrument
+
+    catalogue = builtin_risk_factors()
+    assert catalogue.factor("students_at_risk").role == "outcome"
+    data = builtin("parent").model_dump(mode="json", exclude_defaults=True)
+    data["code"] = "parent_pilot"
+    indicator = {
+        "factor": "wellbeing",
+        "code": "pilot_safety",
+        "title": {"ru": "Тревога родителей"},
+        "scale": "safety_concern",
+        "statistic": "pomp",
+        "direction": "risk",
+        "role": "outcome",
+    }
+    wrong = parse_instrument({**data, "indicators": [indicator]})
+    messages = [str(p) for p in catalogue.check_instrument(wrong)]
+    assert (
+        "indicators[0].role: роль 'outcome' не совпадает с ролью показателей фактора "
+        "'wellbeing' ('driver')"
+    ) in messages
