@@ -38,8 +38,8 @@ driver factors at once, with school size as context, so that factors which merel
 a causal one (a disadvantaged intake lifts several together) do not take its weight, as each
 factor's own Spearman ρ did (ρ stays displayed as a descriptive, :func:`factor_associations`).
 Qualifying factors are ranked by their expected contribution to the school's results, the
-coefficient times the school's composite, where the coefficient is credibly above 0; then by
-the composite. With fewer than 20 schools with answers and results (or fewer than two per
+coefficient's posterior mean (0 where negative) times the school's composite; ties by the
+composite. With fewer than 20 schools with answers and results (or fewer than two per
 predictor) no model is fitted: the ranking is the composite's and no cause is said to be
 associated with results — a regression on a dozen schools would only pretend.
 
@@ -376,11 +376,12 @@ def probable_causes(
     3. the district model does not show the factor going with *better* results (its
        coefficient's 95 % interval below 0, ``against``).
 
-    Ranked by the expected contribution to the school's results, ``β_k · c_sk`` (the model's
-    coefficient times the school's composite), for the factors whose coefficient is credibly
-    above 0 (``associated``); then the others by their composite. Without a fitted model the
-    order is the composite's, and no factor is marked associated. ρ and its interval
-    (:func:`factor_associations`) stay as a descriptive. ``profiles`` must hold driver
+    Ranked by the expected contribution to the school's results, ``max(β_k, 0) · c_sk`` (the
+    posterior mean of the model's coefficient times the school's composite), ties — and every
+    factor when no model is fitted — by the composite. ``associated`` marks the factors whose
+    coefficient is credibly above 0 (its 95 % interval); the reference words the others as
+    named by the school's risk level. Without a fitted model no factor is associated. ρ and
+    its interval (:func:`factor_associations`) stay as a descriptive. ``profiles`` must hold driver
     factors only (:func:`driver_factors`); a school with nothing qualifying has no rows."""
     frame = profiles.dropna(subset=["composite"]).copy()
     if "credible" in frame.columns:
@@ -402,12 +403,12 @@ def probable_causes(
     else:
         frame[["beta", "beta_low", "beta_high"]] = np.nan
         frame["associated"] = False
-    frame["contribution"] = (frame["beta"] * frame["composite"]).where(frame["associated"])
+    # Expected contribution: the posterior mean of the coefficient (0 where it is below 0:
+    # the model does not expect the factor to add «2») times the school's composite.
+    frame["contribution"] = frame["beta"].clip(lower=0) * frame["composite"]
     frame["score"] = frame["contribution"].fillna(0.0)
     frame = frame.sort_values(
-        ["school_code", "associated", "score", "composite"],
-        ascending=[True, False, False, False],
-        kind="stable",
+        ["school_code", "score", "composite"], ascending=[True, False, False], kind="stable"
     )
     frame["rank"] = frame.groupby("school_code").cumcount() + 1
     if "composite_low" not in frame.columns:
