@@ -31,7 +31,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.causes_sim.district import simulate_district
-from bench.causes_sim.measure import Tally, percent, tally
+from bench.causes_sim.measure import ORACLE_GRID, Tally, percent, tally
 from bench.causes_sim.pipeline import run_pipeline
 from instruments.risk_factors import builtin_risk_factors
 
@@ -75,6 +75,26 @@ def table(label: str, t: Tally) -> list[str]:
         f"| {percent(t.clean_high, t.clean_cells)} / "
         f"{percent(t.clean_elevated_or_high, t.clean_cells)} "
         f"(of {t.clean_cells} cells with a level; {t.clean_no_data} without) | — |",
+        "",
+        *frontier(t),
+    ]
+
+
+def frontier(t: Tally) -> list[str]:
+    """What the truth-knowing rule achieves at a few thresholds: the trade-off between
+    finding planted causes and naming clean schools that no rule can beat."""
+    if not t.planted or not t.clean_schools:
+        return []
+    shown = [i for i, threshold in enumerate(ORACLE_GRID) if threshold * 2 == int(threshold * 2)]
+    return [
+        "Truth-knowing rule (causal factors whose true deviation exceeds the threshold, at "
+        "schools whose true share of «2» is above the district's mean): threshold → planted "
+        "cause in the top 3 / clean schools named: "
+        + "; ".join(
+            f"{ORACLE_GRID[i]:g} SD → {percent(t.oracle_top3[i], t.planted)} / "
+            f"{percent(t.oracle_clean_named[i], t.clean_schools)}"
+            for i in shown
+        ),
         "",
     ]
 
