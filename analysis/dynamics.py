@@ -4,11 +4,15 @@ noise.
 For an indicator with school estimates ``y₁ ± se₁`` (earlier wave) and ``y₂ ± se₂`` (later
 wave), the change ``d = y₂ − y₁`` has the interval ``d ± 1.96 √(se₁² + se₂²)`` (independent
 samples of respondents; anonymous waves cannot be paired). A change is "beyond noise" when
-that interval excludes 0; it is an improvement when it lowers the risk. A factor's change is
-the weighted mean of its indicators' risk-aligned z changes, stated only where at least one of
-its indicators changed beyond noise; the statement follows those indicators (all worse: the risk
-rose, all better: it fell, both: mixed), since a composite can lean the other way on changes
-that are within noise.
+that interval excludes 0; it is an improvement when it lowers the risk. A figure that is a
+single answer in either wave (the administration's form) has no sampling error and so no
+interval: its change is shown, but it never decides a verdict (``единичный ответ``). A
+factor's change is the weighted mean of its indicators' risk-aligned z changes, stated only
+where at least one of its indicators changed beyond noise. The statement agrees with both the
+indicators and the sign of that change: «риск вырос» when the indicators beyond noise all
+worsened and the factor's change is above 0, «риск снизился» when they all improved and it is
+below 0; indicators that moved one way while the factor as a whole did not are «отдельные
+показатели ухудшились / улучшились», and both ways «разнонаправленные изменения».
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 Z95 = 1.959963984540054
+#: the verdict of a figure that is one answer in either wave: no interval, no verdict
+SINGLE_ANSWER = "единичный ответ: значимость не оценивается"
 
 
 def indicator_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -35,15 +41,31 @@ def indicator_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame
     joined["change"] = change.where(~hidden)
     joined["change_low"] = (change - Z95 * se).where(~hidden)
     joined["change_high"] = (change + Z95 * se).where(~hidden)
+    single = (joined["n_before"] <= 1) | (joined["n_after"] <= 1)
     beyond = (joined["change_low"] > 0) | (joined["change_high"] < 0)
-    joined["beyond_noise"] = beyond & ~hidden
+    joined["beyond_noise"] = beyond & ~hidden & ~single
     worse = np.where(joined["direction"] == "risk", change > 0, change < 0)
     joined["verdict"] = np.select(
-        [hidden, ~joined["beyond_noise"], worse],
-        ["не оценивается (мало ответов)", "без значимых изменений", "ухудшение"],
+        [hidden, single, ~joined["beyond_noise"], worse],
+        [
+            "не оценивается (мало ответов)",
+            SINGLE_ANSWER,
+            "без значимых изменений",
+            "ухудшение",
+        ],
         default="улучшение",
     )
     return joined
+
+
+def _statement(flagged: bool, worse: bool, better: bool, delta: float) -> str:
+    if not flagged:
+        return "без значимых изменений"
+    if worse and better:
+        return "разнонаправленные изменения"
+    if worse:
+        return "риск вырос" if delta > 0 else "отдельные показатели ухудшились"
+    return "риск снизился" if delta < 0 else "отдельные показатели улучшились"
 
 
 def factor_changes(
@@ -57,9 +79,10 @@ def factor_changes(
     :func:`analysis.risk.indicator_z` tables; against one reference for both waves (a
     benchmark, or the earlier wave's schools) the composite change is the school's own
     change, against each wave's own schools it is relative to the district as it was then.
-    The statement: без значимых изменений when no indicator changed beyond noise, otherwise
-    риск вырос / риск снизился when all that did changed that way, else разнонаправленные
-    изменения."""
+    The statement: без значимых изменений when no indicator changed beyond noise; риск вырос
+    / риск снизился when all that did changed that way and so did the composite; отдельные
+    показатели ухудшились / улучшились when they did but the composite did not follow; else
+    разнонаправленные изменения (see the module's docstring)."""
     keys = ["school_code", "indicator"]
     z = before_z[[*keys, "risk_z", "weight"]].merge(
         after_z[[*keys, "risk_z"]], on=keys, suffixes=("_before", "_after")
@@ -87,13 +110,7 @@ def factor_changes(
                 "factor": factor,
                 "composite_change": delta,
                 "indicators_changed": flagged,
-                "statement": (
-                    "без значимых изменений"
-                    if not flagged
-                    else "разнонаправленные изменения"
-                    if worse and better
-                    else ("риск вырос" if worse else "риск снизился")
-                ),
+                "statement": _statement(bool(flagged), worse, better, delta),
             }
         )
     return pd.DataFrame(

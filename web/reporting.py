@@ -38,6 +38,7 @@ def previous_wave(session: Session, campaign: m.Campaign, forms: list[str]) -> W
         title=previous.title,
         min_group_size=previous.min_group_size,
         data=campaign_answers(session, previous.id, forms),
+        dates=f"{previous.opens_on:%d.%m.%Y}–{previous.closes_on:%d.%m.%Y}",
     )
 
 

@@ -45,6 +45,8 @@ class Wave:
     title: str
     min_group_size: int
     data: dict[str, tuple[Instrument, pd.DataFrame]]
+    #: when the wave collected answers, e.g. "02.11.2026–31.01.2027" (None: not known)
+    dates: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class DynamicsSection:
     audiences: list[str]
     factors: list[FactorChangeRow]
     notes: list[str] = field(default_factory=list)
+    #: the previous wave's dates, e.g. "02.11.2026–31.01.2027"
+    previous_dates: str | None = None
 
 
 def _signed(value: float, digits: int) -> str:
@@ -145,6 +149,7 @@ def build_dynamics_section(
         min_group_size=min_group_size,
         audiences=_form_names([current.data[k][0] for k in forms]),
         factors=[],
+        previous_dates=previous.dates,
     )
     if not forms:
         section.notes.append(

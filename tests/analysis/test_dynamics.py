@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from numpy.testing import assert_allclose
 
-from analysis.dynamics import Z95, factor_changes, indicator_changes
+from analysis.dynamics import SINGLE_ANSWER, Z95, factor_changes, indicator_changes
 from analysis.indicators import school_indicators
 from analysis.risk import indicator_z
 from instruments.library import builtin
@@ -82,3 +82,47 @@ def test_suppressed_cells_give_no_change() -> None:
     after = school_indicators({"student": (student, small)}, [BULLYING])
     row = indicator_changes(before, after).iloc[0]
     assert np.isnan(row["change"]) and row["verdict"] == "не оценивается (мало ответов)"
+
+
+def test_a_single_answer_never_decides_a_verdict() -> None:
+    """The administration's form is one answer per school: no sampling error, no interval,
+    so however much it moved, the change is not called beyond noise."""
+    before = pd.DataFrame(
+        {
+            "school_code": ["A"],
+            "indicator": ["adm"],
+            "direction": ["risk"],
+            "weight": [1.0],
+            "n": [1],
+            "value": [0.2],
+            "se": [0.0],
+            "suppressed": [False],
+        }
+    )
+    after = before.assign(value=[0.9])
+    row = indicator_changes(before, after).iloc[0]
+    assert not row["beyond_noise"] and row["verdict"] == SINGLE_ANSWER
+    assert np.isclose(row["change"], 0.7)
+
+
+def test_the_statement_agrees_with_the_sign_of_the_factor_s_change() -> None:
+    """One indicator worse beyond noise, the factor's change below 0 all the same (the other,
+    heavier indicator improved within noise): not «риск вырос»."""
+    keys = {"school_code": ["A", "A"], "indicator": ["i1", "i2"], "weight": [1.0, 3.0]}
+    before_z = pd.DataFrame({**keys, "risk_z": [0.0, 0.0]})
+    after_z = pd.DataFrame({**keys, "risk_z": [0.5, -0.4]})
+    changes = pd.DataFrame(
+        {
+            "school_code": ["A", "A"],
+            "indicator": ["i1", "i2"],
+            "beyond_noise": [True, False],
+            "verdict": ["ухудшение", "без значимых изменений"],
+        }
+    )
+    row = factor_changes(before_z, after_z, changes, {"f": ["i1", "i2"]}).iloc[0]
+    assert row["composite_change"] < 0
+    assert row["statement"] == "отдельные показатели ухудшились"
+    rising = factor_changes(
+        before_z, after_z.assign(risk_z=[0.5, 0.1]), changes, {"f": ["i1", "i2"]}
+    )
+    assert rising.iloc[0]["statement"] == "риск вырос"

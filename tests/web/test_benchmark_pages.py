@@ -119,7 +119,7 @@ def _earlier_wave(db: Session, demo: DemoDistrict, *, unplanted: str) -> m.Campa
 
 def _section(html: str, heading: str) -> str:
     start = html.index(heading)
-    end = html.find("<h2>", start)
+    end = html.find("<h2", start + 1)
     return html[start : end if end > 0 else len(html)]
 
 
@@ -310,7 +310,11 @@ def test_reference_shows_dynamics_since_the_previous_wave(client: FlaskClient, d
     )
 
     heading = "Динамика по сравнению с волной «Диагностика прошлого года»"
-    planted = _section(client.get(f"{url}/schools/S003/reference.html").text, heading)
+    reference = client.get(f"{url}/schools/S003/reference.html").text
+    # the previous wave is named with its dates
+    dates = f"{earlier.opens_on:%d.%m.%Y}–{earlier.closes_on:%d.%m.%Y}"
+    assert f"{heading} ({dates})</h2>" in reference
+    planted = _section(reference, heading)
     wellbeing = _factor_row(planted, "Школьное благополучие")
     assert "риск вырос" in wellbeing
     # Each indicator listed changed beyond noise: "before → after, change [low; high] — verdict".
