@@ -5,12 +5,15 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from analysis.report.model import ReferenceModel
+from analysis.report.safe_text import finalize
 
 _env = Environment(
     loader=PackageLoader("analysis.report", "templates"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    # user-typed text (school names, titles, answers) loses the characters XML cannot hold
+    finalize=finalize,
 )
 
 
