@@ -57,6 +57,7 @@ ACTION_LABELS: dict[str, str] = {
     "codebook_exported": "выгрузка кодовой книги",
     "results_imported": "импорт результатов ВПР/ОГЭ",
     "reference_viewed": "просмотр справки",
+    "reference_downloaded": "выгрузка справки (DOCX, PDF)",
     "factor_scores_downloaded": "выгрузка факторных оценок школы",
     "instrument_created": "создание методики",
     "instrument_imported": "импорт методики",

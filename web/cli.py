@@ -227,10 +227,11 @@ def campaigns(ctx: click.Context) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["html"]),
+    type=click.Choice(["html", "docx", "pdf"]),
     default="html",
     show_default=True,
-    help="Output format.",
+    help="Output format: html (a standalone page), docx (Word, editable) or pdf (printed "
+    "by headless Chromium: the chromium package or ROOTCAUSE_CHROMIUM).",
 )
 @click.option(
     "-o",
@@ -240,13 +241,19 @@ def campaigns(ctx: click.Context) -> None:
     help="File to write.",
 )
 def report(campaign_id: int, school_code: str, fmt: str, output: Path) -> None:
-    """Write a school's analytical reference for a campaign."""
-    from analysis.report import render_html
+    """Write a school's analytical reference for a campaign (HTML, DOCX or PDF)."""
+    from web.pdf import PdfUnavailable, chromium_path, missing_chromium
+    from web.reference_files import WITHOUT_CHROMIUM, render_reference
     from web.reporting import school_reference
 
+    if fmt == "pdf" and chromium_path() is None:
+        _fail(f"{missing_chromium()} {WITHOUT_CHROMIUM}")
     with session_scope_cli() as session:
         model = school_reference(session, campaign_id, school_code)
-    content = render_html(model)
+    try:
+        content = render_reference(model, fmt)
+    except PdfUnavailable as exc:
+        _fail(f"{exc} {WITHOUT_CHROMIUM}")
     write_atomic(output, content)
     click.echo(f"Справка записана: {output}")
 

@@ -32,13 +32,22 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def missing_chromium() -> str:
+    """Why there is no Chromium to print with, and how to install it or point at it."""
+    configured = os.environ.get(CHROMIUM_ENV)
+    where = f"{CHROMIUM_ENV}={configured}: такого файла нет" if configured else "не найден"
+    return (
+        f"Для PDF нужен браузер Chromium ({where}). Установите пакет chromium "
+        f"(Debian, Ubuntu: sudo apt install chromium) или укажите путь к нему "
+        f"в переменной окружения {CHROMIUM_ENV}."
+    )
+
+
 def html_to_pdf(html: str, *, timeout: float = 120) -> bytes:
     """Render a self-contained HTML page (no external resources) to PDF bytes."""
     binary = chromium_path()
     if binary is None:
-        raise PdfUnavailable(
-            "Для PDF нужен Chromium (пакет chromium); укажите путь в ROOTCAUSE_CHROMIUM."
-        )
+        raise PdfUnavailable(missing_chromium())
     with tempfile.TemporaryDirectory(prefix="rootcause-pdf-") as tmp:
         source = Path(tmp) / "page.html"
         target = Path(tmp) / "page.pdf"

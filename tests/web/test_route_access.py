@@ -262,6 +262,14 @@ def _fill() -> None:
         ),
         seen,
     )
+    # The reference as DOCX (PDF: the same view, tests/web/test_reference_files.py).
+    TABLE["staff.reference_file"] = Route(
+        "GET",
+        lambda w, s: (
+            f"/staff/campaigns/{w.school_campaign[s]}/schools/{w.school[s]}/reference.docx"
+        ),
+        seen,
+    )
     TABLE["staff.factor_scores_download"] = Route(
         "GET",
         lambda w, s: f"/staff/campaigns/{w.school_campaign[s]}/schools/{w.school[s]}/factors.csv",

@@ -20,6 +20,7 @@ from surveys.districts import setup_steps
 from surveys.users import visible_schools
 from web.auth import requires_role
 from web.db import get_session
+from web.errors import render_error
 from web.reporting import school_in_campaign, school_reference
 from web.staff import bp
 from web.staff.common import (
@@ -145,5 +146,33 @@ def reference(user: m.User, campaign_id: int, code: str):  # type: ignore[no-unt
     # The reference is a standalone file with its own inline styles.
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+    )
+    return response
+
+
+@bp.route("/campaigns/<int:campaign_id>/schools/<code>/reference.<any(docx, pdf):kind>")
+@requires_role()
+def reference_file(  # type: ignore[no-untyped-def]
+    user: m.User, campaign_id: int, code: str, kind: str
+):
+    """The reference as a file to hand in: DOCX to edit, PDF to print (the same text as the
+    HTML page, with the same access)."""
+    from web.pdf import PdfUnavailable
+    from web.reference_files import MEDIA_TYPES, content_disposition, render_reference
+
+    school = school_or_404(user, code)
+    campaign_or_404(user, campaign_id)
+    model = school_reference(get_session(), campaign_id, school.code)
+    try:
+        content = render_reference(model, kind)
+    except PdfUnavailable as exc:
+        return render_error(503, str(exc))
+    record_and_commit(
+        "reference_downloaded", f"campaign {campaign_id} school {school.code} ({kind})"
+    )
+    response = make_response(content)
+    response.headers["Content-Type"] = MEDIA_TYPES[kind]
+    response.headers["Content-Disposition"] = content_disposition(
+        campaign_id, school.code, school.name, kind
     )
     return response

@@ -1,0 +1,510 @@
+"""The school reference as files to hand in: DOCX (python-docx, read back and printed by
+LibreOffice), PDF (the HTML printed by headless Chromium), from the command line and from the
+staff pages, with the same access as the HTML page.
+
+One demo district is built per module in its own SQLite file (the formats do not depend on
+the back end; the route table test runs the access rules on both), and its reference of the
+school with a planted cause is computed once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import docx
+import pytest
+from click.testing import CliRunner, Result
+from docx.document import Document
+from docx.oxml.ns import qn
+from docx.shared import Cm
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+
+from analysis.report import ReferenceModel, render_html
+from analysis.report.docx import render_docx
+from surveys import models as m
+from surveys.db import make_engine, make_sessionmaker, upgrade
+from surveys.demo import generate_demo
+from tests.conftest import _missing, make_app
+from web.cli import main
+from web.pdf import chromium_path, html_to_pdf
+from web.reporting import school_reference
+
+DAY = dt.date(2026, 11, 20)
+HOSTILE = 'Школа <script>alert(1)</script> =HYPERLINK("http://x";"y")\x07 №\x0b1'
+ROADMAP_HEADER = ["№", "Мероприятие", "Сроки", "Ответственный", "Форма", "Ожидаемый результат"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Demo:
+    engine: Engine
+    url: str
+    campaign_id: int
+    #: the demo deputy's school
+    code: str
+    #: another school of the district, with a planted cause (a roadmap, a probable cause)
+    other_code: str
+    #: the other school's reference
+    model: ReferenceModel
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('reference') / 'demo.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with make_sessionmaker(engine)() as session:
+        built = generate_demo(session, seed=2026, today=DAY, with_users=True)
+        session.commit()
+        deputy = session.scalar(select(m.User).where(m.User.login == "deputy"))
+        assert deputy is not None and deputy.school_id is not None
+        own = session.get(m.School, deputy.school_id)
+        assert own is not None
+        planted = sorted(code for code in built.truth["planted"] if code != own.code)
+        model = school_reference(session, built.campaign_id, planted[0])
+    yield Demo(engine, url, built.campaign_id, own.code, planted[0], model)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def docx_bytes(demo: Demo) -> bytes:
+    return render_docx(demo.model)
+
+
+@pytest.fixture(scope="module")
+def document(docx_bytes: bytes) -> Document:
+    return docx.Document(io.BytesIO(docx_bytes))
+
+
+def _need(tool: str, package: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        _missing(f"{tool} not found (install the Debian package {package})")
+        raise AssertionError  # unreachable: _missing raises
+    return path
+
+
+def _need_chromium() -> None:
+    if chromium_path() is None:
+        _missing("Chromium not found (install the Debian package chromium)")
+
+
+def _pdf_text(pdf: bytes, tmp_path: Path, name: str = "out.pdf") -> tuple[str, int]:
+    pdftotext = _need("pdftotext", "poppler-utils")
+    path = tmp_path / name
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        [pdftotext, "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    info = subprocess.run(
+        [_need("pdfinfo", "poppler-utils"), str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    found = re.search(r"^Pages:\s+(\d+)", info, re.M)
+    assert found is not None, info
+    return text, int(found.group(1))
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# -- DOCX: structure ---------------------------------------------------------------------------
+
+
+def _body_items(document: Document) -> Iterator[Paragraph | Table]:
+    for child in document.element.body.iterchildren():
+        if child.tag == qn("w:p"):
+            yield Paragraph(child, document)
+        elif child.tag == qn("w:tbl"):
+            yield Table(child, document)
+
+
+def _cell_texts(table: Table) -> list[list[str]]:
+    rows = []
+    for row in table.rows:
+        seen, texts = set(), []
+        for cell in row.cells:
+            if id(cell._tc) not in seen:  # a merged cell repeats in python-docx's list
+                seen.add(id(cell._tc))
+                texts.append(cell.text)
+        rows.append(texts)
+    return rows
+
+
+def _roadmap(document: Document) -> Table:
+    tables = [t for t in document.tables if _cell_texts(t)[0] == ROADMAP_HEADER]
+    assert len(tables) == 1, [_cell_texts(t)[0] for t in document.tables]
+    return tables[0]
+
+
+def test_docx_has_the_parts_as_word_headings_in_the_html_order(
+    demo: Demo, document: Document
+) -> None:
+    page = render_html(demo.model)
+    parts = [unescape(re.sub(r"<[^>]+>", "", h)) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", page)]
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings == [_squash(part) for part in parts]
+    assert {"Выборка", "Профиль рисков", "Вероятные причины низких результатов", "О методе"} <= set(
+        headings
+    )
+    title = [p.text for p in document.paragraphs if p.style.name == "Title"]
+    assert title == ["Аналитическая справка по результатам диагностики"]
+    # body text: a Times New Roman of 14 pt, as Russian official papers are typed
+    normal = document.styles["Normal"]
+    assert normal.font.name == "Times New Roman" and normal.font.size.pt == 14
+    assert document.core_properties.title == f"Аналитическая справка — {demo.model.school_name}"
+
+
+def test_docx_page_is_a4_with_russian_margins_and_numbered(document: Document) -> None:
+    first = document.sections[0]
+    assert (round(first.page_width.cm, 1), round(first.page_height.cm, 1)) == (21.0, 29.7)
+    margins = (first.left_margin, first.right_margin, first.top_margin, first.bottom_margin)
+    assert [round(v.cm, 2) for v in margins] == [3.0, 1.5, 2.0, 2.0]
+    for section in document.sections:
+        footer = section.footer
+        codes = [e.text for e in footer._element.iter(qn("w:instrText"))]
+        assert [c.strip() for c in codes] == ["PAGE"], codes
+
+
+def test_docx_has_a_table_of_contents_field_updated_on_open(document: Document) -> None:
+    codes = [e.text.strip() for e in document.element.body.iter(qn("w:instrText"))]
+    assert 'TOC \\o "1-3" \\h \\z \\u' in codes
+    kinds = [e.get(qn("w:fldCharType")) for e in document.element.body.iter(qn("w:fldChar"))]
+    assert kinds[:3] == ["begin", "separate", "end"]
+    update = document.settings.element.find(qn("w:updateFields"))
+    assert update is not None and update.get(qn("w:val")) == "true"
+
+
+def test_docx_roadmap_is_an_editable_table_with_a_repeating_header(
+    demo: Demo, document: Document
+) -> None:
+    assert demo.model.risk is not None and demo.model.risk.roadmap
+    table = _roadmap(document)
+    rows = _cell_texts(table)
+    assert len(rows) == 1 + len(demo.model.risk.roadmap)
+    first = demo.model.risk.roadmap[0]
+    assert rows[1][0] == str(first.number) and rows[1][1].startswith(first.measure)
+    assert rows[1][2:] == [first.timing, first.responsible, first.form, first.expected_result]
+    header = table.rows[0]._tr.trPr
+    assert header is not None and header.find(qn("w:tblHeader")) is not None
+    assert table.rows[1]._tr.trPr is None or table.rows[1]._tr.trPr.find(qn("w:tblHeader")) is None
+    # printed on a landscape page; the table fits its text width
+    section = next(s for s in document.sections if s.page_width > s.page_height)
+    text_width = section.page_width - section.left_margin - section.right_margin
+    widths = [c.width for c in table.columns]
+    assert sum(widths) <= text_width + Cm(0.05)
+    assert all(w > Cm(0.6) for w in widths)
+
+
+def test_every_table_header_repeats_and_fits_its_page(document: Document) -> None:
+    assert len(document.tables) >= 4
+    for table in document.tables:
+        trpr = table.rows[0]._tr.trPr
+        assert trpr is not None and trpr.find(qn("w:tblHeader")) is not None
+        assert sum(c.width for c in table.columns) <= Cm(25.7 + 0.05)
+
+
+class _Text(HTMLParser):
+    """The text a browser shows of the reference's body (no title, style or script), blocks
+    and line breaks as spaces."""
+
+    HIDDEN = ("head", "style", "script", "title")
+    BREAKS = ("br", "p", "h1", "h2", "h3", "h4", "td", "th", "tr", "li", "div", "section")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self._skip += tag in self.HIDDEN
+        if tag in self.BREAKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._skip -= tag in self.HIDDEN
+        if tag in self.BREAKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _docx_text(document: Document) -> str:
+    parts = []
+    in_toc = False
+    for item in _body_items(document):
+        if isinstance(item, Paragraph):
+            if item.style.name == "TOC Heading":
+                in_toc = True
+                continue
+            if in_toc and item.style.name == "TOC Entry":
+                continue
+            in_toc = False
+            # list markers are the DOCX's own (a browser draws them)
+            parts.append(re.sub(r"^(\d+\.|–)\u00a0", "", item.text))
+        else:
+            parts.extend(text for row in _cell_texts(item) for text in row)
+    return _squash(" ".join(parts))
+
+
+def test_docx_holds_the_same_text_as_the_html_in_the_same_order(
+    demo: Demo, document: Document
+) -> None:
+    parser = _Text()
+    parser.feed(render_html(demo.model))
+    html_text = _squash("".join(parser.parts))
+    assert _docx_text(document) == html_text
+
+
+# -- DOCX printed by LibreOffice ---------------------------------------------------------------
+
+
+def test_docx_opens_and_prints_in_libreoffice(
+    demo: Demo, docx_bytes: bytes, tmp_path: Path
+) -> None:
+    soffice = _need("soffice", "libreoffice-writer-nogui")
+    source = tmp_path / "reference.docx"
+    source.write_bytes(docx_bytes)
+    # a private profile: a user's running LibreOffice or another test cannot lock it
+    profile = (tmp_path / "lo-profile").as_uri()
+    result = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    printed = tmp_path / "reference.pdf"
+    assert printed.exists(), result.stdout + result.stderr
+    text, pages = _pdf_text(printed.read_bytes(), tmp_path, "lo.pdf")
+    assert pages > 1
+    flat = _squash(text)
+    assert _squash(demo.model.school_name) in flat
+    assert "Вероятные причины" in flat
+    assert "Рекомендуемые меры: проект дорожной карты" in flat
+
+
+# -- PDF: the HTML printed by Chromium ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pdf_bytes(demo: Demo) -> bytes:
+    _need_chromium()
+    return html_to_pdf(render_html(demo.model))
+
+
+def test_pdf_is_a4_with_the_russian_text_and_page_numbers(
+    demo: Demo, pdf_bytes: bytes, tmp_path: Path
+) -> None:
+    assert pdf_bytes.startswith(b"%PDF")
+    text, pages = _pdf_text(pdf_bytes, tmp_path)
+    assert pages > 1
+    flat = _squash(text)
+    assert _squash(demo.model.school_name) in flat
+    assert "Вероятные причины низких результатов" in flat
+    info = subprocess.run(
+        [_need("pdfinfo", "poppler-utils"), "-f", "1", "-l", str(pages), str(tmp_path / "out.pdf")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    sizes = re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", info)
+    portrait = [(round(float(w)), round(float(h))) for w, h in sizes]
+    assert portrait[0] == (595, 842)  # A4, not US Letter
+    assert (842, 595) in portrait  # the roadmap's landscape page
+    # the page number at the foot of each page (the CSS page-margin box)
+    second = text.split("\f")[1]
+    assert second.strip().splitlines()[-1].strip() == "2"
+
+
+# -- hostile text ------------------------------------------------------------------------------
+
+
+def _hostile(model: ReferenceModel) -> ReferenceModel:
+    sections = list(model.sections)
+    sections[0] = dataclasses.replace(sections[0], instrument_title=f"Анкета {HOSTILE}")
+    return dataclasses.replace(model, school_name=HOSTILE, sections=sections)
+
+
+def test_user_text_is_inert_in_html_docx_and_pdf(demo: Demo, tmp_path: Path) -> None:
+    model = _hostile(demo.model)
+    clean = HOSTILE.replace("\x07", "").replace("\x0b", "")
+    html = render_html(model)
+    assert "<script>alert" not in html and "\x07" not in html and "\x0b" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+    document = docx.Document(io.BytesIO(render_docx(model)))
+    text = "\n".join(p.text for p in document.paragraphs)
+    cells = "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)
+    assert clean in text and f"Анкета {clean}" in cells
+    assert "\x07" not in text + cells
+    # literal text, never a field or a formula
+    codes = [e.text.strip() for e in document.element.body.iter(qn("w:instrText"))]
+    assert not [c for c in codes if "HYPERLINK" in c]
+
+    _need_chromium()
+    pdf_text, _ = _pdf_text(html_to_pdf(html), tmp_path)
+    assert '<script>alert(1)</script> =HYPERLINK("http://x";"y")' in _squash(pdf_text)
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(demo: Demo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.setenv("ROOTCAUSE_DATABASE_URL", demo.url)
+    monkeypatch.setenv("ROOTCAUSE_INSTANCE_PATH", str(tmp_path / "instance"))
+    return CliRunner()
+
+
+def _report(runner: CliRunner, demo: Demo, fmt: str, out: Path) -> Result:
+    args = ["report", "--campaign", str(demo.campaign_id), "--school", demo.other_code]
+    return runner.invoke(main, [*args, "--format", fmt, "-o", str(out)])
+
+
+def test_cli_writes_docx_from_the_database(demo: Demo, cli: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "справка.docx"
+    result = _report(cli, demo, "docx", out)
+    assert result.exit_code == 0, result.output
+    assert "Справка записана" in result.output
+    document = docx.Document(str(out))
+    assert _roadmap(document) is not None
+    assert any(demo.model.school_name in p.text for p in document.paragraphs)
+    assert not out.with_name(out.name + ".part").exists()
+
+
+def test_cli_writes_html_and_pdf(
+    demo: Demo, cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The model itself comes from the database in the test above; here, the formats.
+    monkeypatch.setattr("web.reporting.school_reference", lambda *_: demo.model)
+    html = tmp_path / "r.html"
+    assert _report(cli, demo, "html", html).exit_code == 0
+    assert html.read_text(encoding="utf-8") == render_html(demo.model)
+    _need_chromium()
+    pdf = tmp_path / "r.pdf"
+    result = _report(cli, demo, "pdf", pdf)
+    assert result.exit_code == 0, result.output
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_cli_pdf_without_chromium_says_how_to_install_it(
+    demo: Demo, cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("web.reporting.school_reference", lambda *_: demo.model)
+    monkeypatch.setenv("ROOTCAUSE_CHROMIUM", str(tmp_path / "no-chromium"))
+    out = tmp_path / "r.pdf"
+    result = _report(cli, demo, "pdf", out)
+    assert result.exit_code == 1
+    assert "пакет chromium" in result.output and "ROOTCAUSE_CHROMIUM" in result.output
+    assert "HTML и DOCX формируются и без него" in result.output
+    assert not out.exists()
+    assert _report(cli, demo, "html", tmp_path / "r.html").exit_code == 0
+
+
+# -- the staff pages ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ROOTCAUSE_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
+        yield make_app(demo.engine, demo.url, WTF_CSRF_ENABLED=False)
+
+
+def _signed_in(app: Flask, demo: Demo, login: str) -> FlaskClient:
+    client = app.test_client()
+    if login:
+        with make_sessionmaker(demo.engine)() as session:
+            user = session.scalar(select(m.User).where(m.User.login == login))
+            assert user is not None
+            user_id = user.id
+        with client.session_transaction() as flask_session:
+            flask_session["user_id"] = user_id
+            flask_session["session_version"] = 0
+    return client
+
+
+def _url(demo: Demo, code: str, kind: str) -> str:
+    return f"/staff/campaigns/{demo.campaign_id}/schools/{code}/reference.{kind}"
+
+
+def test_deputy_downloads_docx_of_their_school_only(
+    app: Flask, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Access is checked on the real schools; the reference's content is the module's one.
+    monkeypatch.setattr("web.staff.schools.school_reference", lambda *_: demo.model)
+    client = _signed_in(app, demo, "deputy")
+    page = client.get(f"/staff/schools/{demo.code}").text
+    assert _url(demo, demo.code, "docx") in page and _url(demo, demo.code, "pdf") in page
+    reply = client.get(_url(demo, demo.code, "docx"))
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    disposition = reply.headers["Content-Disposition"]
+    ascii_name = f"reference-{demo.campaign_id}-{demo.code}.docx"
+    assert disposition.startswith(f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''")
+    readable = unquote(disposition.split("UTF-8''", 1)[1])
+    assert readable.startswith(f"Аналитическая справка {demo.code} ")
+    assert readable.endswith(".docx") and '"' not in readable
+    document = docx.Document(io.BytesIO(reply.data))
+    assert any(demo.model.school_name in p.text for p in document.paragraphs)
+    assert client.get(_url(demo, demo.other_code, "docx")).status_code == 404
+    assert client.get(_url(demo, demo.other_code, "pdf")).status_code == 404
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(app: Flask, demo: Demo) -> None:
+    for kind in ("docx", "pdf"):
+        reply = _signed_in(app, demo, "").get(_url(demo, demo.code, kind))
+        assert reply.status_code == 302 and "/login" in reply.headers["Location"]
+
+
+def test_coordinator_downloads_pdf_of_any_school_of_the_district(
+    app: Flask, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _need_chromium()
+    monkeypatch.setattr("web.staff.schools.school_reference", lambda *_: demo.model)
+    reply = _signed_in(app, demo, "coordinator").get(_url(demo, demo.other_code, "pdf"))
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"] == "application/pdf"
+    assert reply.data.startswith(b"%PDF")
+    assert "filename*=UTF-8" in reply.headers["Content-Disposition"]
+    with make_sessionmaker(demo.engine)() as session:
+        targets = session.scalars(
+            select(m.AuditEvent.target).where(m.AuditEvent.action == "reference_downloaded")
+        ).all()
+    assert f"campaign {demo.campaign_id} school {demo.other_code} (pdf)" in targets
+
+
+def test_pdf_without_chromium_is_unavailable_with_the_reason(
+    app: Flask, demo: Demo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("web.staff.schools.school_reference", lambda *_: demo.model)
+    monkeypatch.setenv("ROOTCAUSE_CHROMIUM", str(tmp_path / "no-chromium"))
+    reply = _signed_in(app, demo, "deputy").get(_url(demo, demo.code, "pdf"))
+    assert reply.status_code == 503
+    assert "пакет chromium" in reply.text
