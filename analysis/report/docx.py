@@ -27,7 +27,7 @@ from docx.document import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
@@ -549,7 +549,6 @@ def _table(document: Document, node: _Node, width: float) -> None:
                 cell = cell.merge(word_row.cells[min(position + spec.span, columns) - 1])
             _fill_cell(cell, spec.node, header)
             position += spec.span
-    _add(document, "Table Text")  # Word joins adjacent tables without it
 
 
 def _table_width(table: Table, widths: list[float]) -> None:
@@ -594,6 +593,9 @@ class _Writer:
         self.restore = False
         #: nothing written since a section began on a new page (no page break needed)
         self.fresh_page = False
+        #: the last block was a table: what follows it needs a gap (and another table a
+        #: paragraph between them, or Word joins the two)
+        self.after_table = False
 
     def blocks(self, node: _Node) -> None:
         """``node``'s children: blocks in turn, loose inline content as a paragraph."""
@@ -621,11 +623,13 @@ class _Writer:
             if not self.toc_done:
                 _toc(self.document, self.headings)
                 self.toc_done = True
-            self._content()
-            paragraph = self._paragraph(list(_runs(node, _Format())), f"Heading {_HEADINGS[tag]}")
-            if paragraph is not None and "part" in node.classes:
-                paragraph.paragraph_format.page_break_before = not self.fresh_page
-            self.fresh_page = False
+            runs = list(_runs(node, _Format()))
+            if _collapse(runs):
+                fresh = self._content(heading=True)
+                paragraph = _add(self.document, f"Heading {_HEADINGS[tag]}")
+                _write(paragraph, runs)
+                if "part" in node.classes and not fresh:
+                    paragraph.paragraph_format.page_break_before = True
         elif tag == "p":
             style = next((s for c, s in _P_STYLES.items() if c in node.classes), "Normal")
             self._paragraph(list(_runs(node, _inline_format(node, _Format()))), style)
@@ -633,14 +637,14 @@ class _Writer:
             items = [c for c in node.children if isinstance(c, _Node) and c.tag == "li"]
             for number, item in enumerate(items, start=1):
                 marker = f"{number}." if tag == "ol" else "–"
-                runs = [_Run(f"{marker}\u00a0", _Format()), *_runs(item, _Format())]
-                paragraph = self._paragraph(runs, "List Item")
-                if paragraph is not None:
-                    paragraph.paragraph_format.first_line_indent = Cm(-0.75)
+                marked = [_Run(f"{marker}\u00a0", _Format()), *_runs(item, _Format())]
+                entry = self._paragraph(marked, "List Item")
+                if entry is not None:
+                    entry.paragraph_format.first_line_indent = Cm(-0.75)
         elif tag == "table":
             self._content()
             _table(self.document, node, self.width)
-            self.fresh_page = False
+            self.after_table = True
         elif "wide" in node.classes and not self.landscape:
             self._section(landscape=True)
             self.blocks(node)
@@ -650,22 +654,35 @@ class _Writer:
 
     def _section(self, *, landscape: bool) -> None:
         section = self.document.add_section(WD_SECTION.NEW_PAGE)
+        # The paragraph that ends the previous section follows its last block: 1 pt high, so
+        # a table filling its last page does not push it onto a page of its own.
+        sectpr = self.document.element.body.sectPr
+        if sectpr is not None and sectpr.getprevious() is not None:
+            ending = Paragraph(sectpr.getprevious(), self.document._body)
+            _restyle(ending, "Table Text")
+            ending.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            ending.paragraph_format.line_spacing = Pt(1)
         self.width = _layout(section, landscape=landscape)
-        self.landscape, self.restore, self.fresh_page = landscape, False, True
+        self.landscape, self.restore = landscape, False
+        self.fresh_page, self.after_table = True, False
 
-    def _content(self) -> None:
-        """Something is about to be written: back to an upright page after a wide part."""
+    def _content(self, *, heading: bool = False) -> bool:
+        """Before a block is written: back to an upright page after a wide part, or a gap after
+        a table (a heading has its own). Whether the block opens a page."""
         if self.restore:
             self._section(landscape=False)
+        elif self.after_table and not heading:
+            _add(self.document, "Table Text")
+        fresh = self.fresh_page
+        self.fresh_page = self.after_table = False
+        return fresh
 
     def _paragraph(self, runs: list[_Run], style: str) -> Paragraph | None:
         if not _collapse(runs):
             return None
-        fresh = self.restore or self.fresh_page
         self._content()
         paragraph = _add(self.document, style)
         _write(paragraph, runs)
-        self.fresh_page = fresh and style.startswith("Heading")
         return paragraph
 
 

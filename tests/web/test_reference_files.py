@@ -305,6 +305,9 @@ def test_docx_opens_and_prints_in_libreoffice(
     assert _squash(demo.model.school_name) in flat
     assert "Вероятные причины" in flat
     assert "Рекомендуемые меры: проект дорожной карты" in flat
+    # no page holds nothing but its number (a section's end pushed past a full page)
+    pages_text = [page.split() for page in text.split("\f")[:pages]]
+    assert all(len(words) > 1 for words in pages_text), [len(w) for w in pages_text]
 
 
 # -- PDF: the HTML printed by Chromium ---------------------------------------------------------
