@@ -12,6 +12,8 @@ Inventory of the outputs computed from answers (paths relative to the repository
 | ``…/schools/<c>/factors.csv|xlsx``  | → analysis/factor_scores.py                |      |      |
 | reference ``…/reference.html``;     | web/reporting.py school_reference →        | 1, 3 | A, C |
 | CLI ``rootcause report``            | analysis/report/model.py, profile.py       |      |      |
+| reference ``….docx``, ``….pdf``;    | the HTML's text: analysis/report/docx.py;  | 1, 3 | A, C |
+| CLI ``report --format docx|pdf``    | the HTML printed: web/pdf.py               |      |      |
 | dynamics section of the reference   | analysis/report/dynamics_section.py        | 4    | A    |
 | benchmark freezing (campaign page,  | surveys/benchmarks.py freeze_benchmark     | 5    | A    |
 | CLI ``rootcause benchmark freeze``) |                                            |      |      |
@@ -80,6 +82,7 @@ import datetime as dt
 import io
 import re
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +100,8 @@ from sqlalchemy.orm import Session
 
 from analysis.factor_scores import school_factor_scores
 from analysis.privacy import reportable, reportable_audiences
-from analysis.report import build_school_reference, render_html
+from analysis.report import ReferenceModel, build_school_reference, render_html
+from analysis.report.docx import render_docx
 from analysis.report.model import audience_section
 from instruments.library import builtin
 from instruments.risk_factors import builtin_risk_factors
@@ -258,8 +262,8 @@ def district_answers(student: Instrument) -> pd.DataFrame:
     return _frame(student, _simulated(student, sizes, seed=17))
 
 
-def _reference_html(student: Instrument, answers: pd.DataFrame, school: str) -> str:
-    model = build_school_reference(
+def _reference_model(student: Instrument, answers: pd.DataFrame, school: str) -> ReferenceModel:
+    return build_school_reference(
         school_code=school,
         school_name=f"Школа {school}",
         district_name="Район",
@@ -270,7 +274,16 @@ def _reference_html(student: Instrument, answers: pd.DataFrame, school: str) -> 
         generated_on=dt.date(2026, 11, 1),
         catalogue=builtin_risk_factors(),
     )
-    return render_html(model)
+
+
+def _reference_html(student: Instrument, answers: pd.DataFrame, school: str) -> str:
+    return render_html(_reference_model(student, answers, school))
+
+
+def _docx_body(model: ReferenceModel) -> str:
+    """The DOCX's text, tables and layout (word/document.xml; the package's dates aside)."""
+    with zipfile.ZipFile(io.BytesIO(render_docx(model))) as package:
+        return package.read("word/document.xml").decode("utf-8")
 
 
 def test_reference_of_every_school_ignores_the_hidden_schools_answers(
@@ -279,9 +292,13 @@ def test_reference_of_every_school_ignores_the_hidden_schools_answers(
     flipped = _flip_frame(student, district_answers, "E")
     assert not flipped.equals(district_answers)
     for school in "ABCDE":
-        before = _reference_html(student, district_answers, school)
-        after = _reference_html(student, flipped, school)
+        models = [
+            _reference_model(student, answers, school) for answers in (district_answers, flipped)
+        ]
+        before, after = (render_html(model) for model in models)
         assert before == after, (school, _first_difference(before, after))
+        # the DOCX renders the same page (the PDF prints it)
+        assert _docx_body(models[0]) == _docx_body(models[1]), school
     own = _reference_html(student, district_answers, "E")
     assert "не показывается: ответов меньше 5" in own
     assert re.search(r"\(обучающиеся, n=3\)</span>: скрыто \(меньше 5 ответов\)", own)
