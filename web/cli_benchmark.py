@@ -7,16 +7,12 @@ import click
 from sqlalchemy import select
 
 from surveys import models as m
-from surveys.benchmarks import (
-    freeze_benchmark,
-    get_benchmark,
-    list_benchmarks,
-    set_previous_wave,
-    set_reference,
-)
 from surveys.campaigns import get_campaign
 from surveys.errors import NotFound
 from web.cli_common import session_scope_cli
+
+# surveys.benchmarks (pandas, scipy) is imported by the commands that use it: `rootcause
+# --help` must not load it (tests/web/test_cli_startup.py).
 
 
 @click.group()
@@ -30,6 +26,8 @@ def benchmark() -> None:
 def benchmark_freeze(campaign_id: int, title: str) -> None:
     """Freeze a campaign's schools as a benchmark of its district (later answers do not
     change it)."""
+    from surveys.benchmarks import freeze_benchmark
+
     with session_scope_cli() as session:
         frozen = freeze_benchmark(session, campaign_id, title)
         click.echo(
@@ -43,6 +41,8 @@ def benchmark_freeze(campaign_id: int, title: str) -> None:
 def benchmark_list(district_name: str | None) -> None:
     """List benchmarks: id, title, district, source campaign, frozen on, schools
     (tab-separated)."""
+    from surveys.benchmarks import list_benchmarks
+
     with session_scope_cli() as session:
         query = select(m.District).order_by(m.District.name)
         if district_name is not None:
@@ -78,6 +78,8 @@ def set_reference_command(campaign_id: int, benchmark_id: int | None, own_school
     """Choose what z-scores compare the campaign's schools with: a benchmark or one another."""
     if (benchmark_id is None) == (not own_schools):
         raise click.UsageError("Укажите одно из двух: --benchmark ID или --schools.")
+    from surveys.benchmarks import get_benchmark, set_reference
+
     with session_scope_cli() as session:
         campaign = get_campaign(session, campaign_id)
         set_reference(session, campaign, benchmark_id)
@@ -98,6 +100,8 @@ def set_previous_command(campaign_id: int, previous_id: int | None, no_previous:
     """Choose the earlier wave of the same district the campaign's dynamics are shown against."""
     if (previous_id is None) == (not no_previous):
         raise click.UsageError("Укажите одно из двух: --previous ID или --none.")
+    from surveys.benchmarks import set_previous_wave
+
     with session_scope_cli() as session:
         campaign = get_campaign(session, campaign_id)
         set_previous_wave(session, campaign, previous_id)

@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from surveys.errors import InvalidInput
-from surveys.exports import FORMATS, codebook_html, codebook_xlsx, write
+from surveys.exports import FORMATS
 from web.cli_common import audience_option, form_option, session_scope_cli, write_atomic
-from web.exporting import order_key, record_export, response_export
+
+# The export itself (pandas, openpyxl, pyreadstat) is imported by the command: `rootcause
+# --help` must not load it (tests/web/test_cli_startup.py).
 
 CODEBOOK_SUFFIXES = (".xlsx", ".html")
 
@@ -61,7 +63,9 @@ def responses(
     """Write the answers to a campaign's questionnaire, one row per respondent, with labels
     (CSV, XLSX or SPSS .sav), and optionally its codebook and scale scores. Small schools are
     pooled as «другие школы»; the export is recorded in the audit log."""
+    from surveys.exports import codebook_html, codebook_xlsx, write
     from web import _secret_key, instance_path
+    from web.exporting import order_key, record_export, response_export
 
     if semicolon and fmt != "csv":
         raise InvalidInput("--semicolon относится только к --format csv.")

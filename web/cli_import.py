@@ -9,19 +9,13 @@ from pathlib import Path
 import click
 
 from surveys import audit
-from surveys.assessments import import_results
 from surveys.campaigns import get_campaign
 from surveys.errors import InvalidInput
-from surveys.imports import (
-    answer_template,
-    campaign_schools,
-    fielded_version,
-    import_answers,
-    read_answers_file,
-    read_mapping_file,
-)
 from surveys.instrument_store import instrument_of
 from web.cli_common import audience_option, form_option, session_scope_cli, write_atomic
+
+# The readers and writers of files (openpyxl, pandas) are imported by the commands that use
+# them: `rootcause --help` must not load them (tests/web/test_cli_startup.py).
 
 
 def _read(path: Path) -> bytes:
@@ -63,6 +57,8 @@ def template(
 ) -> None:
     """Write an XLSX template for typing in paper questionnaires of a campaign's audience
     (of one of its forms, --form, when the campaign gives the audience several)."""
+    from surveys.imports import answer_template, campaign_schools, fielded_version
+
     with session_scope_cli() as session:
         campaign = get_campaign(session, campaign_id)
         version = fielded_version(session, campaign, audience, form)
@@ -107,6 +103,13 @@ def responses(
     Timestamps and e-mail addresses are never imported. When the campaign gives the audience
     several forms, --form names the one the file answers; the rows pin its version.
     """
+    from surveys.imports import (
+        fielded_version,
+        import_answers,
+        read_answers_file,
+        read_mapping_file,
+    )
+
     data = _read(file)
     rules = read_mapping_file(_read(mapping), mapping.name) if mapping else None
     with session_scope_cli() as session:
@@ -150,6 +153,8 @@ def results(file: Path, dry_run: bool) -> None:
     Columns: school_code, year, assessment, subject, grade, participants, mean_score,
     share_failing (Russian headers are recognised too). Any error stops the whole import.
     """
+    from surveys.assessments import import_results
+
     data = _read(file)
     with session_scope_cli() as session:
         report = import_results(session, data, file.name, dry_run=dry_run)

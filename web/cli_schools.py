@@ -9,9 +9,10 @@ import click
 
 from surveys.districts import create_district, district_rows
 from surveys.errors import InvalidInput
-from surveys.school_import import import_schools
-from surveys.school_template import schools_template
 from web.cli_common import session_scope_cli, write_atomic
+
+# The readers and writers of files (openpyxl) are imported by the command that uses them:
+# `rootcause --help` must not load them (tests/web/test_cli_startup.py).
 
 
 @click.command("schools")
@@ -33,6 +34,8 @@ def import_schools_command(file: Path | None, dry_run: bool, template: Path | No
     if template is not None:
         if file is not None:
             raise click.UsageError("укажите либо файл для загрузки, либо --template.")
+        from surveys.school_template import schools_template
+
         with session_scope_cli() as session:
             names = [row.district.name for row in district_rows(session)]
         write_atomic(template, schools_template(names))
@@ -40,6 +43,8 @@ def import_schools_command(file: Path | None, dry_run: bool, template: Path | No
         return
     if file is None:
         raise click.UsageError("укажите файл со школами (или --template ФАЙЛ).")
+    from surveys.school_import import import_schools
+
     try:
         data = file.read_bytes()
     except OSError as exc:

@@ -14,12 +14,13 @@ import click
 
 from surveys import audit
 from surveys import models as m
-from surveys.password_links import LIFETIME, issue_token, link_url, reset_password
-from surveys.user_import import import_users
-from surveys.users import create_user, set_active, user_by_login
 from web.cli_common import session_scope_cli
 from web.cli_import import _read
 from web.cli_links import BASE_URL_ENV
+
+# The account services are imported by the commands that use them: `rootcause --help` must
+# not load surveys.user_import (openpyxl) nor surveys.users, which hashes a dummy password
+# (a tenth of a second of scrypt) when imported (tests/web/test_cli_startup.py).
 
 _base_url = click.option(
     "--base-url",
@@ -30,6 +31,8 @@ _base_url = click.option(
 
 
 def _link_note() -> None:
+    from surveys.password_links import LIFETIME
+
     hours = int(LIFETIME.total_seconds() // 3600)
     click.echo(
         f"Ссылка показывается один раз; действует {hours} ч и один раз. Передайте её лично.",
@@ -78,6 +81,9 @@ def user_add(
             password = click.prompt("Пароль", hide_input=True, confirmation_prompt=True)
         else:
             password = sys.stdin.readline().rstrip("\r\n")
+    from surveys.password_links import issue_token, link_url
+    from surveys.users import create_user
+
     with session_scope_cli() as session:
         account = create_user(
             session,
@@ -107,6 +113,9 @@ def user_add(
 @_base_url
 def user_reset_password(login: str, base_url: str) -> None:
     """End LOGIN's password and sessions and print a one-time set-password link."""
+    from surveys.password_links import link_url, reset_password
+    from surveys.users import user_by_login
+
     with session_scope_cli() as session:
         account = user_by_login(session, login)
         token = reset_password(session, account)
@@ -119,6 +128,8 @@ def user_reset_password(login: str, base_url: str) -> None:
 @click.argument("login")
 def user_deactivate(login: str) -> None:
     """Deactivate LOGIN: its sessions end and it cannot sign in; its history stays."""
+    from surveys.users import set_active, user_by_login
+
     with session_scope_cli() as session:
         account = user_by_login(session, login)
         was_active = account.is_active
@@ -144,6 +155,9 @@ def import_users_command(file: Path, dry_run: bool, base_url: str) -> None:
     refused. Each new account's one-time set-password link is printed once, tab-separated
     after its login.
     """
+    from surveys.password_links import link_url
+    from surveys.user_import import import_users
+
     data = _read(file)
     with session_scope_cli() as session:
         report = import_users(session, data, file.name, dry_run=dry_run)

@@ -30,18 +30,12 @@ from surveys.exports.frames import (
     cut,
 )
 
-FORMATS = ("csv", "xlsx", "sav")
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "sav": "application/x-spss-sav",
-}
 #: the lines of a document (note) in a .sav file
 NOTE_BYTES = 80
 
 
 def write(frame: LabelledFrame, fmt: str, *, semicolon: bool = False) -> bytes:
-    """``frame`` in format ``fmt`` (one of :data:`FORMATS`)."""
+    """``frame`` in format ``fmt`` (one of :data:`~surveys.exports.formats.FORMATS`)."""
     if fmt == "csv":
         return write_csv(frame, semicolon=semicolon)
     if fmt == "xlsx":
