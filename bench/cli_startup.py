@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: what the ``rootcause`` console script runs
 CONSOLE_SCRIPT = "import sys; from web.cli import main; sys.exit(main())"
-#: libraries a command that only prints help should never import
+#: libraries a command that only prints help should never import (alembic and pydantic are
+#: not large, but each took a tenth of a second or more of the start-up)
 HEAVY = (
     "pandas",
     "numpy",
@@ -43,6 +44,8 @@ HEAVY = (
     "pyreadstat",
     "docx",
     "playwright",
+    "alembic",
+    "pydantic",
 )
 
 

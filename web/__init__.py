@@ -13,7 +13,6 @@ from flask import Flask, Request, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf import CSRFProtect
 
-from instruments.answers import too_many_choices
 from surveys.db import database_url, make_engine, make_sessionmaker
 from web.appstate import per_app
 
@@ -109,9 +108,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["rootcause.engine"] = engine
     app.extensions["rootcause.sessionmaker"] = make_sessionmaker(engine)
 
-    # The pages format numbers as the reference does (imported here: it brings pandas,
-    # which the CLI's start-up must not pay for).
+    # Imported here, not with the module: the CLI imports this package, and its start-up
+    # must not pay for pandas (the report's number format) or the instrument models.
     from analysis.report.html import ru_number
+    from instruments.answers import too_many_choices
 
     # "5–11": keep a range on one line in headings on narrow screens.
     app.jinja_env.filters["nobreak"] = lambda text: str(text).replace("–", "–\u2060")

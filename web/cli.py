@@ -14,7 +14,6 @@ from instruments.errors import InstrumentError
 from surveys import models as m
 from surveys.db import session_scope, upgrade
 from surveys.errors import SurveysError
-from surveys.instrument_store import load_builtin_instruments
 from web.cli_benchmark import benchmark, set_previous_command, set_reference_command
 from web.cli_campaigns import copy_campaign_command, create_campaign_command
 from web.cli_common import database_cli, session_scope_cli, write_atomic
@@ -58,6 +57,8 @@ def main() -> None:
 
 def initialise(engine: Engine) -> int:
     """Create or upgrade the schema and load the built-in instruments; returns their count."""
+    from surveys.instrument_store import load_builtin_instruments
+
     upgrade(engine)
     with session_scope(engine) as session:
         return len(load_builtin_instruments(session))

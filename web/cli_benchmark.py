@@ -7,12 +7,11 @@ import click
 from sqlalchemy import select
 
 from surveys import models as m
-from surveys.campaigns import get_campaign
 from surveys.errors import NotFound
 from web.cli_common import session_scope_cli
 
-# surveys.benchmarks (pandas, scipy) is imported by the commands that use it: `rootcause
-# --help` must not load it (tests/web/test_cli_startup.py).
+# The services are imported by the commands that use them: `rootcause --help` must not load
+# surveys.benchmarks (pandas, scipy) nor the instrument models (tests/web/test_cli_startup.py).
 
 
 @click.group()
@@ -79,6 +78,7 @@ def set_reference_command(campaign_id: int, benchmark_id: int | None, own_school
     if (benchmark_id is None) == (not own_schools):
         raise click.UsageError("Укажите одно из двух: --benchmark ID или --schools.")
     from surveys.benchmarks import get_benchmark, set_reference
+    from surveys.campaigns import get_campaign
 
     with session_scope_cli() as session:
         campaign = get_campaign(session, campaign_id)
@@ -101,6 +101,7 @@ def set_previous_command(campaign_id: int, previous_id: int | None, no_previous:
     if (previous_id is None) == (not no_previous):
         raise click.UsageError("Укажите одно из двух: --previous ID или --none.")
     from surveys.benchmarks import set_previous_wave
+    from surveys.campaigns import get_campaign
 
     with session_scope_cli() as session:
         campaign = get_campaign(session, campaign_id)

@@ -10,18 +10,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys import models as m
-from surveys.campaign_forms import campaign_forms, default_versions, versions_from_specs
-from surveys.campaigns import get_campaign
 from surveys.districts import find_district
 from surveys.errors import InvalidInput, NotFound
-from surveys.waves import copy_campaign, offered_schools, schools_by_code, start_campaign
 from web.cli_common import session_scope_cli
+
+# The services are imported by the commands that use them: `rootcause --help` must not load
+# the instrument models (tests/web/test_cli_startup.py).
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _report(session: Session, campaign: m.Campaign) -> None:
     """The new campaign's id alone on stdout (for scripts); what it fields on stderr."""
+    from surveys.campaign_forms import campaign_forms
+
     links = session.scalar(select(func.count()).where(m.SurveyLink.campaign_id == campaign.id))
     schools = session.scalar(
         select(func.count()).where(m.CampaignSchool.campaign_id == campaign.id)
@@ -77,6 +79,9 @@ def create_campaign_command(
     """Create an open campaign with a link per school × form; prints its id."""
     if school_codes and all_schools:
         raise click.UsageError("Укажите одно из двух: --schools или --all-schools.")
+    from surveys.campaign_forms import default_versions, versions_from_specs
+    from surveys.waves import offered_schools, schools_by_code, start_campaign
+
     with session_scope_cli() as session:
         district = find_district(session, district_name)
         if district is None:
@@ -112,6 +117,9 @@ def copy_campaign_command(
 ) -> None:
     """Start the next wave of a campaign: same district, active schools, forms, minimum
     group size and flagged-answer setting, the source as its previous wave; prints its id."""
+    from surveys.campaigns import get_campaign
+    from surveys.waves import copy_campaign
+
     with session_scope_cli() as session:
         source = get_campaign(session, campaign_id)
         campaign = copy_campaign(

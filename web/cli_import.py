@@ -9,13 +9,12 @@ from pathlib import Path
 import click
 
 from surveys import audit
-from surveys.campaigns import get_campaign
 from surveys.errors import InvalidInput
-from surveys.instrument_store import instrument_of
 from web.cli_common import audience_option, form_option, session_scope_cli, write_atomic
 
-# The readers and writers of files (openpyxl, pandas) are imported by the commands that use
-# them: `rootcause --help` must not load them (tests/web/test_cli_startup.py).
+# The services are imported by the commands that use them: `rootcause --help` must not load
+# the readers and writers of files (openpyxl, pandas) nor the instrument models
+# (tests/web/test_cli_startup.py).
 
 
 def _read(path: Path) -> bytes:
@@ -57,7 +56,9 @@ def template(
 ) -> None:
     """Write an XLSX template for typing in paper questionnaires of a campaign's audience
     (of one of its forms, --form, when the campaign gives the audience several)."""
+    from surveys.campaigns import get_campaign
     from surveys.imports import answer_template, campaign_schools, fielded_version
+    from surveys.instrument_store import instrument_of
 
     with session_scope_cli() as session:
         campaign = get_campaign(session, campaign_id)
@@ -103,12 +104,14 @@ def responses(
     Timestamps and e-mail addresses are never imported. When the campaign gives the audience
     several forms, --form names the one the file answers; the rows pin its version.
     """
+    from surveys.campaigns import get_campaign
     from surveys.imports import (
         fielded_version,
         import_answers,
         read_answers_file,
         read_mapping_file,
     )
+    from surveys.instrument_store import instrument_of
 
     data = _read(file)
     rules = read_mapping_file(_read(mapping), mapping.name) if mapping else None

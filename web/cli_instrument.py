@@ -7,13 +7,15 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from instruments.diff import describe
-from instruments.io.files import FORMATS, instrument_bytes, read_instrument_file
-from surveys import audit, drafts
+from instruments.io.formats import FORMATS
+from surveys import audit
 from surveys import models as m
 from surveys.errors import NotFound
-from surveys.instrument_store import instrument_of
 from web.cli_common import session_scope_cli, write_atomic
+
+# The readers, writers and services are imported by the commands that use them: `rootcause
+# --help` must not load the instrument models, YAML or openpyxl
+# (tests/web/test_cli_startup.py).
 
 
 @click.group()
@@ -25,6 +27,9 @@ def instrument() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def validate(file: Path) -> None:
     """Check an instrument file (.yaml or .xlsx); print every problem with its location."""
+    from instruments.diff import describe
+    from instruments.io.files import read_instrument_file
+
     loaded = read_instrument_file(file)
     for note in loaded.notes:
         click.echo(f"не перенесено: {note}")
@@ -36,6 +41,9 @@ def validate(file: Path) -> None:
 @click.option("--publish", is_flag=True, help="Publish the imported version at once.")
 def import_(file: Path, publish: bool) -> None:
     """Import an instrument file as a draft (a new instrument, or its next version)."""
+    from instruments.io.files import read_instrument_file
+    from surveys import drafts
+
     loaded = read_instrument_file(file)
     with session_scope_cli() as session:
         version = drafts.import_instrument(session, loaded.instrument)
@@ -76,6 +84,9 @@ def import_(file: Path, publish: bool) -> None:
 )
 def export(code: str, number: int | None, fmt: str, output: Path) -> None:
     """Write an instrument version to a YAML or XLSX (XLSForm) file."""
+    from instruments.io.files import instrument_bytes
+    from surveys.instrument_store import instrument_of
+
     with session_scope_cli() as session:
         query = (
             select(m.InstrumentVersion)

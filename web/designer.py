@@ -26,7 +26,8 @@ from wtforms.validators import DataRequired, Length, Regexp
 from instruments.audiences import RESPONDENT_CHOICES
 from instruments.diff import diff_instruments
 from instruments.errors import InstrumentError
-from instruments.io.files import FORMATS, instrument_bytes, load_bytes
+from instruments.io.files import instrument_bytes, load_bytes
+from instruments.io.formats import FORMATS
 from instruments.io.spreadsheet import XLSX_MIMETYPE
 from instruments.schema import CODE_PATTERN, Audience
 from surveys import access, audit, drafts

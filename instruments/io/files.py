@@ -11,7 +11,6 @@ from instruments.errors import InstrumentError, Problem
 from instruments.io.yaml_io import dump_yaml, load_yaml
 from instruments.schema import Instrument
 
-FORMATS = ("yaml", "xlsx")
 MAX_UNPACKED_XLSX = 50 * 2**20
 
 

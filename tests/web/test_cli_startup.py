@@ -1,6 +1,6 @@
 """The command line starts fast: printing help imports no statistics, report or file-format
-library (issue 15; bench/cli_startup.py times it). Each test starts a fresh interpreter,
-since this one has long since imported them all."""
+library, nor the instrument models or the migrations (issue 15; bench/cli_startup.py times
+it). Each test starts a fresh interpreter, since this one has long since imported them all."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from web.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: imported only by the commands that use them
+#: imported only by the commands that use them (alembic and pydantic are not large, but each
+#: took a tenth of a second or more of the start-up)
 HEAVY = (
     "pandas",
     "numpy",
@@ -26,6 +27,8 @@ HEAVY = (
     "pyreadstat",
     "docx",
     "playwright",
+    "alembic",
+    "pydantic",
 )
 
 
