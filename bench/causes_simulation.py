@@ -31,7 +31,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.causes_sim.district import simulate_district
-from bench.causes_sim.measure import ORACLE_GRID, Tally, percent, tally
+from bench.causes_sim.measure import ORACLE_GRID, Tally, frontier_counts, percent, tally
 from bench.causes_sim.pipeline import run_pipeline
 from instruments.risk_factors import builtin_risk_factors
 
@@ -106,7 +106,15 @@ def main() -> None:
     parser.add_argument("--intensities", default="0.5,1.0,1.5,2.0")
     parser.add_argument("--schools", type=int, default=None, help="default: 36–54 per seed")
     parser.add_argument("--summarise", help="print the tables from an earlier run's output")
+    parser.add_argument(
+        "--frontier-only",
+        action="store_true",
+        help="only the truth-knowing rule, with and without the results gate (no pipeline)",
+    )
     args = parser.parse_args()
+    if args.frontier_only:
+        print_frontiers(args)
+        return
     intensities = [float(x) for x in args.intensities.split(",")]
     load = os.getloadavg()
     print(
@@ -149,6 +157,38 @@ def main() -> None:
             lines += table(f"plants of {low:g}–{high:g} SD pooled, {count} seeds each", pooled)
     print("\n".join(lines))
     print(f"# {time.perf_counter() - started:.0f} s in all")
+
+
+def print_frontiers(args: argparse.Namespace) -> None:
+    """The trade-off any rule faces on these districts, from the truth alone: the
+    truth-knowing rule at each threshold, with the results gate (only schools whose true
+    share of «2» is above the district's mean) and without it, pooled over the intensities."""
+    factors = [f.code for f in builtin_risk_factors().factors]
+    intensities = [float(x) for x in args.intensities.split(",")]
+    for gate in (True, False):
+        hits, named = [0] * len(ORACLE_GRID), [0] * len(ORACLE_GRID)
+        planted = clean = 0
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            for intensity in intensities:
+                district = simulate_district(seed, intensity, factors, args.schools)
+                h, n, p, c = frontier_counts(district, gate=gate)
+                hits = [a + b for a, b in zip(hits, h, strict=True)]
+                named = [a + b for a, b in zip(named, n, strict=True)]
+                planted, clean = planted + p, clean + c
+        label = "with the results gate" if gate else "without a results gate"
+        print(
+            f"### truth-knowing rule {label}, plants of {args.intensities} SD, {args.seeds} seeds"
+        )
+        print("")
+        print("| threshold (true deviation) | planted cause in the top 3 | clean schools named |")
+        print("|---|---|---|")
+        for i, threshold in enumerate(ORACLE_GRID):
+            if threshold * 2 == int(threshold * 2):
+                print(
+                    f"| {threshold:g} SD | {percent(hits[i], planted)} "
+                    f"| {percent(named[i], clean)} |"
+                )
+        print("")
 
 
 if __name__ == "__main__":

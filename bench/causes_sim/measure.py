@@ -70,12 +70,18 @@ def _top(scores: dict[str, float]) -> list[str]:
 
 
 def _oracle(
-    district: District, deviation: np.ndarray, coefficients: np.ndarray, position: int
+    district: District,
+    deviation: np.ndarray,
+    coefficients: np.ndarray,
+    position: int,
+    *,
+    gate: bool = True,
 ) -> list[list[str]]:
     """The truth-knowing rule's causes at each threshold of ORACLE_GRID: the factors with a
-    causal effect whose true deviation exceeds the threshold, at a school whose true logit of
-    failing is above the district's mean, ranked by true contribution."""
-    if district.outcome_logit[position] <= district.outcome_logit.mean():
+    causal effect whose true deviation exceeds the threshold, ranked by true contribution, at
+    a school whose true logit of failing is above the district's mean (``gate``) or at every
+    school."""
+    if gate and district.outcome_logit[position] <= district.outcome_logit.mean():
         return [[] for _ in ORACLE_GRID]
     row = deviation[position]
     order = np.argsort(-(coefficients * row), kind="stable")
@@ -130,3 +136,25 @@ def tally(district: District, outputs: dict[str, SchoolOutput]) -> Tally:
 
 def percent(part: float, whole: float) -> str:
     return f"{100 * part / whole:.0f} %" if whole else "—"
+
+
+def frontier_counts(district: District, *, gate: bool) -> tuple[list[int], list[int], int, int]:
+    """The truth-knowing rule alone, no pipeline: per threshold of ORACLE_GRID the planted
+    causes in its top 3 and the clean schools it names, with the numbers of planted causes
+    and of clean schools."""
+    deviation = district.levels - district.levels.mean(axis=0)
+    coefficients = np.array([district.coefficient(f) for f in district.factors])
+    hits, named = [0] * len(ORACLE_GRID), [0] * len(ORACLE_GRID)
+    planted_total = clean = 0
+    for position, school in enumerate(district.schools):
+        causes = _oracle(district, deviation, coefficients, position, gate=gate)
+        planted = district.planted.get(school.code)
+        if planted:
+            planted_total += len(planted)
+            for i, chosen in enumerate(causes):
+                hits[i] += sum(factor in chosen for factor in planted)
+        else:
+            clean += 1
+            for i, chosen in enumerate(causes):
+                named[i] += bool(chosen)
+    return hits, named, planted_total, clean

@@ -61,3 +61,17 @@ def test_tallies_add_up_lists_and_counts() -> None:
     two.oracle_top3[0] = 2
     one.add(two)
     assert one.planted == 5 and one.oracle_top3[:2] == [3, 1]
+
+
+def test_the_truth_knowing_frontier_with_and_without_the_results_gate() -> None:
+    """From the truth alone: the gate only removes schools, so it never finds more or names
+    more; the frontier of a planted district agrees with the tally's own."""
+    from bench.causes_sim.measure import frontier_counts
+
+    district = simulate_district(4, 1.0, FACTORS, 30)
+    gated, gated_named, planted, clean = frontier_counts(district, gate=True)
+    free, free_named, planted_again, clean_again = frontier_counts(district, gate=False)
+    assert (planted, clean) == (planted_again, clean_again) and planted and clean
+    assert all(g <= f for g, f in zip(gated, free, strict=True))
+    assert all(g <= f for g, f in zip(gated_named, free_named, strict=True))
+    assert free[0] > gated[-1] and free_named == sorted(free_named, reverse=True)
