@@ -8,7 +8,7 @@ time (indented as Python nests them) and which heavy libraries that import loade
 and its load average are printed too: this machine is shared, and a load above 1 on its two
 cores means another job was running and the times are slower than the code alone.
 
-Usage: python bench/cli_startup.py [--runs 5] [--top 20] [--args "--help"] [--checkout DIR]
+Usage: python bench/cli_startup.py [--runs 5] [--top 20] [--args="--help"] [--checkout DIR]
 
 ``--checkout`` times the code of another checkout (e.g. ``git archive <commit> | tar -x -C
 DIR``) with this virtual environment: ``rootcause`` is then run as ``python -c`` with the
