@@ -276,6 +276,9 @@ class IndicatorSpec(FrozenModel):
     direction: Direction
     weight: float = Field(default=1.0, gt=0)
     role: IndicatorRole = "driver"
+    #: what the number of a ``value`` indicator is: a percentage (0–100, written «43 %») or a
+    #: count (written as an integer); None: a plain number
+    unit: Literal["percent", "count"] | None = None
 
     _check_title = field_validator("title")(check_localized)
 
@@ -294,6 +297,8 @@ class IndicatorSpec(FrozenModel):
                 raise ValueError("значения (values) повторяются")
         elif self.values is not None:
             raise ValueError("значения (values) допустимы только у доли (share)")
+        if self.unit is not None and self.statistic != "value":
+            raise ValueError("единица (unit) указывается только для числа (statistic: value)")
         return self
 
 

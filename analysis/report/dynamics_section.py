@@ -102,10 +102,10 @@ def _change_text(row: pd.Series, statistic: str) -> str:
     return f"{_signed(change, digits)}{unit} [{_signed(low, digits)}; {_signed(high, digits)}]"
 
 
-def _value(value: float, statistic: str) -> str:
+def _value(value: float, statistic: str, unit: str | None = None, n: object = None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "скрыто"
-    return _value_text(pd.Series({"value": value, "statistic": statistic}))
+    return _value_text(pd.Series({"value": value, "statistic": statistic, "n": n}), unit)
 
 
 def _form_names(instruments: list[Instrument]) -> list[str]:
@@ -165,6 +165,7 @@ def build_dynamics_section(
     )
     indicators: list[Indicator] = [i for items in by_factor.values() for i in items]
     statistic = {i.code: i.statistic for i in indicators}
+    units = {i.code: i.unit for i in indicators}
     audience_of = {i.code: AUDIENCE_NAMES.get(i.audience.value, "") for i in indicators}
     titles = {i.code: text_in(i.title) for i in indicators}
     # The privacy gate, in each wave with the larger minimum: a school hidden in either wave
@@ -202,8 +203,8 @@ def build_dynamics_section(
             IndicatorChangeRow(
                 title=titles[code],
                 audience=audience_of[code],
-                before=_value(row["value_before"], statistic[code]),
-                after=_value(row["value_after"], statistic[code]),
+                before=_value(row["value_before"], statistic[code], units[code], row["n_before"]),
+                after=_value(row["value_after"], statistic[code], units[code], row["n_after"]),
                 change=_change_text(row, statistic[code]),
                 verdict=str(row["verdict"]),
             )

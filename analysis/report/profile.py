@@ -165,14 +165,24 @@ def _short_text(short: list[tuple[str, int]], min_group_size: int) -> str:
     )
 
 
-def _value_text(row: pd.Series) -> str:
+def _value_text(row: pd.Series, unit: str | None = None) -> str:
+    """A school's figure as the reference writes it: shares in percent, a POMP "из 100", a
+    percentage answered as a number with «%», a count as an integer, and a share read from a
+    single answer (an institutional form's yes/no) as «да»/«нет»."""
     value = row["value"]
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if row["statistic"] in ("prevalence", "share"):
+        n = row.get("n")
+        if n is not None and not pd.isna(n) and int(n) == 1:
+            return "да" if float(value) >= 0.5 else "нет"
         return f"{_ru(value * 100, 0)} %"
     if row["statistic"] == "pomp":
         return f"{_ru(value, 0)} из 100"
+    if unit == "percent":
+        return f"{_ru(value, 0)} %"
+    if unit == "count":
+        return _ru(round(float(value)), 0)
     return _ru(value)
 
 
@@ -267,6 +277,7 @@ def build_risk_section(
     by_factor = catalogue.indicators_by_factor(instrument for instrument, _ in data.values())
     indicators: list[Indicator] = [i for items in by_factor.values() for i in items]
     titles = {i.code: text_in(i.title) for i in indicators}
+    units = {i.code: i.unit for i in indicators}
     # The privacy gate: the schools below the minimum take no part in the shrinkage, the
     # reference or the associations; this school, if it is one of them, shows only its n.
     table = z_against(
@@ -329,7 +340,7 @@ def build_risk_section(
             IndicatorRow(
                 title=titles[code],
                 audience=AUDIENCE_NAMES.get(str(rows.loc[code, "audience"]), ""),
-                value=_value_text(rows.loc[code])
+                value=_value_text(rows.loc[code], units.get(code))
                 if not rows.loc[code, "suppressed"]
                 else f"скрыто (меньше {min_group_size} ответов)",
                 band=rows.loc[code, "band"],
