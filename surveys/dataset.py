@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from instruments.schema import NUMERIC_TYPES, Instrument, ItemType
@@ -161,13 +161,22 @@ def school_status_frame(session: Session, school_codes: list[str]) -> pd.DataFra
     return frame.set_index("school_code").astype(bool)
 
 
-def assessment_frame(
-    session: Session, school_codes: list[str], *, year: int | None = None
-) -> pd.DataFrame:
-    """Assessment results of the given schools (latest year by default), one row per
-    assessment × subject × grade: school_code, year, assessment, subject, grade,
-    participants, mean_score, share_failing."""
-    query = (
+ASSESSMENT_COLUMNS = [
+    "school_code",
+    "year",
+    "assessment",
+    "subject",
+    "grade",
+    "participants",
+    "mean_score",
+    "share_failing",
+]
+
+
+def _assessment_query(
+    school_codes: list[str],
+) -> Select[str, int, str, str, int, int, float | None, float | None]:
+    return (
         select(
             m.School.code,
             m.AssessmentResult.year,
@@ -181,6 +190,15 @@ def assessment_frame(
         .join(m.School, m.School.id == m.AssessmentResult.school_id)
         .where(m.School.code.in_(school_codes))
     )
+
+
+def assessment_frame(
+    session: Session, school_codes: list[str], *, year: int | None = None
+) -> pd.DataFrame:
+    """Assessment results of the given schools (latest year by default), one row per
+    assessment × subject × grade: school_code, year, assessment, subject, grade,
+    participants, mean_score, share_failing."""
+    query = _assessment_query(school_codes)
     if year is None:
         year = session.scalar(
             select(func.max(m.AssessmentResult.year))
@@ -189,14 +207,13 @@ def assessment_frame(
         )
     if year is not None:
         query = query.where(m.AssessmentResult.year == year)
-    columns = [
-        "school_code",
-        "year",
-        "assessment",
-        "subject",
-        "grade",
-        "participants",
-        "mean_score",
-        "share_failing",
-    ]
-    return pd.DataFrame(session.execute(query).all(), columns=columns)
+    return pd.DataFrame(session.execute(query).all(), columns=ASSESSMENT_COLUMNS)
+
+
+def assessment_history(session: Session, school_codes: list[str]) -> pd.DataFrame:
+    """Assessment results of the given schools in every year imported, the columns of
+    :func:`assessment_frame`: what the reference's part on the school's own results sets
+    against the district's figures and follows over the years. The district is the
+    ``school_codes`` given (a campaign's schools), never the whole database."""
+    query = _assessment_query(school_codes).order_by(m.AssessmentResult.year, m.AssessmentResult.id)
+    return pd.DataFrame(session.execute(query).all(), columns=ASSESSMENT_COLUMNS)

@@ -11,7 +11,7 @@ from instruments.risk_factors import builtin_risk_factors
 from surveys import models as m
 from surveys.benchmarks import campaign_answers, campaign_benchmark
 from surveys.campaigns import get_campaign
-from surveys.dataset import assessment_frame, school_status_frame
+from surveys.dataset import assessment_frame, assessment_history, school_status_frame
 from surveys.errors import NotFound
 
 __all__ = ["previous_wave", "school_in_campaign", "school_reference"]
@@ -68,4 +68,5 @@ def school_reference(session: Session, campaign_id: int, school_code: str) -> Re
         status=school_status_frame(session, school_codes),
         benchmark=campaign_benchmark(session, campaign),
         previous=previous_wave(session, campaign, list(answers)),
+        assessment_history=assessment_history(session, school_codes),
     )

@@ -16,6 +16,7 @@ from analysis.privacy import reportable
 from analysis.profiles import school_scale_summary
 from analysis.report.dynamics_section import DynamicsSection, Wave, build_dynamics_section
 from analysis.report.profile import RiskSection, build_risk_section, fielded_indicators, risk_note
+from analysis.report.results_section import ResultsSection, build_results_section
 from analysis.scoring import ScaleScores, score_scales
 from instruments.audiences import AUDIENCE_HEADINGS
 from instruments.risk_factors import RiskFactorCatalogue
@@ -80,6 +81,8 @@ class ReferenceModel:
     #: why there is no risk part (no instrument of the campaign has risk indicators), or which
     #: instruments the risk part leaves out
     risk_note: str | None = None
+    #: the school's own ВПР/ОГЭ/ЕГЭ results against the district's; None: not loaded
+    results: ResultsSection | None = None
 
 
 def _num(value: object) -> float | None:
@@ -205,6 +208,7 @@ def build_school_reference(
     status: pd.DataFrame | None = None,
     benchmark: Benchmark | None = None,
     previous: Wave | None = None,
+    assessment_history: pd.DataFrame | None = None,
 ) -> ReferenceModel:
     """The reference of one school from the answers to each form (all schools' answers given,
     so that the school is compared with the campaign's schools, or with ``benchmark``); with
@@ -214,7 +218,9 @@ def build_school_reference(
 
     ``audiences`` holds (key, instrument, answers) per form, the key being the instrument's
     code (:func:`surveys.benchmarks.campaign_answers`); a form's audience is its
-    instrument's."""
+    instrument's. ``assessment_history`` holds the campaign's schools' assessment results
+    of every year (:func:`surveys.dataset.assessment_history`), for the part on the school's
+    own results; without them the reference has no such part."""
     labels = form_labels((key, instrument) for key, instrument, _ in audiences)
     sections = [
         audience_section(
@@ -277,4 +283,7 @@ def build_school_reference(
         unbenchmarked=unbenchmarked,
         dynamics=dynamics,
         risk_note=note,
+        results=None
+        if assessment_history is None
+        else build_results_section(assessment_history, school_code),
     )

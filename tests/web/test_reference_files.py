@@ -209,6 +209,50 @@ def test_docx_roadmap_is_an_editable_table_with_a_repeating_header(
     assert all(w > Cm(0.6) for w in widths)
 
 
+RESULTS_HEADER = [
+    "Процедура, предмет, класс",
+    "Участников",
+    "Средний балл: школа / район",
+    "Доля «2» в школе",
+    "Доля «2» по району",
+    "Разница с районом",
+]
+
+
+def test_school_results_part_in_html_and_docx(demo: Demo, document: Document) -> None:
+    """The demo imports one year of ВПР and ОГЭ for every school: the reference shows the
+    school's ten rows against the district before the risk profile, in HTML and as a Word
+    table, and says in words how the school compares."""
+    results = demo.model.results
+    assert results is not None and results.empty_text is None
+    (year,) = results.years
+    assert len(year.rows) == 10
+    assert {r.assessment for r in year.rows} == {"ВПР", "ОГЭ"}
+    assert all(r.district_schools > 1 and r.comparison is not None for r in year.rows)
+    assert results.statement is not None
+    assert results.statement.startswith(f"В {year.year} году доля неудовлетворительных отметок")
+    assert results.trend == []  # one year imported
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    part = headings.index("Результаты оценочных процедур")
+    sample = next(i for i, h in enumerate(headings) if h.startswith("Выборка"))
+    assert sample < part < headings.index("Профиль рисков")
+    tables = [t for t in document.tables if _cell_texts(t)[0] == RESULTS_HEADER]
+    assert len(tables) == 1, [_cell_texts(t)[0] for t in document.tables]
+    rows = _cell_texts(tables[0])[1:]
+    assert [r[0] for r in rows] == [r.label for r in year.rows]
+    first = year.rows[0]
+    assert rows[0][1:] == [
+        str(first.participants),
+        f"{first.mean_cell} / {first.district_mean_cell}",
+        first.share_cell,
+        first.district_share_cell,
+        first.comparison_cell,
+    ]
+    assert re.fullmatch(r"\d+,\d %", first.share_cell)
+    paragraphs = [p.text for p in document.paragraphs]
+    assert results.statement in paragraphs
+
+
 def test_every_table_header_repeats_and_fits_its_page(document: Document) -> None:
     assert len(document.tables) >= 4
     for table in document.tables:
