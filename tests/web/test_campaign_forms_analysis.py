@@ -298,16 +298,16 @@ def test_pages_references_and_files_show_both_forms_gated_per_form(
     first, small = scenario.schools[0], scenario.small
 
     reference = out[f"reference {first}"]
-    sample = _section(reference, "<h2>Выборка</h2>")
+    sample = _section(reference, ">Выборка</h2>")
     rows = [r for r in sample.split("<tr>") if "<td" in r]
     assert [r.count("<td>Обучающиеся</td>") for r in rows] == [1, 1]
     assert "Анкета для обучающихся 2–4 классов" in rows[0]
     assert "Анкета для обучающихся 5–11 классов" in rows[1]
     assert '<td class="n">30</td>' in sample and '<td class="n">60</td>' in sample
     for label in (LABEL_2_4, LABEL_5_11):
-        table = _section(reference, f"<h2>{label}</h2>")
+        table = _section(reference, f">{label}</h2>")
         assert "не показывается" not in table and re.search(r">из [34]</span>", table)
-    young = _young_indicators(_section(reference, "<h2>Профиль рисков</h2>"))
+    young = _young_indicators(_section(reference, ">Профиль рисков</h2>"))
     assert len(young) == 6 and all(n == 30 and "скрыто" not in v for n, v in young), young
     # The change since the autumn wave, per form.
     dynamics = reference[reference.index("Сравниваются ответы групп") :]
@@ -332,11 +332,11 @@ def test_pages_references_and_files_show_both_forms_gated_per_form(
     # The small school: its 2–4 figures hidden on every path, its 5–11 figures shown.
     own = out[f"reference {small}"]
     assert own == out["cli report"]
-    hidden = _section(own, f"<h2>{LABEL_2_4}</h2>")
+    hidden = _section(own, f">{LABEL_2_4}</h2>")
     rows = [r for r in hidden.split("<tr>")[2:] if "<td" in r]
     assert rows and all("не показывается: ответов меньше 5" in r for r in rows)
-    assert "не показывается" not in _section(own, f"<h2>{LABEL_5_11}</h2>")
-    young = _young_indicators(_section(own, "<h2>Профиль рисков</h2>"))
+    assert "не показывается" not in _section(own, f">{LABEL_5_11}</h2>")
+    young = _young_indicators(_section(own, ">Профиль рисков</h2>"))
     assert len(young) == 6
     assert all(n <= SMALL_2_4 and v.startswith("скрыто") for n, v in young), young
     page = out[f"page {small}"]
