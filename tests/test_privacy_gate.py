@@ -55,8 +55,11 @@ The ``rootcause report`` CLI and the staff page share web/reporting.py, so they 
 same reference; there is no other CLI output computed from answers.
 
 There is no per class or per grade breakdown of answers (a class link only counts its
-responses), no API and no export of aggregates besides ``factors.csv`` and ``factors.xlsx``
-(the same rows), so no complementary suppression is needed; the campaign page's class rows
+responses) beyond the reference's coverage, which counts a form's responses per level of
+education (1–4, 5–9, 10–11) by the grade question only for a group at or above the minimum
+(analysis/report/coverage.py; a hidden group shows its n alone, without a rate); no API
+and no export of aggregates besides ``factors.csv`` and ``factors.xlsx`` (the same rows), so
+no complementary suppression is needed; the campaign page's class rows
 are covered by the invariance test below (they carry counts only). The respondent-level
 exports (8) carry a hidden school's answers by design, under the pooled code: they are outside
 the invariance test, which is about aggregates.
@@ -636,8 +639,13 @@ def _assert_hidden(out: dict[str, str], scenario: Scenario) -> None:
             assert rows or "Факторный анализ не выполнен" in table, (label, table)
     reference = out[f"reference {small}"]
     assert reference == out[f"cli report {small}"]
-    sample = reference[_heading(reference, "Выборка") : reference.index("</table>")]
+    start = _heading(reference, "Выборка и охват")
+    sample = reference[start : reference.index("</table>", start)]
     assert sample.count(f'<td class="n">{SMALL_N}</td>') == 3  # students, parents, teachers
+    # each gated group: its n only, no rate and no split by level (which its answers give)
+    assert sample.count('<td class="muted">меньше 5 ответов</td>') == 3
+    assert 'class="sub"' not in sample
+    assert sample.count(" %") == 1  # the administration's single form
     for label in GATED_LABELS:
         start = _heading(reference, label)
         table = reference[start : reference.index("</table>", start)]

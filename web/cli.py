@@ -241,16 +241,44 @@ def campaigns(ctx: click.Context) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="File to write.",
 )
-def report(campaign_id: int, school_code: str, fmt: str, output: Path) -> None:
+@click.option(
+    "--prepared-by",
+    "prepared_by",
+    default=None,
+    metavar="'ФИО, должность'",
+    help="Who prepared the reference, as the title block names them (the position after the "
+    "first comma); without it the title block leaves a line to fill in.",
+)
+@click.option(
+    "--approval",
+    is_flag=True,
+    help="Add the «РАССМОТРЕНО» / «УТВЕРЖДАЮ» block (the director's approval) above the title.",
+)
+def report(
+    campaign_id: int,
+    school_code: str,
+    fmt: str,
+    output: Path,
+    prepared_by: str | None,
+    approval: bool,
+) -> None:
     """Write a school's analytical reference for a campaign (HTML, DOCX or PDF)."""
+    from analysis.report.front_matter import Preparer, signed
     from web.pdf import PdfUnavailable, chromium_path, missing_chromium
     from web.reference_files import WITHOUT_CHROMIUM, render_reference
     from web.reporting import school_reference
 
+    preparer = None
+    if prepared_by is not None:
+        try:
+            preparer = Preparer.parse(prepared_by)
+        except ValueError as exc:
+            _fail(f"--prepared-by: {exc}")
     if fmt == "pdf" and chromium_path() is None:
         _fail(f"{missing_chromium()} {WITHOUT_CHROMIUM}")
     with session_scope_cli() as session:
         model = school_reference(session, campaign_id, school_code)
+    model = signed(model, prepared_by=preparer, approval=approval)
     try:
         content = render_reference(model, fmt)
     except PdfUnavailable as exc:

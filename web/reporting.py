@@ -13,6 +13,7 @@ from surveys.benchmarks import campaign_answers, campaign_benchmark
 from surveys.campaigns import get_campaign
 from surveys.dataset import assessment_frame, assessment_history, school_status_frame
 from surveys.errors import NotFound
+from web.reference_facts import study_facts
 
 __all__ = ["previous_wave", "school_in_campaign", "school_reference"]
 
@@ -68,5 +69,6 @@ def school_reference(session: Session, campaign_id: int, school_code: str) -> Re
         status=school_status_frame(session, school_codes),
         benchmark=campaign_benchmark(session, campaign),
         previous=previous_wave(session, campaign, list(answers)),
+        study=study_facts(session, campaign, school, district),
         assessment_history=assessment_history(session, school_codes),
     )

@@ -7,9 +7,10 @@ one template holds every Russian sentence of the reference, so the formats canno
 and a part added to the template appears in the DOCX without a second copy of its wording.
 The page's structure maps onto Word's: ``h1`` the document's title, ``h2``/``h3``/``h4``
 Heading 1/2/3 (a part marked ``class="part"`` starts a new page, as in print), ``p`` a body
-paragraph (``note``, ``warn``, ``muted`` and ``meta`` its own paragraph styles), ``ol``/``ul``
-lists, ``table`` a Word table whose ``thead`` rows repeat on every page, ``span.muted`` grey
-text, ``span.level`` the level's shading, ``strong``/``em`` bold/italic, ``br`` a line break.
+paragraph (``note``, ``warn``, ``muted``, ``meta``, ``approve`` and ``consider`` its own
+paragraph styles), ``ol``/``ul`` lists, ``table`` a Word table whose ``thead`` rows repeat on
+every page, ``span.muted`` grey text, ``span.level`` the level's shading, ``strong``/``em``
+bold/italic, ``br`` a line break.
 Text is literal: DOCX interprets no formulas, and characters XML cannot hold are dropped
 (:mod:`analysis.report.safe_text`).
 """
@@ -70,6 +71,8 @@ _STYLE_IDS = {
     "Muted": "Muted",
     "Note": "Note",
     "Warning": "Warning",
+    "Approval": "Approval",
+    "Consideration": "Consideration",
     "List Item": "ListItem",
     "Table Text": "TableText",
     "TOC Heading": "TOCHeading",
@@ -379,6 +382,9 @@ def _styles(document: Document) -> None:
         )
         heading.paragraph_format.keep_with_next = True
     _paragraph_style(document, "Meta", size=BODY_PT, align=center, after=2)
+    # the title block's «УТВЕРЖДАЮ» at the right half of the page, «РАССМОТРЕНО» at the left
+    _paragraph_style(document, "Approval", size=BODY_PT, align=left, left=Cm(9), after=12)
+    _paragraph_style(document, "Consideration", size=BODY_PT, align=left, after=12)
     _paragraph_style(document, "Muted", size=SMALL_PT, color=MUTED, align=left)
     note = _paragraph_style(document, "Note", size=SMALL_PT, align=just, left=Cm(0.3))
     _border(note, {"left": ("2B5797", 18)}, None)
@@ -687,7 +693,14 @@ class _Writer:
 
 
 _BLOCK_TAGS = {"h1", "p", "ol", "ul", "table", *_HEADINGS}
-_P_STYLES = {"warn": "Warning", "note": "Note", "meta": "Meta", "muted": "Muted"}
+_P_STYLES = {
+    "warn": "Warning",
+    "note": "Note",
+    "meta": "Meta",
+    "muted": "Muted",
+    "approve": "Approval",
+    "consider": "Consideration",
+}
 
 
 def _headings(node: _Node) -> Iterator[tuple[int, str]]:

@@ -15,8 +15,15 @@ from analysis.indicators import form_of, icc1, scale_cutoff_position
 from analysis.privacy import reportable
 from analysis.profiles import school_scale_summary
 from analysis.report.dynamics_section import DynamicsSection, Wave, build_dynamics_section
+from analysis.report.front_matter import (
+    FrontMatter,
+    assessments_of,
+    build_front_matter,
+    compared_with,
+)
 from analysis.report.profile import RiskSection, build_risk_section, fielded_indicators, risk_note
 from analysis.report.results_section import ResultsSection, build_results_section
+from analysis.report.study import StudyFacts
 from analysis.scoring import ScaleScores, score_scales
 from instruments.audiences import AUDIENCE_HEADINGS
 from instruments.risk_factors import RiskFactorCatalogue
@@ -81,6 +88,8 @@ class ReferenceModel:
     #: why there is no risk part (no instrument of the campaign has risk indicators), or which
     #: instruments the risk part leaves out
     risk_note: str | None = None
+    #: the title block, the study's aim and methods, the sample and its coverage
+    front: FrontMatter | None = None
     #: the school's own ВПР/ОГЭ/ЕГЭ results against the district's; None: not loaded
     results: ResultsSection | None = None
 
@@ -208,13 +217,16 @@ def build_school_reference(
     status: pd.DataFrame | None = None,
     benchmark: Benchmark | None = None,
     previous: Wave | None = None,
+    study: StudyFacts | None = None,
     assessment_history: pd.DataFrame | None = None,
 ) -> ReferenceModel:
     """The reference of one school from the answers to each form (all schools' answers given,
     so that the school is compared with the campaign's schools, or with ``benchmark``); with
     a risk-factor catalogue, also its risk profile, probable causes and a draft roadmap, and
     with the ``previous`` wave the change since then. ``status`` is the campaign's schools'
-    official status (:func:`surveys.dataset.school_status_frame`).
+    official status (:func:`surveys.dataset.school_status_frame`); ``study`` the campaign's
+    dates and the school's enrolment and response counts, for the title block and the
+    coverage (without it they say what is unknown).
 
     ``audiences`` holds (key, instrument, answers) per form, the key being the instrument's
     code (:func:`surveys.benchmarks.campaign_answers`); a form's audience is its
@@ -269,6 +281,19 @@ def build_school_reference(
             dynamics = build_dynamics_section(
                 school_code, previous, current, catalogue, reference=reference
             )
+    generated_on = generated_on or dt.date.today()
+    front = build_front_matter(
+        school_code=school_code,
+        school_name=school_name,
+        forms=[(key, instrument, answers, labels[key]) for key, instrument, answers in audiences],
+        facts=study,
+        min_group_size=min_group_size,
+        generated_on=generated_on,
+        with_risk=risk is not None,
+        compared_with=compared_with(risk, benchmark),
+        assessments=assessments_of(school_code, results),
+        previous=previous.title if previous is not None and dynamics is not None else None,
+    )
     return ReferenceModel(
         school_code=school_code,
         school_name=school_name,
@@ -276,13 +301,14 @@ def build_school_reference(
         campaign_title=campaign_title,
         period=period,
         min_group_size=min_group_size,
-        generated_on=generated_on or dt.date.today(),
+        generated_on=generated_on,
         sections=sections,
         risk=risk,
         benchmark=benchmark,
         unbenchmarked=unbenchmarked,
         dynamics=dynamics,
         risk_note=note,
+        front=front,
         results=None
         if assessment_history is None
         else build_results_section(assessment_history, school_code),

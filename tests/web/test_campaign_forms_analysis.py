@@ -298,12 +298,17 @@ def test_pages_references_and_files_show_both_forms_gated_per_form(
     first, small = scenario.schools[0], scenario.small
 
     reference = out[f"reference {first}"]
-    sample = _section(reference, ">Выборка</h2>")
-    rows = [r for r in sample.split("<tr>") if "<td" in r]
+    sample = _section(reference, "Выборка и охват</h2>")
+    chunks = [r for r in sample.split("<tr")[1:] if "<td" in r]
+    rows = [r for r in chunks if not r.startswith(' class="sub"')]
     assert [r.count("<td>Обучающиеся</td>") for r in rows] == [1, 1]
     assert "Анкета для обучающихся 2–4 классов" in rows[0]
     assert "Анкета для обучающихся 5–11 классов" in rows[1]
     assert '<td class="n">30</td>' in sample and '<td class="n">60</td>' in sample
+    # the 5–11 form's answers split by the grade question: 5–9 and 10–11 (the 2–4 form is
+    # one level, its own row says it)
+    levels = [re.findall(r'<td class="n">(\d+)</td>', r)[-1] for r in chunks if r not in rows]
+    assert len(levels) == 2 and sum(map(int, levels)) == 60
     for label in (LABEL_2_4, LABEL_5_11):
         table = _section(reference, f">{label}</h2>")
         assert "не показывается" not in table and re.search(r">из [34]</span>", table)
@@ -336,6 +341,12 @@ def test_pages_references_and_files_show_both_forms_gated_per_form(
     rows = [r for r in hidden.split("<tr>")[2:] if "<td" in r]
     assert rows and all("не показывается: ответов меньше 5" in r for r in rows)
     assert "не показывается" not in _section(own, f">{LABEL_5_11}</h2>")
+    # its coverage: the 2–4 form by its n alone (no rate), the 5–11 form with its rate
+    coverage = [r for r in _section(own, "Выборка и охват</h2>").split("<tr")[2:] if "<td" in r]
+    young_row = next(r for r in coverage if "Анкета для обучающихся 2–4 классов" in r)
+    assert f'<td class="n">{SMALL_2_4}</td>' in young_row and "меньше 5 ответов" in young_row
+    assert "%" not in young_row
+    assert "%" in next(r for r in coverage if "Анкета для обучающихся 5–11 классов" in r)
     young = _young_indicators(_section(own, ">Профиль рисков</h2>"))
     assert len(young) == 6
     assert all(n <= SMALL_2_4 and v.startswith("скрыто") for n, v in young), young

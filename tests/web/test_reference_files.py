@@ -157,11 +157,15 @@ def test_docx_has_the_parts_as_word_headings_in_the_html_order(
     parts = [unescape(re.sub(r"<[^>]+>", "", h)) for h in re.findall(r"<h2[^>]*>(.*?)</h2>", page)]
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert headings == [_squash(part) for part in parts]
-    assert {"Выборка", "Профиль рисков", "Вероятные причины низких результатов", "О методе"} <= set(
-        headings
-    )
+    assert {
+        "Цель, задачи и организация диагностики",
+        "Выборка и охват",
+        "Профиль рисков",
+        "Вероятные причины низких результатов",
+        "О методе",
+    } <= set(headings)
     title = [p.text for p in document.paragraphs if p.style.name == "Title"]
-    assert title == ["Аналитическая справка по результатам диагностики"]
+    assert title == ["Аналитическая справка о причинах низких образовательных результатов"]
     # body text: a Times New Roman of 14 pt, as Russian official papers are typed
     normal = document.styles["Normal"]
     assert normal.font.name == "Times New Roman" and normal.font.size.pt == 14

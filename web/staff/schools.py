@@ -6,12 +6,14 @@ from __future__ import annotations
 from flask import (
     make_response,
     render_template,
+    request,
     url_for,
 )
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
-from analysis.report import render_html
+from analysis.report import ReferenceModel, render_html
+from analysis.report.front_matter import signed
 from instruments.audiences import AUDIENCE_NAMES
 from instruments.io.spreadsheet import XLSX_MIMETYPE
 from surveys import access
@@ -21,6 +23,7 @@ from surveys.users import visible_schools
 from web.auth import requires_role
 from web.db import get_session
 from web.errors import render_error
+from web.reference_facts import preparer_of
 from web.reporting import school_in_campaign, school_reference
 from web.staff import bp
 from web.staff.common import (
@@ -134,13 +137,21 @@ def factor_scores_download(  # type: ignore[no-untyped-def]
     return response
 
 
+def _signed(user: m.User, model: ReferenceModel) -> ReferenceModel:
+    """The reference prepared by the signed-in user, with the «УТВЕРЖДАЮ» block when the
+    link asks for it (``?approval=1``)."""
+    return signed(
+        model, prepared_by=preparer_of(user), approval=request.args.get("approval") == "1"
+    )
+
+
 @bp.route("/campaigns/<int:campaign_id>/schools/<code>/reference.html")
 @requires_role()
 def reference(user: m.User, campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     school = school_or_404(user, code)
     campaign_or_404(user, campaign_id)
     db = get_session()
-    model = school_reference(db, campaign_id, school.code)
+    model = _signed(user, school_reference(db, campaign_id, school.code))
     record_and_commit("reference_viewed", f"campaign {campaign_id} school {school.code}")
     response = make_response(render_html(model))
     # The reference is a standalone file with its own inline styles.
@@ -162,7 +173,7 @@ def reference_file(  # type: ignore[no-untyped-def]
 
     school = school_or_404(user, code)
     campaign_or_404(user, campaign_id)
-    model = school_reference(get_session(), campaign_id, school.code)
+    model = _signed(user, school_reference(get_session(), campaign_id, school.code))
     try:
         content = render_reference(model, kind)
     except PdfUnavailable as exc:
