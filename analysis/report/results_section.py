@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from analysis.report.profile import _ru
+from analysis.report.russian import ru_plural
 
 #: the external assessments the part reports, in the order of its tables
 ASSESSMENTS = ("ВПР", "ОГЭ", "ЕГЭ")
@@ -30,14 +31,8 @@ HOW_TO_IMPORT = (
 )
 
 
-def plural(n: int, one: str, few: str, many: str) -> str:
-    """The noun agreeing with ``n``: plural(3, "процедура", "процедуры", "процедур") is
-    "процедуры" (the caller writes the number)."""
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
+#: the noun agreeing with a number (one rule for the whole reference)
+plural = ru_plural
 
 
 def _procedures_genitive(n: int) -> str:
