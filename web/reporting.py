@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from analysis.report import ReferenceModel, build_school_reference
 from analysis.report.dynamics_section import Wave
+from analysis.report.russian import ru_dates
 from instruments.risk_factors import builtin_risk_factors
 from surveys import models as m
 from surveys.benchmarks import campaign_answers, campaign_benchmark
@@ -39,7 +40,7 @@ def previous_wave(session: Session, campaign: m.Campaign, forms: list[str]) -> W
         title=previous.title,
         min_group_size=previous.min_group_size,
         data=campaign_answers(session, previous.id, forms),
-        dates=f"{previous.opens_on:%d.%m.%Y}–{previous.closes_on:%d.%m.%Y}",
+        dates=ru_dates(previous.opens_on, previous.closes_on),
     )
 
 

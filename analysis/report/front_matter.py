@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from analysis.report.coverage import Coverage, build_coverage
-from analysis.report.russian import ru_count, ru_date
+from analysis.report.results_section import ASSESSMENTS
+from analysis.report.russian import ru_count, ru_dates
 from analysis.report.study import FormFacts, StudyFacts, collection_state, school_year
 from analysis.report.study_plan import StudyPlan, build_plan
 from instruments.schema import Instrument
@@ -86,8 +87,8 @@ class FrontMatter:
     coverage: Coverage
 
 
-#: the assessments in the order a справка lists them
-_ASSESSMENT_ORDER = {"ВПР": 0, "ОГЭ": 1, "ЕГЭ": 2}
+#: the assessments in the order a справка lists them (the results part's order)
+_ASSESSMENT_ORDER = {name: i for i, name in enumerate(ASSESSMENTS)}
 
 
 def assessments_of(school_code: str, results: pd.DataFrame | None) -> list[str]:
@@ -131,7 +132,7 @@ def build_front_matter(
     title = TitleBlock(
         region=facts.region.strip() if facts else "",
         school_year=school_year(facts.opens_on, facts.closes_on) if facts else None,
-        dates=f"{ru_date(facts.opens_on)}–{ru_date(facts.closes_on)}" if facts else None,
+        dates=ru_dates(facts.opens_on, facts.closes_on) if facts else None,
         collection=collection_state(facts, generated_on) if facts else None,
         director_of=short or school_name,
     )

@@ -10,26 +10,10 @@ from pathlib import Path
 
 import click
 
+from bench.cli_startup import HEAVY  # imported only by the commands that use them
 from web.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-
-#: imported only by the commands that use them (alembic and pydantic are not large, but each
-#: took a tenth of a second or more of the start-up)
-HEAVY = (
-    "pandas",
-    "numpy",
-    "scipy",
-    "sklearn",
-    "factor_analyzer",
-    "plotly",
-    "openpyxl",
-    "pyreadstat",
-    "docx",
-    "playwright",
-    "alembic",
-    "pydantic",
-)
 
 
 def _python(code: str) -> str:
