@@ -66,6 +66,8 @@ class FactorRow:
     #: why the factor was not assessed, or assessed without an audience, at this school
     #: (an audience under the minimum group size); None when nothing fell short
     short_note: str | None = None
+    #: the composite's standard error (SD units; None: no composite), for its interval
+    composite_se: float | None = None
 
 
 @dataclass(frozen=True)
@@ -399,6 +401,9 @@ def build_risk_section(
                 raised_by_cutoff=raised,
                 outcome=outcome,
                 short_note=note,
+                composite_se=None
+                if composite is None or entry is None or pd.isna(entry["composite_se"])
+                else float(entry["composite_se"]),
             )
         )
     model = analysis.model
