@@ -44,6 +44,10 @@ def _check_text(value: str) -> str:
     return value
 
 
+def _check_optional_text(value: str | None) -> str | None:
+    return None if value is None else _check_text(value)
+
+
 def _check_optional_localized(value: dict[str, str] | None) -> dict[str, str] | None:
     return None if value is None else check_localized(value)
 
@@ -55,8 +59,47 @@ class Indicator(IndicatorSpec):
     instrument: Code
 
 
+#: how a measure falls in a dated roadmap (see :class:`Schedule`)
+ScheduleKind = Literal["once", "launch", "ongoing", "course", "twice", "quarterly", "half_yearly"]
+#: whom a reference's recommendations address: the school's administration, its methodical
+#: association of teachers (ШМО), the educational psychologist, the class teachers
+RecommendationRole = Literal[
+    "administration", "methodical_association", "psychologist", "class_teachers"
+]
+
+
+class Schedule(FrozenModel):
+    """When a measure takes place in a roadmap dated from the reference's date (the dates are
+    computed by ``analysis.report.roadmap``; ``timing`` says the same in a school year's terms):
+
+    - ``once``: one step at the start of the plan, ``months`` long;
+    - ``launch``: a first step (``first``, e.g. «разработка») in the first month, then ``then``
+      (e.g. «реализация») to the end of the plan;
+    - ``ongoing``: from the start to the end of the plan;
+    - ``course``: the application at the start, the training to the end of the plan;
+    - ``twice``: two events spread over the plan;
+    - ``quarterly``, ``half_yearly``: at the end of each school term or half-year.
+
+    ``note`` (a frequency or condition: «не реже раза в месяц») follows the dates."""
+
+    kind: ScheduleKind
+    months: int = Field(default=1, ge=1, le=3)
+    first: str | None = None
+    then: str | None = None
+    note: str | None = None
+
+    _check_texts = field_validator("first", "then", "note")(_check_optional_text)
+
+    @model_validator(mode="after")
+    def _launch_steps(self) -> Schedule:
+        if self.kind == "launch" and (self.first is None or self.then is None):
+            raise ValueError("для kind: launch нужны first и then (первый шаг и что дальше)")
+        return self
+
+
 class Measure(FrozenModel):
-    """A measure for the roadmap: what is done, by whom, when, in what form, with what result."""
+    """A measure for the roadmap: what is done, by whom, when, in what form, with what result,
+    with whose help from outside the school (``partner``)."""
 
     code: Code
     title: LocalizedText
@@ -66,10 +109,13 @@ class Measure(FrozenModel):
     form: str
     expected_result: str
     level: Literal["school", "municipal"]
+    schedule: Schedule | None = None
+    partner: str | None = None
 
     _check_title = field_validator("title")(check_localized)
     _check_description = field_validator("description")(_check_optional_localized)
     _check_texts = field_validator("responsible", "timing", "form", "expected_result")(_check_text)
+    _check_partner = field_validator("partner")(_check_optional_text)
 
 
 class RiskFactor(FrozenModel):
@@ -80,10 +126,20 @@ class RiskFactor(FrozenModel):
     roadmap_name: str
     indicators: list[Indicator] = Field(min_length=1)
     measures: list[Measure] = Field(min_length=2)
+    #: per role, what a reference recommends when the school is at risk on the factor: an
+    #: infinitive clause («провести …»), joined with the other factors' for the same role
+    recommendations: dict[RecommendationRole, str] = Field(default_factory=dict)
 
     _check_title = field_validator("title")(check_localized)
     _check_description = field_validator("description")(check_localized)
     _check_roadmap_name = field_validator("roadmap_name")(_check_text)
+
+    @field_validator("recommendations")
+    @classmethod
+    def _check_recommendations(cls, value: dict[str, str]) -> dict[str, str]:
+        for text in value.values():
+            _check_text(text)
+        return value
 
     @model_validator(mode="after")
     def _one_role(self) -> RiskFactor:
