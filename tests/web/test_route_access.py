@@ -447,6 +447,64 @@ def _fill() -> None:
         "GET", lambda w, s: "/staff/audit/audit.csv", staff("403", admin="200"), scoped=False
     )
 
+    # The POST of the pages that are a form (their GET rows are above): an empty form is
+    # refused by validation (400) once the access check is passed, so nothing changes.
+    TABLE["respond.token:POST"] = Route(
+        "POST", lambda w, s: f"/s/{w.token_link[s]}/token", public("400 400 400")
+    )
+    TABLE["auth.login:POST"] = Route("POST", lambda w, s: "/login", public("400"), scoped=False)
+    TABLE["auth.change_password:POST"] = Route(
+        "POST", lambda w, s: "/account/password", staff("400"), scoped=False
+    )
+    TABLE["auth.set_password_by_link:POST"] = Route(
+        # no link: nothing to set a password for
+        "POST",
+        lambda w, s: "/set-password",
+        public("404"),
+        scoped=False,
+    )
+    TABLE["designer.version:POST"] = Route(
+        "POST",
+        lambda w, s: f"/designer/versions/{w.draft}",
+        staff("400", deputy="403", coordinator="403"),
+        scoped=False,
+    )
+    TABLE["staff.new_campaign:POST"] = Route(
+        # an administrator without a district named is asked which district (the form again)
+        "POST",
+        lambda w, s: "/staff/campaigns/new",
+        staff("400", deputy="403", psychologist="403", admin="200"),
+        scoped=False,
+    )
+    TABLE["staff.results:POST"] = Route(
+        "POST",
+        lambda w, s: "/staff/results",
+        staff("400", deputy="403", psychologist="403"),
+        scoped=False,
+    )
+    TABLE["staff.new_school:POST"] = Route(
+        "POST",
+        lambda w, s: "/staff/manage/schools/new",
+        staff("400", **school_admins),
+        scoped=False,
+    )
+    TABLE["staff.edit_school:POST"] = Route(
+        "POST",
+        lambda w, s: f"/staff/manage/schools/{w.school[s]}/edit",
+        staff("400 400 400", coordinator="400 400 404", anonymous=LOGIN, **managers),
+    )
+    TABLE["staff.user_new:POST"] = Route(
+        "POST",
+        lambda w, s: "/staff/users/new",
+        staff("400", deputy="403", psychologist="403"),
+        scoped=False,
+    )
+    TABLE["staff.user_edit:POST"] = Route(
+        "POST",
+        lambda w, s: f"/staff/users/{w.target_user[s]}/",
+        staff("400 400 400", coordinator="400 400 404", anonymous=LOGIN, **managers),
+    )
+
 
 _fill()
 
@@ -502,19 +560,47 @@ def _status(app: Flask, world: World, role: str, route: Route, scope: str) -> st
     return str(status)
 
 
-def _endpoints(app: Flask) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for rule in app.url_map.iter_rules():
-        out.setdefault(rule.endpoint, set()).update((rule.methods or set()) - {"HEAD", "OPTIONS"})
-    return out
+def _routes(app: Flask) -> set[tuple[str, str]]:
+    """Every endpoint × method the application answers (HEAD and OPTIONS aside)."""
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+
+
+def _declared() -> set[tuple[str, str]]:
+    """The endpoint × method of every row (a row's key is the endpoint, with ``:METHOD``
+    after it for the second method of a form page)."""
+    return {(key.split(":", 1)[0], route.method) for key, route in TABLE.items()}
+
+
+def undeclared_routes(app: Flask) -> list[str]:
+    """The routes of ``app`` the table has no row for, as ``METHOD endpoint``."""
+    return sorted(f"{method} {endpoint}" for endpoint, method in _routes(app) - _declared())
 
 
 def test_every_route_is_in_the_table(harness: Harness) -> None:
-    app = harness.app
-    missing = sorted(set(_endpoints(app)) - set(TABLE))
+    missing = undeclared_routes(harness.app)
     assert not missing, f"routes without a declared access row in {__name__}: {missing}"
-    stale = sorted(set(TABLE) - set(_endpoints(app)))
+    stale = sorted(
+        f"{method} {endpoint}" for endpoint, method in _declared() - _routes(harness.app)
+    )
     assert not stale, f"rows for routes that no longer exist: {stale}"
+
+
+def test_a_route_added_without_a_row_is_caught(engine: Engine, database_url: str) -> None:
+    """The check above fails for a new view nobody declared, and for a method added to a
+    declared view (a GET page that starts taking POST)."""
+    app = make_app(engine, database_url)
+    assert undeclared_routes(app) == []
+
+    @app.route("/staff/undeclared")
+    def undeclared() -> str:
+        return "?"
+
+    app.add_url_rule("/staff/audit/", "staff.audit_log", methods=["POST"])
+    assert undeclared_routes(app) == ["GET undeclared", "POST staff.audit_log"]
 
 
 @pytest.mark.parametrize("endpoint", sorted(TABLE))
