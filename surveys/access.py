@@ -36,10 +36,17 @@ COORDINATOR = m.Role.coordinator.value
 PSYCHOLOGIST = m.Role.psychologist.value
 DEPUTY = m.Role.deputy.value
 
+# Which roles may open a group of pages at all (``web.auth.requires_role(*ROLES)``); which
+# objects on them, and which actions, the functions below decide.
+
+#: roles that create districts and read the audit log
+ADMINS = (ADMIN,)
 #: roles that design instruments
 DESIGNERS = (PSYCHOLOGIST, ADMIN)
-#: roles that run campaigns and keep a district's schools
+#: roles that run campaigns, keep a district's schools and manage accounts
 MANAGERS = (ADMIN, COORDINATOR)
+#: roles that hand out class links and slips of personal codes (:func:`can_hand_out_links`)
+LINK_HANDLERS = (ADMIN, COORDINATOR, DEPUTY)
 #: roles that may download respondent-level answers
 EXPORTERS = (ADMIN, COORDINATOR, PSYCHOLOGIST)
 #: roles a coordinator may create and manage in their district
@@ -74,7 +81,7 @@ def visible_districts(user: m.User) -> Select[Any]:
 
 
 def can_create_district(user: m.User) -> bool:
-    return is_admin(user)
+    return user.role in ADMINS
 
 
 def can_manage_district(user: m.User, district_id: int) -> bool:
@@ -226,7 +233,7 @@ def can_manage_user(session: Session, user: m.User, target: m.User) -> bool:
 
 
 def can_read_audit(user: m.User) -> bool:
-    return is_admin(user)
+    return user.role in ADMINS
 
 
 # --- administration of districts and schools -------------------------------------------

@@ -16,8 +16,10 @@ Routes whose empty POST changes something run on a fresh world for each request.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -622,3 +624,17 @@ def test_route_access(endpoint: str, harness: Harness) -> None:
         print(f"\nPROBE {endpoint} {got}")
         return
     assert got == route.expected, f"{endpoint}: got {got}"
+
+
+def test_views_name_their_roles_by_the_access_module() -> None:
+    """Which roles open a page is a rule of surveys.access too: no view lists role names of
+    its own in ``requires_role(...)``."""
+    web = Path(__file__).resolve().parents[2] / "web"
+    literal = re.compile(r"requires_role\(\s*[\"']")
+    offenders = [
+        f"{path.relative_to(web.parent)}:{number}"
+        for path in sorted(web.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if literal.search(line)
+    ]
+    assert not offenders, f"roles named outside surveys.access: {offenders}"

@@ -10,7 +10,7 @@ import io
 from flask import Response, make_response, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from surveys import audit
+from surveys import access, audit
 from surveys import models as m
 from surveys.audit_log import (
     AuditFilter,
@@ -51,7 +51,7 @@ def _filter(args: MultiDict[str, str]) -> tuple[AuditFilter, list[str]]:
 
 
 @bp.route("/audit/")
-@requires_role("admin")
+@requires_role(*access.ADMINS)
 def audit_log(user: m.User) -> str:
     db = get_session()
     flt, errors = _filter(request.args)
@@ -63,7 +63,7 @@ def audit_log(user: m.User) -> str:
 
 
 @bp.route("/audit/audit.csv")
-@requires_role("admin")
+@requires_role(*access.ADMINS)
 def audit_csv(user: m.User) -> Response:
     """The filtered log as CSV for Russian Excel (UTF-8 with BOM, ";"), every text cell that
     a spreadsheet could run as a formula neutralised (web.staff.factor_table.csv_cell)."""

@@ -108,7 +108,7 @@ class QualityForm(FlaskForm):
 
 
 @bp.route("/campaigns/<int:campaign_id>/quality", methods=["POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def campaign_quality(user: m.User, campaign_id: int):  # type: ignore[no-untyped-def]
     """Whether responses flagged for data quality are left out of the campaign's analysis."""
     campaign = managed_campaign_or_404(user, campaign_id)
@@ -170,7 +170,7 @@ def _optional_id(value: str | None, what: str) -> int | None:
 
 
 @bp.route("/campaigns/<int:campaign_id>/comparison", methods=["POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def campaign_comparison(user: m.User, campaign_id: int):  # type: ignore[no-untyped-def]
     """Choose the reference of z-scores (own schools or a benchmark) and the previous wave."""
     db = get_session()
@@ -193,7 +193,7 @@ def campaign_comparison(user: m.User, campaign_id: int):  # type: ignore[no-unty
 
 
 @bp.route("/campaigns/<int:campaign_id>/benchmark", methods=["POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def freeze_campaign(user: m.User, campaign_id: int):  # type: ignore[no-untyped-def]
     """Freeze this campaign's schools as a benchmark of the district."""
     db = get_session()
@@ -250,7 +250,7 @@ def _district_for_new_campaign(user: m.User) -> m.District | list[m.District]:
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def new_campaign(user: m.User):  # type: ignore[no-untyped-def]
     """A coordinator starts a wave: dates, the district's active schools, and the forms it
     fields (the latest version of each audience's main form checked by default)."""
@@ -311,7 +311,7 @@ def new_campaign(user: m.User):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/campaigns/<int:campaign_id>/status", methods=["POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def campaign_status(user: m.User, campaign_id: int):  # type: ignore[no-untyped-def]
     """Open or close a campaign (a closed one accepts no answers, and its personal tokens
     no longer point at unfinished questionnaires: surveys.tokens.forget_progress)."""

@@ -161,7 +161,7 @@ def _record(
 
 
 @bp.route("/campaigns/<int:campaign_id>/links/<code>/class", methods=["POST"])
-@requires_role("admin", "coordinator", "deputy")
+@requires_role(*access.LINK_HANDLERS)
 def add_class_link(user: m.User, campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     """A separate open link for one class of the school (counted per class), with the number
     of its students (or families) as the denominator of its response rate, if known."""
@@ -179,7 +179,7 @@ def add_class_link(user: m.User, campaign_id: int, code: str):  # type: ignore[n
 
 
 @bp.route("/campaigns/<int:campaign_id>/links/<code>/enrolment", methods=["POST"])
-@requires_role("admin", "coordinator", "deputy")
+@requires_role(*access.LINK_HANDLERS)
 def class_link_enrolment(user: m.User, campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     """Change (or clear) how many are expected to answer through a class link."""
     db, campaign, link, school, form = _link_post(user, campaign_id, code, EnrolmentForm)
@@ -241,7 +241,7 @@ class SlipsForm(FlaskForm):
 
 
 @bp.route("/campaigns/<int:campaign_id>/links/<code>/slips", methods=["POST"])
-@requires_role("admin", "coordinator", "deputy")
+@requires_role(*access.LINK_HANDLERS)
 def slips(user: m.User, campaign_id: int, code: str):  # type: ignore[no-untyped-def]
     """Issue personal one-time tokens for a school × audience and print them as slips (PDF).
 

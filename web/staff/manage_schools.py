@@ -122,13 +122,13 @@ def _page(user: m.User, status: int = 200, **forms: Any) -> tuple[str, int]:
 
 
 @bp.route("/manage/schools")
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def manage_schools(user: m.User):  # type: ignore[no-untyped-def]
     return _page(user)
 
 
 @bp.route("/manage/districts", methods=["POST"])
-@requires_role("admin")
+@requires_role(*access.ADMINS)
 def add_district(user: m.User):  # type: ignore[no-untyped-def]
     form = DistrictForm()
     if not form.validate_on_submit():
@@ -191,19 +191,19 @@ def _school_form(user: m.User, school: m.School | None) -> tuple[str, int]:
 
 
 @bp.route("/manage/schools/new", methods=["GET", "POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def new_school(user: m.User):  # type: ignore[no-untyped-def]
     return _school_form(user, None)
 
 
 @bp.route("/manage/schools/<code>/edit", methods=["GET", "POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def edit_school(user: m.User, code: str):  # type: ignore[no-untyped-def]
     return _school_form(user, _managed_school(user, code))
 
 
 @bp.route("/manage/schools/<code>/active", methods=["POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def school_active(user: m.User, code: str):  # type: ignore[no-untyped-def]
     school = _managed_school(user, code)
     if not FlaskForm().validate_on_submit():
@@ -229,7 +229,7 @@ def _preview(report: SchoolImportReport, confirm: ConfirmForm | None, status: in
 
 
 @bp.route("/manage/schools/import", methods=["POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def import_schools_preview(user: m.User):  # type: ignore[no-untyped-def]
     """A dry run of the uploaded file: what would be created and changed, or every error."""
     request.max_content_length = MAX_UPLOAD
@@ -254,7 +254,7 @@ def import_schools_preview(user: m.User):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/manage/schools/import/confirm", methods=["POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def import_schools_confirm(user: m.User):  # type: ignore[no-untyped-def]
     """Store the previewed file, checked again as if it were new."""
     # The file travels as base64 in a form field, beyond the application's usual limits.
@@ -283,7 +283,7 @@ def import_schools_confirm(user: m.User):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/manage/schools/template.xlsx")
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def schools_template_download(user: m.User):  # type: ignore[no-untyped-def]
     response = make_response(schools_template(_district_names(user)))
     response.headers["Content-Type"] = XLSX_MIMETYPE

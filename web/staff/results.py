@@ -29,7 +29,7 @@ class ResultsForm(FlaskForm):
 
 
 @bp.route("/results", methods=["GET", "POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def results(user: m.User):  # type: ignore[no-untyped-def]
     request.max_content_length = MAX_UPLOAD
     form = ResultsForm()

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from surveys import audit
+from surveys import access, audit
 from surveys import models as m
 from surveys.access import manageable_roles, visible_districts, visible_schools
 from surveys.errors import SurveysError
@@ -91,14 +91,14 @@ def _link_page(account: m.User, token: str, *, created: bool) -> Any:
 
 
 @bp.route("/users/")
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def users(user: m.User):  # type: ignore[no-untyped-def]
     rows = list_accounts(get_session(), user)
     return render_template("staff/users.html", rows=rows, role_names=ROLE_NAMES)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def user_new(user: m.User):  # type: ignore[no-untyped-def]
     form = _account_form(user)
     errors: list[str] = []
@@ -128,7 +128,7 @@ def user_new(user: m.User):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/users/<int:user_id>/", methods=["GET", "POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def user_edit(user: m.User, user_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     account = find_user(db, user, user_id)
@@ -165,7 +165,7 @@ def user_edit(user: m.User, user_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def user_active(user: m.User, user_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     account = find_user(db, user, user_id)
@@ -189,7 +189,7 @@ def user_active(user: m.User, user_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.route("/users/<int:user_id>/reset-password", methods=["POST"])
-@requires_role("admin", "coordinator")
+@requires_role(*access.MANAGERS)
 def user_reset_password(user: m.User, user_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     account = find_user(db, user, user_id)
