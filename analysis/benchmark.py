@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.memo import memoized
 from analysis.risk import Reference, indicator_z
 
 STAT_COLUMNS = ["mean", "sd", "schools"]
@@ -78,6 +79,7 @@ def missing_indicators(codes: list[str], reference: Reference) -> list[str]:
     return [code for code in codes if code not in usable]
 
 
+@memoized
 def z_against(table: pd.DataFrame, reference: Reference | None = None) -> pd.DataFrame:
     """:func:`analysis.risk.indicator_z` of a :func:`analysis.indicators.school_indicators`
     table against ``reference`` (the table's own schools when ``None``); rows of indicators

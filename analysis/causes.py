@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.memo import memoized
 from analysis.risk import factor_profiles
 from instruments.risk_factors import Indicator
 
@@ -448,6 +449,7 @@ class CauseAnalysis:
     results_low: pd.Series | None = None
 
 
+@memoized
 def analyse_causes(
     table: pd.DataFrame,
     by_factor: Mapping[str, Sequence[Indicator]],

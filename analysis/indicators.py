@@ -46,6 +46,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from analysis.memo import memoized
 from analysis.privacy import reportable_audiences
 from analysis.scoring import ScaleScores, score_scales
 from instruments.risk_factors import Indicator
@@ -269,6 +270,7 @@ def form_of(data: AudienceAnswers, indicator: Indicator) -> tuple[Instrument, pd
     return None if key is None else data[key]
 
 
+@memoized
 def school_indicators(
     data: AudienceAnswers,
     indicators: list[Indicator],
@@ -376,6 +378,7 @@ def reportable_indicators(
     return pd.concat([table, mine], ignore_index=True) if len(mine) else table
 
 
+@memoized
 def error_correlations(data: AudienceAnswers, indicators: list[Indicator]) -> pd.DataFrame:
     """Pooled within-school correlation of respondents' values between indicators read from the
     same form (indicator × indicator): 0 between forms, which have different respondents, NaN

@@ -51,6 +51,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from analysis.memo import memoized
 from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument
 
 
@@ -64,6 +65,7 @@ class Reportable(NamedTuple):
     suppressed: dict[str, int]
 
 
+@memoized
 def reportable(
     answers: pd.DataFrame, *, audience: str, min_group_size: int, group: str = "school_code"
 ) -> Reportable:
@@ -90,6 +92,7 @@ def reportable(
     return Reportable(kept, {str(code): int(n) for code, n in sorted(small.items())})
 
 
+@memoized
 def reportable_audiences(
     data: Mapping[str, tuple[Instrument, pd.DataFrame]], *, min_group_size: int
 ) -> tuple[dict[str, tuple[Instrument, pd.DataFrame]], dict[str, dict[str, int]]]:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.memo import memoized
 from analysis.scoring import ScaleScores
 from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument
 
@@ -36,6 +37,7 @@ SUMMARY_DTYPES = {
 }
 
 
+@memoized
 def school_scale_summary(
     scores: ScaleScores,
     school: pd.Series,

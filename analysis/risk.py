@@ -71,6 +71,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.memo import memoized
+
 BANDS = (
     (-np.inf, -1.5, "значительно лучше"),
     (-1.5, -0.5, "лучше"),
@@ -188,6 +190,7 @@ def _z_standard_error(table: pd.DataFrame, sd_ref: pd.Series) -> pd.Series:
     return z_se.where(table["risk_z"].notna())
 
 
+@memoized
 def factor_profiles(
     table: pd.DataFrame,
     factors: dict[str, list[str]],

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import AnalysisError
+from analysis.memo import memoized
 from instruments.schema import Instrument, Scale
 
 
@@ -54,6 +55,7 @@ def keyed_items(answers: pd.DataFrame, instrument: Instrument, scale: Scale) -> 
     return pd.DataFrame(out, index=answers.index)
 
 
+@memoized
 def score_scales(
     answers: pd.DataFrame, instrument: Instrument, scales: Iterable[str] | None = None
 ) -> ScaleScores:

@@ -115,6 +115,7 @@ from surveys.instrument_store import instrument_of
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_campaign, make_district, make_school, make_user
 from web.cli import main
+from web import reference_cache
 from web.staff import factor_cache
 
 SMALL_N = 3
@@ -397,8 +398,10 @@ class Scenario:
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
     factor_cache.clear()
+    reference_cache.clear()
     yield
     factor_cache.clear()
+    reference_cache.clear()
 
 
 FORMS = {
@@ -559,6 +562,7 @@ def _render_all(
     reference takes a second or two; every school's page shows the same district figures),
     the factor CSV for every school."""
     factor_cache.clear()
+    reference_cache.clear()
     campaign = scenario.campaign_id
     small, first, third = scenario.small, scenario.schools[0], scenario.schools[2]
     out: dict[str, str] = {}

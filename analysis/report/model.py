@@ -12,6 +12,7 @@ import pandas as pd
 
 from analysis.benchmark import Benchmark, missing_indicators
 from analysis.indicators import form_of, icc1, scale_cutoff_position
+from analysis.memo import memoized
 from analysis.privacy import reportable
 from analysis.profiles import school_scale_summary
 from analysis.report.dynamics_section import DynamicsSection, Wave, build_dynamics_section
@@ -178,7 +179,7 @@ def audience_section(
                 prevalence_label=text_in(scale.prevalence.label) if scale.prevalence else None,
                 item_min=low,
                 item_max=high,
-                icc=_scale_icc(pooled, kept["school_code"], scale.code, audience, min_group_size),
+                icc=_scale_icc(pooled, kept, scale.code, audience, min_group_size),
                 cutoff=None if r is None or suppressed else _cutoff(scale, r, (low, high)),
             )
         )
@@ -193,11 +194,16 @@ def audience_section(
     )
 
 
+@memoized
 def _scale_icc(
-    scores: ScaleScores, schools: pd.Series, scale: str, audience: str, min_group_size: int
+    scores: ScaleScores, answers: pd.DataFrame, scale: str, audience: str, min_group_size: int
 ) -> float | None:
-    """ICC(1) of a scale over the schools with at least ``min_group_size`` scores on it."""
-    scored = pd.DataFrame({"school_code": schools, "v": scores.score[scale]}).dropna()
+    """ICC(1) of a scale over the schools with at least ``min_group_size`` scores on it
+    (``scores`` are those of ``answers``; the same for every school's reference, so kept in
+    :mod:`analysis.memo`'s store)."""
+    scored = pd.DataFrame(
+        {"school_code": answers["school_code"], "v": scores.score[scale]}
+    ).dropna()
     kept, _ = reportable(scored, audience=audience, min_group_size=min_group_size)
     return _num(icc1(kept["v"], kept["school_code"]))
 
