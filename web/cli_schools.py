@@ -63,7 +63,14 @@ def districts(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     with session_scope_cli() as session:
-        for row in district_rows(session):
+        rows = district_rows(session)
+        if not rows:
+            click.echo(
+                "Районов нет. Создайте район: rootcause districts add НАЗВАНИЕ, или загрузите "
+                "файл школ — районы из него создаются: rootcause import schools ФАЙЛ.",
+                err=True,
+            )
+        for row in rows:
             district = row.district
             click.echo(
                 "\t".join(

@@ -119,6 +119,36 @@ def test_empty_install_tells_the_administrator_what_to_do_next(
     assert "С чего начать" not in client.get("/staff/").text
 
 
+def test_an_administrator_can_start_from_the_schools_file_alone(
+    client: FlaskClient, db: Session
+) -> None:
+    """On a new installation the file may come first: its districts are created with its
+    schools, after the same preview and confirmation."""
+    make_user(db, "admin", login="boss")
+    db.commit()
+    _login(client, "boss")
+    home = client.get("/staff/").text
+    assert 'href="/staff/manage/schools#import">Загрузите школы района из файла</a>' in home
+    page = client.get("/staff/manage/schools").text
+    assert 'id="import"' in page and "/staff/manage/schools/template.xlsx" in page
+    assert "Добавить школу" not in page  # a school of its own needs a district first
+    preview = _upload(client, FILE)
+    assert preview.status_code == 200
+    assert "Будут созданы районы: Северный район." in preview.text
+    assert _count(db, m.District) == 0 and _count(db, m.School) == 0
+    confirm = client.post(
+        "/staff/manage/schools/import/confirm",
+        data={
+            "csrf_token": csrf_token(page),
+            "payload": hidden_field(preview.text, "payload"),
+            "filename": "школы.csv",
+        },
+    )
+    assert confirm.status_code == 302
+    assert _count(db, m.District) == 1 and _count(db, m.School) == 2
+    assert "<s>Загрузите школы</s>" in client.get("/staff/").text
+
+
 def test_coordinator_previews_then_confirms_an_upload(client: FlaskClient, db: Session) -> None:
     _district_world(db)
     _login(client, "coord")
