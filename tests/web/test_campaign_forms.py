@@ -436,6 +436,41 @@ def test_cli_creates_a_campaign_and_copies_it_as_the_next_wave(cli_env: str, db:
     assert actions.count("campaign_created") == 2 and actions.count("campaign_copied") == 1
 
 
+def test_the_next_wave_keeps_the_schools_of_its_source_still_active(
+    cli_env: str, db: Session
+) -> None:
+    """The copy fields the source's schools, not the district's: a school left out of the
+    first wave stays out, one deactivated since leaves; each keeps a link per form."""
+    district = make_district(db, name="Район волн")
+    kept = make_school(db, district, code="W01")
+    closed_since = make_school(db, district, code="W02")
+    make_school(db, district, code="W03")  # never in the source
+    source = make_campaign(
+        db, [kept, closed_since], forms=["student_2_4", "student_5_11"], exclude_flagged=True
+    )
+    closed_since.is_active = False
+    db.commit()
+    copied = CliRunner().invoke(
+        main,
+        ["campaigns", "copy", "--campaign", str(source.id), "--opens", "2099-02-07",
+         "--closes", "2099-02-28"],
+    )  # fmt: skip
+    assert copied.exit_code == 0, copied.output
+    db.expire_all()
+    copy = db.get(m.Campaign, int(copied.stdout.strip()))
+    assert copy is not None and copy.exclude_flagged and copy.title.startswith(source.title)
+    schools = db.scalars(
+        select(m.School.code)
+        .join(m.CampaignSchool, m.CampaignSchool.school_id == m.School.id)
+        .where(m.CampaignSchool.campaign_id == copy.id)
+    ).all()
+    assert schools == ["W01"]
+    links = db.scalars(
+        select(m.SurveyLink.fielding_id).where(m.SurveyLink.campaign_id == copy.id)
+    ).all()
+    assert len(links) == len(set(links)) == 2  # one per form of W01
+
+
 def test_older_versions_are_offered_unchecked(client: FlaskClient, db: Session) -> None:
     district = make_district(db, name="Район версий")
     make_school(db, district, code="V01")
