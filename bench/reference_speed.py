@@ -1,0 +1,194 @@
+"""Benchmark: how long a school's reference takes (issue 15, speed).
+
+On a demo district loaded into a database (PostgreSQL by default, a fresh one is created and
+dropped), prints:
+
+- **model, cold**: the reference model of one school in a fresh process (the campaign's
+  answers loaded and the district analysed; a worker's first reference of a campaign);
+- **model, warm**: the model of each other school in the same process (the district's
+  analysis kept in ``web.reference_cache``);
+- **school page**: ``GET /staff/schools/<code>`` through the Flask test client as the
+  administrator, for each school, after the first page of the campaign;
+- **reference.html / .docx / .pdf** through the web for one school (warm);
+- **CLI**: ``rootcause report --format html|docx|pdf`` end to end as a fresh process
+  (start-up, the cold model, the charts and the file), ``--runs`` times each.
+
+Each figure is the median of its runs (with the range). The machine and its load average
+are printed: on a shared machine a load above 1 on two cores means another job ran.
+
+Usage: python bench/reference_speed.py [--url postgresql://postgres@127.0.0.1:5432/postgres]
+       [--sqlite] [--runs 3] [--seed 2026] [--formats html,docx,pdf]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+RC = [sys.executable, "-c", "import sys; from web.cli import main; sys.exit(main())"]
+
+
+def _median(values: list[float]) -> str:
+    return (
+        f"{statistics.median(values) * 1000:7.0f} ms "
+        f"({min(values) * 1000:.0f}–{max(values) * 1000:.0f}, n={len(values)})"
+    )
+
+
+def _database(args: argparse.Namespace) -> tuple[str, tuple[Any, str] | None]:
+    if args.sqlite:
+        path = Path(tempfile.mkdtemp()) / "bench.db"
+        return f"sqlite:///{path}", None
+    import sqlalchemy as sa
+
+    name = f"rc_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(args.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    return args.url.rsplit("/", 1)[0] + "/" + name, (admin, name)
+
+
+def _drop(handle: tuple[Any, str] | None) -> None:
+    if handle is None:
+        return
+    import sqlalchemy as sa
+
+    admin, name = handle
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _inner(runs: int) -> None:
+    """Model and web timings (run in a fresh interpreter, so that 'cold' is cold)."""
+    from sqlalchemy import select
+
+    from surveys import models as m
+    from web import create_app
+    from web.db import get_session
+    from web.reporting import school_reference
+
+    app = create_app()
+    with app.app_context():
+        session = get_session()
+        codes = list(session.scalars(select(m.School.code).order_by(m.School.code)))
+        started = time.perf_counter()
+        school_reference(session, 1, codes[0])
+        cold = time.perf_counter() - started
+        warm = []
+        for code in codes[1:]:
+            started = time.perf_counter()
+            school_reference(session, 1, code)
+            warm.append(time.perf_counter() - started)
+        admin = session.scalar(select(m.User).where(m.User.role == "admin"))
+        assert admin is not None
+        signed = {"user_id": admin.id, "session_version": admin.session_version}
+    print("model, cold (first school of the campaign):".ljust(43), f"{cold * 1000:7.0f} ms")
+    print("model, warm (each other school):".ljust(43), _median(warm))
+    client = app.test_client()
+    with client.session_transaction() as cookie:
+        cookie.update(signed)
+    pages = []
+    for code in codes:
+        started = time.perf_counter()
+        response = client.get(f"/staff/schools/{code}")
+        pages.append(time.perf_counter() - started)
+        assert response.status_code == 200, (code, response.status_code)
+    print("school page /staff/schools/<code>:".ljust(43), _median(pages))
+    for kind in ("html", "docx", "pdf"):
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            response = client.get(f"/staff/campaigns/1/schools/{codes[0]}/reference.{kind}")
+            times.append(time.perf_counter() - started)
+        print(f"web reference.{kind} (status {response.status_code}):".ljust(43), _median(times))
+
+
+def _in_process(url: str, runs: int) -> None:
+    env = {**os.environ, "ROOTCAUSE_DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, __file__, "--inner", "--runs", str(runs)], env=env, check=True, cwd=ROOT
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--sqlite", action="store_true", help="use a SQLite file instead")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--formats", default="html,docx,pdf")
+    parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inner:
+        _inner(args.runs)
+        return
+    print(
+        f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}"
+    )
+    url, handle = _database(args)
+    env = {**os.environ, "ROOTCAUSE_DATABASE_URL": url}
+    try:
+        subprocess.run([*RC, "init"], env=env, check=True, cwd=ROOT, capture_output=True)
+        subprocess.run(
+            [*RC, "demo", "--seed", str(args.seed)],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
+        print(f"database: {url.split('://')[0]}, demo seed {args.seed}")
+        _in_process(url, args.runs)
+        out = Path(tempfile.mkdtemp())
+        for kind in args.formats.split(","):
+            times = []
+            for _ in range(args.runs):
+                t = time.perf_counter()
+                done = subprocess.run(
+                    [
+                        *RC,
+                        "report",
+                        "--campaign",
+                        "1",
+                        "--school",
+                        "S001",
+                        "--format",
+                        kind,
+                        "-o",
+                        str(out / f"r.{kind}"),
+                    ],
+                    env=env,
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                )
+                times.append(time.perf_counter() - t)
+                if done.returncode != 0:
+                    print(
+                        f"CLI report --format {kind}: exit {done.returncode}: "
+                        f"{done.stderr.strip()[:200]}"
+                    )
+                    break
+            else:
+                size = (out / f"r.{kind}").stat().st_size
+                print(f"CLI report --format {kind} ({size // 1024} KiB):".ljust(43), _median(times))
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+    finally:
+        _drop(handle)
+
+
+if __name__ == "__main__":
+    main()
