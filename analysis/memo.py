@@ -10,8 +10,8 @@ every later call with the same arguments. Outside a scope they simply run.
 
 How arguments are told apart (the key of a call):
 
-- numbers, strings, dates, ``None`` and enums by value; tuples, lists and dicts by their
-  elements;
+- numbers, strings, dates, ``None`` and enums by value; tuples, lists, dicts and sets by
+  their elements;
 - a small pandas frame or series (up to ``CONTENT_CELLS`` cells) by its content: index,
   columns, dtypes and a hash of every value, so a table re-read from the database for each
   request (assessment results, school status) still finds its result;
@@ -41,7 +41,10 @@ from typing import Any, ParamSpec, TypeVar
 import pandas as pd
 
 #: frames and series up to this many cells are keyed by content, larger ones by identity
-CONTENT_CELLS = 200_000
+CONTENT_CELLS = 20_000
+#: objects a store keeps alive (keyed by identity) before it starts afresh: a bound for tables
+#: too large to key by content that a caller reads anew for every reference
+MAX_PINNED = 1_000
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -101,6 +104,8 @@ def _key(obj: Any, store: MemoStore) -> Any:
         return (type(obj).__name__, tuple(_key(x, store) for x in obj))
     if isinstance(obj, dict):
         return ("dict", tuple((_key(k, store), _key(v, store)) for k, v in obj.items()))
+    if isinstance(obj, (set, frozenset)):
+        return ("set", tuple(sorted((_key(x, store) for x in obj), key=repr)))
     if isinstance(obj, (pd.DataFrame, pd.Series)):
         content = _content(obj)
         if content is not None:
@@ -118,6 +123,9 @@ def memoized(fn: Callable[P, R]) -> Callable[P, R]:
         if store is None:
             return fn(*args, **kwargs)
         with store.lock:
+            if len(store.pinned) >= MAX_PINNED:  # (before a key is made: its objects stay)
+                store.results.clear()
+                store.pinned.clear()
             key = (
                 fn.__module__,
                 fn.__qualname__,

@@ -113,7 +113,7 @@ def district():  # type: ignore[no-untyped-def]
 
 
 def _html(district, school: str) -> str:  # type: ignore[no-untyped-def]
-    codes, data, results, status = district
+    _codes, data, results, status = district
     return render_html(
         build_school_reference(
             school_code=school,
@@ -142,3 +142,27 @@ def test_a_shared_store_changes_no_schools_reference(district) -> None:  # type:
             assert _html(district, code) == alone[code], code
     # the second and third school reuse the district's computations
     assert store.hits > 2 * store.misses / 3
+
+
+def test_sets_are_known_by_their_elements() -> None:
+    @memoized
+    def size(items: set[str]) -> int:
+        CALLS.append("size")
+        return len(items)
+
+    with memo_scope():
+        assert size({"a", "b"}) == size({"b", "a"}) == 2
+        assert size({"a"}) == 1
+    assert CALLS == ["size", "size"]
+
+
+def test_a_store_keeps_a_bounded_number_of_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memo, "CONTENT_CELLS", 0)
+    monkeypatch.setattr(memo, "MAX_PINNED", 3)
+    store = MemoStore()
+    with memo_scope(store):
+        for value in range(10):
+            _total(pd.DataFrame({"a": [value]}), "a")
+            assert len(store.pinned) <= 3
+            assert len(store.results) <= 3
+    assert len(CALLS) == 10
