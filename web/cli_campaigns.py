@@ -33,8 +33,8 @@ def _report(session: Session, campaign: m.Campaign) -> None:
     )
     click.echo(campaign.id)
     click.echo(
-        f"Кампания {campaign.id} «{campaign.title}» создана: школ {schools}, "
-        f"анкеты {forms}, ссылок {links}.",
+        f"Кампания {campaign.id} «{campaign.title}» создана. Школ: {schools}; "
+        f"анкеты: {forms}; ссылок: {links}.",
         err=True,
     )
 

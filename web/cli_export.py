@@ -63,6 +63,8 @@ def responses(
     """Write the answers to a campaign's questionnaire, one row per respondent, with labels
     (CSV, XLSX or SPSS .sav), and optionally its codebook and scale scores. Small schools are
     pooled as «другие школы»; the export is recorded in the audit log."""
+    from analysis.report.russian import ru_count
+    from surveys.campaign_forms import campaign_forms
     from surveys.exports import codebook_html, codebook_xlsx, write
     from web import _secret_key, instance_path
     from web.exporting import order_key, record_export, response_export
@@ -73,6 +75,14 @@ def responses(
         raise InvalidInput(f"Кодовая книга пишется в .xlsx или .html, а не в «{codebook.name}».")
     key = order_key(_secret_key(instance_path()))
     with session_scope_cli() as session:
+        if form is None:
+            forms = campaign_forms(session, campaign_id, audience=audience)
+            if len(forms) > 1:
+                codes = ", ".join(f.instrument_code for f in forms)
+                raise InvalidInput(
+                    f"В кампании {campaign_id} у группы «{audience}» несколько анкет: {codes}. "
+                    "Укажите нужную параметром --form."
+                )
         result = response_export(session, campaign_id, audience, instrument_code=form, key=key)
         files = {"answers": fmt}
         if scores is not None:
@@ -82,7 +92,8 @@ def responses(
         record_export(session, result, user_id=None, files=files, via="cli")
     # Recorded (and committed) before anything is written.
     write_atomic(output, write(result.answers, fmt, semicolon=semicolon))
-    click.echo(f"Ответы: {output} ({len(result.answers.data)} респондентов)")
+    respondents = ru_count(len(result.answers.data), "респондент", "респондента", "респондентов")
+    click.echo(f"Ответы: {output} ({respondents})")
     if scores is not None:
         write_atomic(scores, write(result.scores, fmt, semicolon=semicolon))
         click.echo(f"Баллы по шкалам: {scores}")

@@ -1,6 +1,7 @@
 """The facts of a school's reference that are not answers: the campaign's dates and settings,
 the school's enrolment and its response counts per form (as the campaign page counts them),
-and who signs the document; read from the database as plain data for the analysis."""
+its support specialists, and who signs the document; read from the database as plain data
+for the analysis."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from analysis.report.coverage import BY_LEVEL
 from analysis.report.front_matter import Preparer
-from analysis.report.study import FormFacts, StudyFacts
+from analysis.report.study import FormFacts, Specialists, StudyFacts
 from surveys import models as m
 from surveys.campaign_forms import campaign_forms
 from surveys.rates import LEVELS, eligible_students, response_rates
@@ -54,6 +55,17 @@ def study_facts(
         school_short_name=school.short_name,
         region=district.region if district is not None else "",
         forms=tuple(forms),
+        specialists=specialists_of(school),
+    )
+
+
+def specialists_of(school: m.School) -> Specialists:
+    """The support specialists the school's card lists (set by the schools import): on the
+    staff or not at all, as the card does not tell a part-time one apart."""
+    return Specialists(
+        psychologist="staff" if school.has_psychologist else "none",
+        speech_therapist="staff" if school.has_speech_specialist else "none",
+        social_pedagogue="staff" if school.has_social_pedagogue else "none",
     )
 
 

@@ -15,6 +15,7 @@ from analysis.indicators import form_of, icc1, scale_cutoff_position
 from analysis.memo import memoized
 from analysis.privacy import reportable
 from analysis.profiles import school_scale_summary
+from analysis.report.conclusions import Conclusions, build_conclusions
 from analysis.report.dynamics_section import DynamicsSection, Wave, build_dynamics_section
 from analysis.report.front_matter import (
     FrontMatter,
@@ -24,6 +25,7 @@ from analysis.report.front_matter import (
 )
 from analysis.report.profile import RiskSection, build_risk_section, fielded_indicators, risk_note
 from analysis.report.results_section import ResultsSection, build_results_section
+from analysis.report.roadmap import Roadmap, build_roadmap, staff_of
 from analysis.report.study import StudyFacts
 from analysis.scoring import ScaleScores, score_scales
 from instruments.audiences import AUDIENCE_HEADINGS
@@ -93,6 +95,10 @@ class ReferenceModel:
     front: FrontMatter | None = None
     #: the school's own ВПР/ОГЭ/ЕГЭ results against the district's; None: not loaded
     results: ResultsSection | None = None
+    #: the draft roadmap, dated from ``generated_on``; None without a risk part
+    roadmap: Roadmap | None = None
+    #: «Выводы и рекомендации»; None without a risk part
+    conclusions: Conclusions | None = None
 
 
 def _num(value: object) -> float | None:
@@ -228,7 +234,9 @@ def build_school_reference(
 ) -> ReferenceModel:
     """The reference of one school from the answers to each form (all schools' answers given,
     so that the school is compared with the campaign's schools, or with ``benchmark``); with
-    a risk-factor catalogue, also its risk profile, probable causes and a draft roadmap, and
+    a risk-factor catalogue, also its risk profile, probable causes, conclusions and a draft
+    roadmap dated from ``generated_on`` (its specialists from ``study`` and the
+    administration's answers: :func:`analysis.report.roadmap.staff_of`), and
     with the ``previous`` wave the change since then. ``status`` is the campaign's schools'
     official status (:func:`surveys.dataset.school_status_frame`); ``study`` the campaign's
     dates and the school's enrolment and response counts, for the title block and the
@@ -300,6 +308,27 @@ def build_school_reference(
         assessments=assessments_of(school_code, results),
         previous=previous.title if previous is not None and dynamics is not None else None,
     )
+    roadmap = conclusions = None
+    if risk is not None and catalogue is not None:
+        staff, source = staff_of(school_code, data, study.specialists if study else None)
+        roadmap = build_roadmap(
+            risk,
+            catalogue,
+            today=generated_on,
+            staff=staff,
+            staff_source=source,
+            campaign_title=campaign_title,
+            audiences=[instrument.audience.value for instrument in instruments],
+        )
+        conclusions = build_conclusions(
+            school_code=school_code,
+            risk=risk,
+            catalogue=catalogue,
+            roadmap=roadmap,
+            coverage=front.coverage,
+            results=results,
+            status=status,
+        )
     return ReferenceModel(
         school_code=school_code,
         school_name=school_name,
@@ -313,6 +342,8 @@ def build_school_reference(
         benchmark=benchmark,
         unbenchmarked=unbenchmarked,
         dynamics=dynamics,
+        roadmap=roadmap,
+        conclusions=conclusions,
         risk_note=note,
         front=front,
         results=None

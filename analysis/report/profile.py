@@ -1,5 +1,5 @@
-"""The risk part of a school's reference: factors, probable causes, measures and a draft
-roadmap, with the Russian sentences that state them."""
+"""The risk part of a school's reference: factors and probable causes, with the Russian
+sentences that state them (the draft roadmap drawn from them: :mod:`analysis.report.roadmap`)."""
 
 from __future__ import annotations
 
@@ -81,21 +81,9 @@ class CauseRow:
 
 
 @dataclass(frozen=True)
-class RoadmapRow:
-    number: int
-    factor: str
-    measure: str
-    timing: str
-    responsible: str
-    form: str
-    expected_result: str
-
-
-@dataclass(frozen=True)
 class RiskSection:
     factors: list[FactorRow]
     causes: list[CauseRow]
-    roadmap: list[RoadmapRow]
     warnings: list[str] = field(default_factory=list)
     schools: int = 0
     #: driver factors not assessed at the school, each with the reason, in Russian
@@ -270,7 +258,7 @@ def build_risk_section(
     reference: Reference | None = None,
     reference_name: str | None = None,
 ) -> RiskSection:
-    """Everything the reference says about risk factors, causes and measures for one school,
+    """Everything the reference says about risk factors and causes for one school,
     computed against all schools whose answers are in ``data`` and reach ``min_group_size``
     (:func:`analysis.indicators.reportable_indicators`), or against ``reference`` (a frozen
     benchmark, called ``reference_name`` in the text) when given. ``status``: the official
@@ -426,36 +414,9 @@ def build_risk_section(
         )
     low = analysis.results_low
     school_low = None if low is None or school_code not in low.index else bool(low[school_code])
-    # The roadmap: the probable causes first, then the other factors at «повышенный» or above
-    # (a school whose results are not low still has risks to work on; a norm exceeded across
-    # the district is one of them).
-    roadmap_factors = [cause.factor for cause in cause_rows]
-    at_risk = analysis.profiles[
-        (analysis.profiles["school_code"] == school_code)
-        & analysis.profiles["level"].isin(["high", "elevated"])
-    ].sort_values("composite", ascending=False)
-    roadmap_factors += [f for f in at_risk["factor"] if f not in roadmap_factors]
-    roadmap: list[RoadmapRow] = []
-    for code in roadmap_factors:
-        factor_title = text_in(catalogue.factor(code).title)
-        for measure in catalogue.factor(code).measures:
-            if measure.level != "school":
-                continue
-            roadmap.append(
-                RoadmapRow(
-                    number=len(roadmap) + 1,
-                    factor=factor_title,
-                    measure=text_in(measure.title),
-                    timing=measure.timing,
-                    responsible=measure.responsible,
-                    form=measure.form,
-                    expected_result=measure.expected_result,
-                )
-            )
     return RiskSection(
         factors,
         cause_rows,
-        roadmap,
         warnings,
         schools,
         not_assessed,

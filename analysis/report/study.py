@@ -34,6 +34,21 @@ class FormFacts:
     eligible_by_level: dict[str, int] = field(default_factory=dict)
 
 
+#: the support specialists a roadmap assigns measures to: педагог-психолог, учитель-логопед
+#: (or дефектолог), социальный педагог
+SPECIALISTS = ("psychologist", "speech_therapist", "social_pedagogue")
+
+
+@dataclass(frozen=True)
+class Specialists:
+    """Whether the school has each support specialist: "staff" (on the staff), "contract"
+    (part-time or under a contract), "none"; None when nothing says."""
+
+    psychologist: str | None = None
+    speech_therapist: str | None = None
+    social_pedagogue: str | None = None
+
+
 @dataclass(frozen=True)
 class StudyFacts:
     """The campaign's dates and settings and the school's figures, as plain data."""
@@ -46,6 +61,9 @@ class StudyFacts:
     school_short_name: str = ""
     region: str = ""
     forms: tuple[FormFacts, ...] = ()
+    #: the specialists the school's card lists (the schools import); the administration's
+    #: answers in the wave, where given, say more (:func:`analysis.report.roadmap.staff_of`)
+    specialists: Specialists | None = None
 
 
 def school_year_start(day: dt.date) -> int:

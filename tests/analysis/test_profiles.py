@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 from numpy.testing import assert_allclose
@@ -74,6 +76,8 @@ def test_reference_states_the_published_cut_off_in_plain_russian() -> None:
     """A district where every school has about 30 % bullied students: the reference says the
     school is above the instrument's threshold and draws the anti-bullying measures."""
     from analysis.report.profile import build_risk_section
+    from analysis.report.roadmap import build_roadmap
+    from analysis.report.study import Specialists
     from instruments.risk_factors import builtin_risk_factors
     from tests.analysis.test_risk import _student_answers, _student_v2
 
@@ -97,7 +101,15 @@ def test_reference_states_the_published_cut_off_in_plain_russian() -> None:
     # Shared by every school, the norm exceeded names no cause of this school's lower results,
     # but the factor is at «повышенный» and its measures are in the roadmap.
     assert "wellbeing" not in [c.factor for c in section.causes]
-    assert "Программа профилактики травли" in [r.measure for r in section.roadmap]
+    roadmap = build_roadmap(
+        section,
+        builtin_risk_factors(),
+        today=dt.date(2026, 12, 7),
+        staff=Specialists(),
+        staff_source="",
+        campaign_title="Волна",
+    )
+    assert "Программа профилактики травли" in [r.measure for r in roadmap.rows]
 
 
 def test_scale_rows_and_indicators_share_one_cut_off_rule() -> None:

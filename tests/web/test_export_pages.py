@@ -291,4 +291,6 @@ def test_each_form_of_an_audience_has_its_own_files(
         ],
     )
     assert result.exit_code == 1
-    assert "student_2_4, student_5_11" in result.output and "укажите нужную" in result.output
+    assert "несколько анкет: student_2_4, student_5_11" in result.output
+    assert "Укажите нужную параметром --form." in result.output
+    assert not (tmp_path / "x.csv").exists()

@@ -45,7 +45,15 @@ from web.reporting import school_reference
 
 DAY = dt.date(2026, 11, 20)
 HOSTILE = 'Школа <script>alert(1)</script> =HYPERLINK("http://x";"y")\x07 №\x0b1'
-ROADMAP_HEADER = ["№", "Мероприятие", "Сроки", "Ответственный", "Форма", "Ожидаемый результат"]
+ROADMAP_HEADER = [
+    "№",
+    "Мероприятие",
+    "Сроки",
+    "Ответственные",
+    "Форма",
+    "Ожидаемый результат",
+    "Внешняя помощь / партнёр",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,13 +203,23 @@ def test_docx_has_a_table_of_contents_field_updated_on_open(document: Document) 
 def test_docx_roadmap_is_an_editable_table_with_a_repeating_header(
     demo: Demo, document: Document
 ) -> None:
-    assert demo.model.risk is not None and demo.model.risk.roadmap
+    roadmap = demo.model.roadmap
+    assert roadmap is not None and roadmap.factors
     table = _roadmap(document)
     rows = _cell_texts(table)
-    assert len(rows) == 1 + len(demo.model.risk.roadmap)
-    first = demo.model.risk.roadmap[0]
-    assert rows[1][0] == str(first.number) and rows[1][1].startswith(first.measure)
-    assert rows[1][2:] == [first.timing, first.responsible, first.form, first.expected_result]
+    # a merged row heads each group (organisational, one per factor, control)
+    assert len(rows) == 1 + len(roadmap.groups) + len(roadmap.rows)
+    assert rows[1] == [roadmap.groups[0].title]
+    first = roadmap.rows[0]
+    assert rows[2] == [
+        str(first.number),
+        first.measure,
+        first.timing,
+        first.responsible,
+        first.form,
+        first.expected_result,
+        first.partner,
+    ]
     header = table.rows[0]._tr.trPr
     assert header is not None and header.find(qn("w:tblHeader")) is not None
     assert table.rows[1]._tr.trPr is None or table.rows[1]._tr.trPr.find(qn("w:tblHeader")) is None
