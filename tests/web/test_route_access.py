@@ -27,6 +27,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from surveys import access
 from surveys import models as m
 from surveys.db import make_sessionmaker
 from surveys.instrument_store import latest_version
@@ -595,14 +596,15 @@ def test_a_route_added_without_a_row_is_caught(engine: Engine, database_url: str
     """The check above fails for a new view nobody declared, and for a method added to a
     declared view (a GET page that starts taking POST)."""
     app = make_app(engine, database_url)
-    assert undeclared_routes(app) == []
+    before = set(undeclared_routes(app))  # empty, unless the test above fails too
 
     @app.route("/staff/undeclared")
     def undeclared() -> str:
         return "?"
 
     app.add_url_rule("/staff/audit/", "staff.audit_log", methods=["POST"])
-    assert undeclared_routes(app) == ["GET undeclared", "POST staff.audit_log"]
+    added = set(undeclared_routes(app)) - before
+    assert added == {"GET undeclared", "POST staff.audit_log"}
 
 
 @pytest.mark.parametrize("endpoint", sorted(TABLE))
@@ -638,3 +640,15 @@ def test_views_name_their_roles_by_the_access_module() -> None:
         if literal.search(line)
     ]
     assert not offenders, f"roles named outside surveys.access: {offenders}"
+
+
+def test_a_staff_view_must_take_the_signed_in_user() -> None:
+    """requires_role hands the view its account (never None): a view that does not take it
+    is refused when the application is built, not when someone first opens it."""
+    from web.auth import requires_role
+
+    def no_user() -> str:
+        return "?"
+
+    with pytest.raises(TypeError, match="no_user: a staff view takes the signed-in `user`"):
+        requires_role(*access.MANAGERS)(no_user)
