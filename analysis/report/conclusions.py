@@ -104,9 +104,10 @@ def _factors_clause(risk: RiskSection, catalogue: RiskFactorCatalogue, at_risk: 
     )
     if not at_risk:
         return f"ни по одному {of} школа не находится на уровне «повышенный» или выше"
-    levels = {f.code: f.level_label for f in risk.factors}
+    rows = {f.code: f for f in risk.factors}
     items = [
-        f"{plain_name(catalogue.factor(code).roadmap_name)} (уровень «{levels[code]}»)"
+        f"{plain_name(catalogue.factor(code).roadmap_name)} (фактор «{rows[code].title}», "
+        f"уровень «{rows[code].level_label}»)"
         for code in at_risk
     ]
     return (
@@ -156,15 +157,18 @@ def _coverage_sentence(coverage: Coverage | None) -> tuple[str | None, bool]:
         return None, False
     low = []
     for form in coverage.forms.values():
+        group = plain_name(form.total.label)
         for row in (form.total, *form.levels):
             if row.low and row.rate is not None:
-                label = row.label.removeprefix("в т. ч. ")
+                label = (
+                    group if row is form.total else f"{group}, {row.label.removeprefix('в т. ч. ')}"
+                )
                 low.append(f"{label} — {round(row.rate * 100)} %")
     sentences = []
     if low:
         groups = ru_plural(len(low), "этой группе", "этим группам", "этим группам")
         sentences.append(
-            f"Охват анкетированием ниже установленного порога ({'; '.join(low)}): выводы по "
+            f"Охват анкетированием ниже установленного порога: {'; '.join(low)}. Выводы по "
             f"{groups} носят предварительный характер (см. раздел {COVERAGE_PART})."
         )
     if coverage.collecting:

@@ -314,9 +314,7 @@ def assign(responsible: str, partner: str | None, staff: Specialists) -> tuple[s
     if lacking:
         names = ru_join([SPECIALIST_NAMES[role][1] for role in lacking])
         who = "специалист" if len(lacking) == 1 else "специалисты"
-        notes.append(
-            f"в школе нет {names}: {who} {SERVICE_GENITIVE} по договору о сетевом взаимодействии"
-        )
+        notes.append(f"{who} {SERVICE_GENITIVE} по договору (в школе нет {names})")
     return ", ".join(people), "; ".join(notes) or NO_PARTNER
 
 

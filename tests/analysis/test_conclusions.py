@@ -82,6 +82,7 @@ def test_findings_name_exactly_the_factors_at_risk(
     for factor in catalogue.factors:
         named = plain_name(factor.roadmap_name) in findings
         assert named == (factor.code in at_risk), factor.code
+        assert (f"«{factor.title['ru']}»" in findings) == (factor.code in at_risk), factor.code
     assert set(conclusions.factors) == at_risk
     assert f"по {len(at_risk)} из 11 оценённых факторов риска" in findings
     assert "По остальным факторам показатели школы на уровне района или лучше." in findings
@@ -185,9 +186,10 @@ def test_low_coverage_makes_the_conclusions_preliminary(catalogue: RiskFactorCat
     )
     conclusions = _conclusions(catalogue, {"wellbeing": "high"}, coverage=coverage)
     assert conclusions.findings[1] == (
-        "Охват анкетированием ниже установленного порога (Родители — 20 %): выводы по этой "
+        "Охват анкетированием ниже установленного порога: родители — 20 %. Выводы по этой "
         "группе носят предварительный характер (см. раздел «Выборка и охват»)."
     )
+    assert "((" not in conclusions.findings[1] and "))" not in conclusions.findings[1]
     assert "добиться охвата анкетированием" in conclusions.recommendations[0].text
     fine = _conclusions(catalogue, {"wellbeing": "high"}, coverage=Coverage({}, [], "", "", True))
     assert len(fine.findings) == 1
