@@ -555,6 +555,11 @@ def _table(document: Document, node: _Node, width: float) -> None:
                 cell = cell.merge(word_row.cells[min(position + spec.span, columns) - 1])
             _fill_cell(cell, spec.node, header)
             position += spec.span
+        if not header and len(cells) == 1 and cells[0].span == columns:
+            # a row across the table heads the rows below it (the roadmap's groups): it goes
+            # to the next page with them rather than stay alone at the foot of one
+            for paragraph in word_row.cells[0].paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
 
 
 def _table_width(table: Table, widths: list[float]) -> None:

@@ -318,15 +318,16 @@ def assign(responsible: str, partner: str | None, staff: Specialists) -> tuple[s
     return ", ".join(people), "; ".join(notes) or NO_PARTNER
 
 
-def staff_text(staff: Specialists, source: str) -> str | None:
-    """Which specialists the school has, as the roadmap's note says it (None: unknown)."""
+def staff_text(staff: Specialists, source: str, *, delegated: bool = True) -> str | None:
+    """Which specialists the school has, as the roadmap's note says it (None: unknown);
+    ``delegated``: some row gives a missing specialist's measure to the municipal service."""
     known = [(role, getattr(staff, role)) for role in SPECIALISTS if getattr(staff, role)]
     if not known:
         return None
     words = {"staff": "есть", "contract": "по совместительству или договору", "none": "нет"}
     parts = [f"{SPECIALIST_NAMES[role][0]} — {words[presence]}" for role, presence in known]
     text = f"Специалисты сопровождения ({source}): {'; '.join(parts)}."
-    if _missing(staff):
+    if _missing(staff) and delegated:
         text += (
             f" Мероприятия отсутствующих специалистов поручены {SERVICE_DATIVE} по договору о "
             "сетевом взаимодействии."
@@ -473,7 +474,11 @@ def build_roadmap(
         staff=staff,
         factors=list(chosen),
         left_out=left_out,
-        staff_note=staff_text(staff, staff_source),
+        staff_note=staff_text(
+            staff,
+            staff_source,
+            delegated=any(SERVICE in row.responsible for _, rows in sections for row in rows),
+        ),
     )
 
 
@@ -552,7 +557,7 @@ def _control(
             RoadmapRow(
                 0,
                 "Обсуждение результатов диагностики на заседаниях ШМО и родительских собраниях",
-                month_span(calendar.start, next_school_month(calendar.start.plus(1))),
+                schedule_text(Schedule(kind="once", months=2), calendar),
                 "заместитель директора по УВР, руководители ШМО, классные руководители",
                 "заседание ШМО, родительское собрание",
                 "педагоги и родители знают результаты диагностики; их предложения учтены в "

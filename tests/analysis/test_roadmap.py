@@ -367,3 +367,10 @@ def test_nothing_at_risk_makes_a_short_plan(catalogue: RiskFactorCatalogue) -> N
         "Контроль и оценка результатов",
     ]
     assert any("остаются вне зоны риска" in row.expected_result for row in roadmap.rows)
+    # no measure is delegated, so the note only says who the school has
+    lacking = _roadmap(catalogue, _risk(catalogue, {}), staff=NO_STAFF)
+    assert lacking.staff_note is not None and "педагог-психолог — нет" in lacking.staff_note
+    assert "поручены" not in lacking.staff_note
+    spring = _roadmap(catalogue, _risk(catalogue, {}), today=dt.date(2027, 4, 10))
+    discussed = next(r for r in spring.rows if r.measure.startswith("Обсуждение"))
+    assert discussed.timing == "май и сентябрь 2027"  # not a span over the summer
