@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.report.russian import ru_count, ru_date, ru_grades, ru_join, ru_plural
+from analysis.report.russian import (
+    ru_count,
+    ru_date,
+    ru_grades,
+    ru_int,
+    ru_join,
+    ru_percent,
+    ru_plural,
+)
 from analysis.report.study import LEVELS, FormFacts, StudyFacts, collection_state
 from instruments.audiences import AUDIENCE_NAMES
 from instruments.quality import FLAG_LABELS
@@ -133,7 +141,7 @@ def _rate(n: int, eligible: int | None) -> tuple[float | None, bool]:
 
 
 def _pct(rate: float) -> str:
-    return f"{rate * 100:.0f} %"
+    return ru_percent(rate)
 
 
 def _row(
@@ -156,15 +164,17 @@ def _warning(row: CoverageRow, name: str, audience: str) -> str | None:
     subject = name[:1].upper() + name[1:]
     if row.over:
         return (
-            f"{subject}: анкет в анализе ({row.n}) больше, чем указано в карточке школы "
-            f"({row.eligible}); охват принят за 100 %. Проверьте численность в карточке школы."
+            f"{subject}: анкет в анализе ({ru_int(row.n)}) больше, чем указано в карточке школы "
+            f"({ru_int(row.eligible)}); охват принят за {_pct(1.0)}. Проверьте численность в "
+            "карточке школы."
         )
     if row.low and row.rate is not None and row.eligible:
         threshold = LOW_RATE[audience]
         return (
             f"{subject}: охват {_pct(row.rate)} ({ru_count(row.n, 'анкета', 'анкеты', 'анкет')}"
-            f" из {row.eligible}) — ниже порога {_pct(threshold)}. Выводы по этой группе носят "
-            "предварительный характер: ответившие могут отличаться от тех, кто анкету не заполнил."
+            f" из {ru_int(row.eligible)}) — ниже порога {_pct(threshold)}. Выводы по этой группе "
+            "носят предварительный характер: ответившие могут отличаться от тех, кто анкету не "
+            "заполнил."
         )
     return None
 
@@ -180,8 +190,8 @@ def _sparse(row: CoverageRow, name: str, audience: str) -> str | None:
     subject = name[:1].upper() + name[1:]
     answered = ru_count(row.n, "анкета", "анкеты", "анкет") if row.n else "ни одной анкеты"
     return (
-        f"{subject}: {answered} при {row.eligible} возможных — мнение этой группы в анализе "
-        "почти не представлено."
+        f"{subject}: {answered} при {ru_int(row.eligible)} возможных — мнение этой группы в "
+        "анализе почти не представлено."
     )
 
 

@@ -26,7 +26,8 @@ import pandas as pd
 from analysis.benchmark import z_against
 from analysis.dynamics import factor_changes, indicator_changes
 from analysis.indicators import reportable_indicators
-from analysis.report.profile import _ru, _value_text
+from analysis.report.profile import _value_text
+from analysis.report.russian import POINTS, ru_number
 from analysis.risk import Reference
 from instruments.audiences import AUDIENCE_NAMES
 from instruments.risk_factors import Indicator, RiskFactorCatalogue
@@ -87,12 +88,11 @@ class DynamicsSection:
 
 
 def _signed(value: float, digits: int) -> str:
-    text = _ru(value, digits)
-    return text if text.startswith("−") else f"+{text}"
+    return ru_number(value, digits, sign=True)
 
 
 def _change_text(row: pd.Series, statistic: str) -> str:
-    scale, unit, digits = (100.0, " п. п.", 1) if statistic in PERCENT_STATISTICS else (1.0, "", 2)
+    scale, unit, digits = (100.0, POINTS, 1) if statistic in PERCENT_STATISTICS else (1.0, "", 2)
     if statistic == "pomp":
         digits = 1
     change, low, high = (float(row[c]) * scale for c in ("change", "change_low", "change_high"))

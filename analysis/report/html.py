@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from analysis.report.model import ReferenceModel
+from analysis.report.russian import (
+    NBSP,
+    ru_count,
+    ru_int,
+    ru_number,
+    ru_percent,
+    ru_plural,
+    ru_range,
+)
 from analysis.report.safe_text import finalize
+
+__all__ = ["render_html", "ru_number"]
 
 _env = Environment(
     loader=PackageLoader("analysis.report", "templates"),
@@ -17,20 +30,32 @@ _env = Environment(
 )
 
 
-def ru_number(value: float | None, digits: int = 2) -> str:
-    """A number as Russian readers write it: decimal comma, a dash for no value."""
-    if value is None or value != value:  # None or NaN
-        return "—"
-    return f"{value:.{digits}f}".replace(".", ",")
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f} %"
-
-
+# One typography for the whole reference (analysis.report.russian): the templates print every
+# number through these filters, the text builders through the same functions (``integer`` and
+# ``ru_count``: Jinja has filters of its own called ``int`` and ``count``).
 _env.filters["num"] = ru_number
-_env.filters["pct"] = _pct
+_env.filters["integer"] = ru_int
+_env.filters["pct"] = ru_percent
+_env.filters["range"] = ru_range
+_env.filters["ru_count"] = ru_count
+_env.filters["plural"] = ru_plural
+
+#: a number and the percent sign apart by a plain (or narrow) space
+_LOOSE_PERCENT = re.compile(r"(\d)[ \u202f]%")
+#: what the typographic pass leaves as it is: scripts and styles
+_CODE = re.compile(r"(<(script|style)\b.*?</\2>)", re.S)
+
+
+def typeset(html: str) -> str:
+    """The last typographic pass over a rendered page: «%» held to its number by a no-break
+    space, wherever the text came from (a template, the catalogue of measures, a title a user
+    typed), outside scripts and styles."""
+    parts = _CODE.split(html)
+    # re.split gives text, then each match's two groups (the block, its tag's name), in turn
+    texts = [_LOOSE_PERCENT.sub(f"\\1{NBSP}%", t) for t in parts[0::3]]
+    blocks = [*parts[1::3], ""]
+    return "".join(t + b for t, b in zip(texts, blocks, strict=True))
 
 
 def render_html(model: ReferenceModel) -> str:
-    return _env.get_template("school.html").render(ref=model)
+    return typeset(_env.get_template("school.html").render(ref=model))

@@ -19,6 +19,7 @@ from analysis.indicators import (
     reportable_indicators,
 )
 from analysis.privacy import reportable_audiences
+from analysis.report.russian import NBSP, ru_count, ru_int, ru_number, ru_percent
 from analysis.risk import LEVEL_LABELS, Reference, factor_profiles
 from analysis.risk import level as composite_level
 from instruments.audiences import AUDIENCE_NAMES
@@ -30,7 +31,8 @@ CAUSES_SHOWN = 3
 
 
 def _ru(value: float, digits: int = 2) -> str:
-    return f"{value:.{digits}f}".replace(".", ",").replace("-", "−")
+    """A number in the reference's typography (:func:`analysis.report.russian.ru_number`)."""
+    return ru_number(value, digits)
 
 
 @dataclass(frozen=True)
@@ -139,11 +141,7 @@ def risk_note(catalogue: RiskFactorCatalogue, instruments: Iterable[Instrument])
 
 def _answers(n: int) -> str:
     """ "1 ответ", "3 ответа", "7 ответов"."""
-    if n % 10 == 1 and n % 100 != 11:
-        return f"{n} ответ"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return f"{n} ответа"
-    return f"{n} ответов"
+    return ru_count(n, "ответ", "ответа", "ответов")
 
 
 def _short_text(short: list[tuple[str, int]], min_group_size: int) -> str:
@@ -166,13 +164,13 @@ def _value_text(row: pd.Series, unit: str | None = None) -> str:
         n = row.get("n")
         if n is not None and not pd.isna(n) and int(n) == 1:
             return "да" if float(value) >= 0.5 else "нет"
-        return f"{_ru(value * 100, 0)} %"
+        return ru_percent(value)
     if row["statistic"] == "pomp":
         return f"{_ru(value, 0)} из 100"
     if unit == "percent":
-        return f"{_ru(value, 0)} %"
+        return ru_percent(float(value) / 100)
     if unit == "count":
-        return _ru(round(float(value)), 0)
+        return ru_int(round(float(value)))
     return _ru(value)
 
 
@@ -180,7 +178,7 @@ def _threshold_text(statistic: str, threshold: float) -> str:
     """A cut-off as written in the instrument (shares in percent), in Russian numbers."""
     number = _ru(threshold, 0) if float(threshold).is_integer() else _ru(threshold).rstrip("0")
     if statistic in ("prevalence", "share"):
-        return f"{number} %"
+        return f"{number}{NBSP}%"
     return f"{number} из 100" if statistic == "pomp" else number
 
 
@@ -204,7 +202,7 @@ def _cutoff_text(row: pd.Series, cutoffs: Cutoffs | None) -> str | None:
         risk = "высокий риск" if position == "high" else "низкий риск"
         return f"{beyond}, установленного методикой: {risk}"
     if beyond is not None:
-        return f"{beyond}, но в пределах погрешности (n = {int(row['n'])})"
+        return f"{beyond}, но в пределах погрешности ({_answers(int(row['n']))})"
     low = _threshold_text(cutoffs.statistic, cutoffs.low_below)
     high = _threshold_text(cutoffs.statistic, cutoffs.high_above)
     return f"между порогами методики ({low} и {high})"

@@ -15,15 +15,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analysis.report.profile import _ru
-from analysis.report.russian import ru_plural
+from analysis.report.russian import POINTS, ru_number, ru_percent, ru_plural, ru_points
 
 #: the external assessments the part reports, in the order of its tables
 ASSESSMENTS = ("ВПР", "ОГЭ", "ЕГЭ")
 #: a difference that rounds to 0,0 percentage points is "на уровне района"
 _LEVEL_PP = 0.05
 #: percentage points, kept on the line of their number
-_POINTS = "\u00a0п.\u00a0п."
+_POINTS = POINTS
 HOW_TO_IMPORT = (
     "Результаты загружает координатор: на странице «Результаты ВПР/ОГЭ» (меню сотрудника) или "
     "командой «rootcause import results ФАЙЛ» (CSV или XLSX; столбцы: код школы, год, "
@@ -42,23 +41,20 @@ def _procedures_genitive(n: int) -> str:
 
 def share_text(share: float | None) -> str:
     """A share of «2» in percent with one decimal ("8,3 %"); a dash for no value."""
-    return "—" if share is None else f"{_ru(share * 100, 1)} %"
+    return ru_percent(share, 1)
 
 
 def mean_text(mean: float | None) -> str:
     """A mean mark ("3,62") or a mean test score ("62,4"); a dash for no value."""
     if mean is None:
         return "—"
-    return _ru(mean, 2 if mean <= 5.5 else 1)
+    return ru_number(mean, 2 if mean <= 5.5 else 1)
 
 
 def points_text(change: float) -> str:
     """A change of a share in percentage points, signed: "+1,2 п. п.", "−2,0 п. п.",
     "0,0 п. п."."""
-    points = round(change * 100, 1)
-    if points == 0:
-        return f"0,0{_POINTS}"
-    return f"{'+' if points > 0 else ''}{_ru(points, 1)}{_POINTS}"
+    return ru_points(change)
 
 
 def procedure_label(assessment: str, subject: str, grade: int) -> str:
@@ -119,7 +115,7 @@ class ResultRow:
             return "—"
         if self.comparison == "level":
             return "на уровне района"
-        difference = _ru(abs(round((self.share_failing - self.district_share) * 100, 1)), 1)
+        difference = ru_number(abs(round((self.share_failing - self.district_share) * 100, 1)), 1)
         word = "ниже" if self.comparison == "below" else "выше"
         return f"{word} на {difference}{_POINTS}"
 

@@ -215,19 +215,28 @@ def test_coverage_per_group_and_level_with_warnings_below_the_thresholds(
     assert teachers.total.rate == pytest.approx(19 / 40) and teachers.total.low
     assert teachers.levels == []
     text = "\n".join(coverage.warnings)
-    assert "Обучающиеся 5–11 классов: охват 45 % (90 анкет из 200) — ниже порога 50 %" in text
-    assert "Обучающиеся 10–11 классов: охват 20 % (10 анкет из 50) — ниже порога 50 %" in text
+    assert (
+        "Обучающиеся 5–11 классов: охват 45\u00a0% (90 анкет из 200) — ниже порога 50\u00a0%"
+        in text
+    )
+    assert (
+        "Обучающиеся 10–11 классов: охват 20\u00a0% (10 анкет из 50) — ниже порога 50\u00a0%"
+        in text
+    )
     assert "Обучающиеся 5–9 классов" not in text
-    assert "Родители: охват 28 % (70 анкет из 250) — ниже порога 30 %" in text
+    assert "Родители: охват 28\u00a0% (70 анкет из 250) — ниже порога 30\u00a0%" in text
     assert "Родители обучающихся 1–4 классов: ни одной анкеты при 50 возможных" in text
     assert "Родители обучающихся 10–11 классов: 2 анкеты при 50 возможных" in text
-    assert "Педагоги: охват 48 % (19 анкет из 40) — ниже порога 50 %" in text
+    assert "Педагоги: охват 48\u00a0% (19 анкет из 40) — ниже порога 50\u00a0%" in text
     assert coverage.total == "179 анкет"
     assert "исключены из анализа" in coverage.quality and "— 6 (обучающиеся 5–11 классов — 6)" in (
         coverage.quality
     )
     assert "Незавершённые анкеты (4) в анализ не входят." in coverage.quality
-    assert "не ниже 50 % для обучающихся и педагогов и не ниже 30 % для родителей" in coverage.rule
+    assert (
+        "не ниже 50\u00a0% для обучающихся и педагогов и не ниже 30\u00a0% для родителей"
+        in coverage.rule
+    )
     assert coverage.collecting is not None and "31.01.2027" in coverage.collecting
     assert not _pairs_agree("\n".join([*coverage.warnings, coverage.quality, coverage.total]))
 
@@ -282,7 +291,7 @@ def test_more_answers_than_the_enrolment_is_capped_and_said(forms: dict[str, Ins
     assert row.rate == 1.0 and row.over
     assert coverage.warnings == [
         "Педагоги: анкет в анализе (12) больше, чем указано в карточке школы (10); охват "
-        "принят за 100 %. Проверьте численность в карточке школы."
+        "принят за 100\u00a0%. Проверьте численность в карточке школы."
     ]
 
 

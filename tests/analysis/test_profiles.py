@@ -91,11 +91,13 @@ def test_reference_states_the_published_cut_off_in_plain_russian() -> None:
     assert wellbeing.level_label == "повышенный"
     title = "Доля учеников 5–11 классов, подвергавшихся травле несколько раз в месяц и чаще"
     assert wellbeing.cutoff_drivers == [title]
-    assert f"«{title}» — 25 %, выше порога 10 %, установленного методикой." in wellbeing.text
+    assert (
+        f"«{title}» — 25\u00a0%, выше порога 10\u00a0%, установленного методикой." in wellbeing.text
+    )
     assert "по порогу методики" in wellbeing.text
     row = next(i for i in wellbeing.indicators if i.title == title)
     assert row.cutoff == "high"
-    assert row.cutoff_text == "выше порога 10 %, установленного методикой: высокий риск"
+    assert row.cutoff_text == "выше порога 10\u00a0%, установленного методикой: высокий риск"
     others = [i for i in wellbeing.indicators if i.title != title]
     assert others and all(i.cutoff is None and i.cutoff_text is None for i in others)
     # Shared by every school, the norm exceeded names no cause of this school's lower results,
@@ -145,5 +147,5 @@ def test_scale_rows_and_indicators_share_one_cut_off_rule() -> None:
     bullying = next(s for s in student.scales if s.code == "bullying")
     assert bullying.cutoffs is not None
     assert _cutoff_text(tiny, bullying.cutoffs) == (
-        "выше порога 10 %, но в пределах погрешности (n = 6)"
+        "выше порога 10\u00a0%, но в пределах погрешности (6 ответов)"
     )

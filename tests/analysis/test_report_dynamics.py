@@ -83,7 +83,7 @@ def test_a_planted_increase_is_named_with_its_interval() -> None:
     row = _row(_reference("A"), "Школьное благополучие")
     assert "риск вырос" in row
     found = re.search(
-        r"подвергавшихся травле[^:]*</span>: (\d+) % → (\d+) %, \+([\d,]+) п\. п\. "
+        r"подвергавшихся травле[^:]*</span>: (\d+)\xa0% → (\d+)\xa0%, \+([\d,]+)\xa0п\.\xa0п\. "
         r"\[\+([\d,]+); \+([\d,]+)\] — ухудшение",
         row,
     )
@@ -92,7 +92,7 @@ def test_a_planted_increase_is_named_with_its_interval() -> None:
     change, low, high = (float(g.replace(",", ".")) for g in found.groups()[2:])
     assert after > before and 0 < low < change < high
     assert abs((after - before) - change) <= 1  # each figure rounded on its own
-    composite = re.search(r'<td class="num">\+(\d+,\d+) SD</td>', row)
+    composite = re.search(r'<td class="num">\+(\d+,\d+)</td>', row)
     assert composite is not None and float(composite.group(1).replace(",", ".")) > 0.5
 
 
@@ -121,12 +121,12 @@ def test_with_a_benchmark_the_change_is_in_its_sd() -> None:
         schools=4,
     )
     section = _reference("A", benchmark=benchmark)
-    assert "в SD эталона «Эталон»" in section
+    assert "в стандартных отклонениях показателей эталона «Эталон»" in section
     # Bullying's rise is small in the benchmark's (wide) SD and the other indicator moved the
     # other way within noise: the factor's change is below 0, so the verdict does not say the
     # risk rose, only that an indicator worsened.
     row = _row(section, "Школьное благополучие")
-    assert "−0,03 SD" in row and "риск вырос" not in row
+    assert '<td class="num">−0,03</td>' in row and "риск вырос" not in row
     assert "отдельные показатели ухудшились" in row and "— ухудшение" in row
 
 

@@ -78,7 +78,7 @@ def test_rows_are_grouped_and_set_beside_the_district_figure() -> None:
     assert (grade5.participants, grade5.district_schools) == (20, 3)
     assert grade5.comparison == "below"
     cells = (grade5.share_cell, grade5.district_share_cell, grade5.comparison_cell)
-    assert cells == ("10,0 %", "10,5 %", "ниже на 0,5\u00a0п.\u00a0п.")
+    assert cells == ("10,0\u00a0%", "10,5\u00a0%", "ниже на 0,5\u00a0п.\u00a0п.")
     assert (grade5.mean_cell, grade5.district_mean_cell) == ("3,50", "3,69")
     # a subject written in another case is the same subject
     assert grade6.district_share == pytest.approx(0.20) and grade6.district_schools == 2
@@ -92,7 +92,7 @@ def test_rows_are_grouped_and_set_beside_the_district_figure() -> None:
     # no share of «2» imported: nothing to compare; a test score keeps one decimal
     assert ege.share_failing is None and ege.comparison is None
     assert (ege.share_cell, ege.comparison_cell, ege.mean_cell) == ("—", "—", "62,4")
-    assert ege.district_share_cell == "7,0 %"
+    assert ege.district_share_cell == "7,0\u00a0%"
     assert section.statement == (
         "В 2026 году доля неудовлетворительных отметок в школе ниже средней по району "
         "по 1 из 2 процедур, выше — по 1."
@@ -139,7 +139,7 @@ def test_trend_over_two_years() -> None:
     # the ОГЭ has one year: it is not in the trend
     (row,) = section.trend
     assert row.label == "ВПР, Математика, 5 класс"
-    assert row.shares == ["15,0 %", "10,0 %"]
+    assert row.shares == ["15,0\u00a0%", "10,0\u00a0%"]
     assert row.change == pytest.approx(-0.05)
     assert row.change_cell == "−5,0\u00a0п.\u00a0п."
     assert section.trend_statement == (
@@ -157,9 +157,9 @@ def test_trend_over_three_years_with_a_year_missing() -> None:
     assert [t.year for t in section.years] == [2026, 2025, 2024]
     assert section.trend_years == [2024, 2025, 2026]
     vpr, oge = section.trend
-    assert vpr.shares == ["20,0 %", "15,0 %", "10,0 %"]
+    assert vpr.shares == ["20,0\u00a0%", "15,0\u00a0%", "10,0\u00a0%"]
     assert vpr.change_cell == "−10,0\u00a0п.\u00a0п."
-    assert oge.shares == ["3,0 %", "—", "5,0 %"]
+    assert oge.shares == ["3,0\u00a0%", "—", "5,0\u00a0%"]
     assert (oge.first_year, oge.last_year) == (2024, 2026)
     assert oge.change_cell == "+2,0\u00a0п.\u00a0п."
     assert section.trend_statement == (

@@ -15,12 +15,12 @@ from instruments.schema import IndicatorSpec
 @pytest.mark.parametrize(
     ("statistic", "value", "n", "unit", "expected"),
     [
-        ("share", 0.254, 120, None, "25 %"),
-        ("prevalence", 0.1, 40, None, "10 %"),
+        ("share", 0.254, 120, None, "25\u00a0%"),
+        ("prevalence", 0.1, 40, None, "10\u00a0%"),
         ("share", 1.0, 1, None, "да"),
         ("share", 0.0, 1, None, "нет"),
         ("pomp", 47.4, 30, None, "47 из 100"),
-        ("value", 43.0, 1, "percent", "43 %"),
+        ("value", 43.0, 1, "percent", "43\u00a0%"),
         ("value", 3.0, 1, "count", "3"),
         ("value", 2.6, 1, "count", "3"),
         ("value", 2.31, 30, None, "2,31"),

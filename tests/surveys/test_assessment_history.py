@@ -78,5 +78,5 @@ def test_reference_compares_with_the_campaigns_schools_only(
     assert row.district_schools == 2 and row.comparison == "below"
     assert earlier.rows[0].district_share == pytest.approx(0.17)
     (trend,) = results.trend
-    assert trend.shares == ["14,0 %", "10,0 %"]
+    assert trend.shares == ["14,0\u00a0%", "10,0\u00a0%"]
     assert results.statement is not None and "нельзя назвать низкими" in results.statement

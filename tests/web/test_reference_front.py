@@ -134,9 +134,9 @@ def test_coverage_and_plan_come_from_the_campaign_and_the_school(db: Session) ->
         "анкеты (3) в анализ не входят."
     )
     warnings = "\n".join(coverage.warnings)
-    assert "Обучающиеся 5–11 классов: охват 15 % (35 анкет из 240)" in warnings
-    assert "Родители: охват 4 % (10 анкет из 240) — ниже порога 30 %" in warnings
-    assert "Педагоги: охват 40 % (12 анкет из 30) — ниже порога 50 %" in warnings
+    assert "Обучающиеся 5–11 классов: охват 15\u00a0% (35 анкет из 240)" in warnings
+    assert "Родители: охват 4\u00a0% (10 анкет из 240) — ниже порога 30\u00a0%" in warnings
+    assert "Педагоги: охват 40\u00a0% (12 анкет из 30) — ниже порога 50\u00a0%" in warnings
 
 
 def _signed_in(app: Flask, login: str) -> FlaskClient:
