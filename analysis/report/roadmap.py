@@ -241,8 +241,9 @@ def schedule_text(schedule: Schedule | None, calendar: Calendar) -> str:
     elif kind in ("quarterly", "half_yearly"):
         ends = TERM_ENDS if kind == "quarterly" else HALF_YEAR_ENDS
         picked = [m for m in school_months(start, end) if m.month in ends]
+        # at the end of each term: a recognition, a lecture at the parents' meeting, a check
         what = "каждой четверти" if kind == "quarterly" else "каждого полугодия"
-        text = f"по итогам {what}: {month_list(picked)}"
+        text = f"в конце {what}: {month_list(picked)}"
     else:
         text = month_span(calendar.running, end)
     if schedule is not None and schedule.note:

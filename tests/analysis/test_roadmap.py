@@ -225,6 +225,7 @@ def test_december_reference_is_dated_within_the_school_year(
     assert roadmap.calendar.period == "январь – май 2027"
     rediagnosis = next(t for m, t in rows.items() if m.startswith("Повторная диагностика"))
     assert rediagnosis == "апрель 2027"
+    assert rows["Контроль выполнения дорожной карты"] == "в конце каждой четверти: март и май 2027"
 
 
 def test_a_spring_reference_plans_into_the_next_school_year(
