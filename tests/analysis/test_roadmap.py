@@ -375,3 +375,17 @@ def test_nothing_at_risk_makes_a_short_plan(catalogue: RiskFactorCatalogue) -> N
     spring = _roadmap(catalogue, _risk(catalogue, {}), today=dt.date(2027, 4, 10))
     discussed = next(r for r in spring.rows if r.measure.startswith("Обсуждение"))
     assert discussed.timing == "май и сентябрь 2027"  # not a span over the summer
+
+
+def test_the_catalogue_dates_every_school_measure_and_advises_every_factor(
+    catalogue: RiskFactorCatalogue,
+) -> None:
+    for factor in catalogue.factors:
+        for measure in factor.measures:
+            if measure.level == "school":
+                assert measure.schedule is not None, measure.code
+        assert "administration" in factor.recommendations, factor.code
+        assert len(factor.recommendations) >= 2, factor.code
+        for text in factor.recommendations.values():
+            # an infinitive clause joined into a sentence: lower case, no full stop of its own
+            assert text[0].islower() and not text.endswith("."), (factor.code, text)
