@@ -5,8 +5,9 @@ For an indicator with school estimates ``y₁ ± se₁`` (earlier wave) and ``y�
 wave), the change ``d = y₂ − y₁`` has the interval ``d ± 1.96 √(se₁² + se₂²)`` (independent
 samples of respondents; anonymous waves cannot be paired). A change is "beyond noise" when
 that interval excludes 0; it is an improvement when it lowers the risk. A figure that is a
-single answer in either wave (the administration's form) has no sampling error and so no
-interval: its change is shown, but it never decides a verdict (``единичный ответ``). A
+single answer in either wave (the administration's form), or facts about the school from its
+records (the specialists' counts), has no sampling error and so no interval: its change is
+shown, but it never decides a verdict (``единичный ответ``). A
 factor's change is the weighted mean of its indicators' risk-aligned z changes, stated only
 where at least one of its indicators changed beyond noise. The statement agrees with both the
 indicators and the sign of that change: «риск вырос» when the indicators beyond noise all
@@ -41,7 +42,14 @@ def indicator_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame
     joined["change"] = change.where(~hidden)
     joined["change_low"] = (change - Z95 * se).where(~hidden)
     joined["change_high"] = (change + Z95 * se).where(~hidden)
-    single = (joined["n_before"] <= 1) | (joined["n_after"] <= 1)
+    # A figure of the school (one answer, or facts from its records: analysis.indicators.is_fact)
+    # carries no standard error: no interval, no verdict.
+    single = (
+        (joined["n_before"] <= 1)
+        | (joined["n_after"] <= 1)
+        | joined["se_before"].isna()
+        | joined["se_after"].isna()
+    )
     beyond = (joined["change_low"] > 0) | (joined["change_high"] < 0)
     joined["beyond_noise"] = beyond & ~hidden & ~single
     worse = np.where(joined["direction"] == "risk", change > 0, change < 0)

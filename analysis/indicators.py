@@ -137,6 +137,35 @@ def respondent_values(
     return column.map(chosen).astype("float64")
 
 
+def is_fact(indicator: IndicatorSpec, instrument: Instrument) -> bool:
+    """Whether ``indicator`` reads facts about the school (:attr:`instruments.schema.Item.fact`,
+    a count from the school's records) on a form of many respondents: a figure of the school,
+    reported like an institutional form's answer — not gated by the minimum group size, not
+    shrunk, without an interval (:mod:`analysis.privacy`)."""
+    if indicator.statistic != "value" or indicator.item is None:
+        return False
+    item = instrument.items_by_code().get(indicator.item)
+    return item is not None and item.fact is not None
+
+
+def _fact_ratio(indicator: IndicatorSpec, answers: pd.DataFrame) -> pd.DataFrame:
+    """Per school: the respondents who gave ``denominator`` (n) and 100 · Σ item / Σ
+    denominator over them. A respondent whose denominator is 0 was not asked the item (its
+    condition) and adds 0 to both sums; one who gave the denominator but not the item is
+    left out; an item above its denominator counts as the denominator (all of them)."""
+    below = pd.to_numeric(answers[indicator.denominator], errors="coerce").astype("float64")
+    above = pd.to_numeric(answers[indicator.item], errors="coerce").astype("float64")
+    above = above.where(below.ne(0), 0.0).clip(upper=below)
+    ok = below.notna() & above.notna()
+    frame = pd.DataFrame({"school_code": answers["school_code"], "a": above, "b": below})[ok]
+    sums = frame.groupby("school_code").agg(n=("b", "size"), a=("a", "sum"), b=("b", "sum"))
+    sums = sums[sums["b"] > 0]
+    table = pd.DataFrame(
+        {"n": sums["n"], "value": 100.0 * sums["a"] / sums["b"], "var": np.nan, "sd": np.nan}
+    )
+    return table.reset_index()
+
+
 def indicator_cutoffs(indicator: IndicatorSpec, instrument: Instrument) -> Cutoffs | None:
     """The published cut-offs that apply to ``indicator``: its scale's, when they are written
     for the indicator's statistic (a cut-off on the prevalence says nothing about the mean)."""
@@ -299,14 +328,22 @@ def school_indicators(
     for indicator in used:
         key = keys[indicator.instrument]
         instrument, answers = data[key]
-        values = respondent_values(indicator, instrument, answers, scores.get(key))
-        grouped = (
-            pd.DataFrame({"school_code": answers["school_code"], "v": values})
-            .dropna(subset=["v"])
-            .groupby("school_code")["v"]
-        )
-        table = grouped.agg(n="size", value="mean", var="var", sd="std").reset_index()
-        institutional = indicator.audience in INSTITUTIONAL_AUDIENCES
+        fact = is_fact(indicator, instrument)
+        if fact and indicator.denominator is not None:
+            table = _fact_ratio(indicator, answers)
+        else:
+            values = respondent_values(indicator, instrument, answers, scores.get(key))
+            grouped = (
+                pd.DataFrame({"school_code": answers["school_code"], "v": values})
+                .dropna(subset=["v"])
+                .groupby("school_code")["v"]
+            )
+            table = grouped.agg(n="size", value="mean", var="var", sd="std").reset_index()
+        # A figure of the school (an institutional form's answer, or facts from its records)
+        # is taken as it is: no minimum group, no shrinkage, no sampling error.
+        institutional = indicator.audience in INSTITUTIONAL_AUDIENCES or fact
+        if fact:
+            table["sd"] = np.nan
         table["institutional"] = institutional
         table["suppressed"] = False if institutional else table["n"] < min_group_size
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -363,19 +400,25 @@ def reportable_indicators(
     below the minimum in a form, gets its own rows of that form from its own answers:
     suppressed, with its n.
     """
+    # Facts about the school (its records, not anyone's view) are read from every school's
+    # answers, as an institutional form's are; everything else only from reportable groups.
+    facts = [i for i in indicators if (form := form_of(data, i)) and is_fact(i, form[0])]
+    views = [i for i in indicators if not any(i is f for f in facts)]
     pooled, hidden = reportable_audiences(data, min_group_size=min_group_size)
-    table = school_indicators(pooled, indicators, min_group_size=min_group_size)
+    tables = [school_indicators(pooled, views, min_group_size=min_group_size)]
     own = {
         key: (instrument, answers[answers["school_code"] == school_code])
         for key, (instrument, answers) in data.items()
         if school_code in hidden[key]
     }
-    if not own:
-        return table
-    mine = school_indicators(own, indicators, min_group_size=min_group_size)
-    if not len(table):
-        return mine
-    return pd.concat([table, mine], ignore_index=True) if len(mine) else table
+    if own:
+        tables.append(school_indicators(own, views, min_group_size=min_group_size))
+    if facts:
+        tables.append(school_indicators(data, facts, min_group_size=min_group_size))
+    found = [t for t in tables if len(t)]
+    if len(found) <= 1:
+        return found[0] if found else tables[0]
+    return pd.concat(found, ignore_index=True)
 
 
 @memoized
@@ -395,7 +438,9 @@ def error_correlations(data: AudienceAnswers, indicators: list[Indicator]) -> pd
     for key, (instrument, answers) in data.items():
         if instrument.audience in INSTITUTIONAL_AUDIENCES or not len(answers):
             continue
-        mine = [i for i in indicators if keys.get(i.instrument) == key]
+        mine = [
+            i for i in indicators if keys.get(i.instrument) == key and not is_fact(i, instrument)
+        ]
         if len(mine) < 2:
             continue
         needed = {i.scale for i in mine if i.scale}

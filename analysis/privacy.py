@@ -42,6 +42,18 @@ forms (students of grades 2–4 and 5–11), each form's answers are gated per s
 Audiences that answer for the school (``INSTITUTIONAL_AUDIENCES``: the administration's one
 form per school) are exempt by design: the form describes the institution, not a person, so
 there is no group of respondents to protect.
+
+Facts about the school on a form of many respondents are exempt in the same way: an item
+marked ``fact`` (:attr:`instruments.schema.Item.fact`) asks for a count from the school's
+records — the pupils on a support specialist's caseload, those the commission (ПМПК)
+recommended sessions for and those who get them — not for a view. A school has one to three
+such specialists, far below any sensible minimum, so their views (cooperation, workload, what
+is lacking) are gated as above and stay hidden in almost every school, while the facts are
+reported like the administration's answers: the indicators that read them
+(:func:`analysis.indicators.is_fact`) are computed from every school's answers, with no
+interval, and the reference lists them as the school's sums
+(:func:`analysis.report.support.build_support_section`). Only the items so marked leave the
+gate; every other answer of the same respondents stays behind it.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from instruments.schema import (
     IndicatorRole,
     IndicatorSpec,
     Instrument,
+    Item,
     ItemType,
     LocalizedText,
     check_localized,
@@ -296,18 +297,7 @@ def _indicator_problems(
         yield Problem(f"{path}.item", f"неизвестный вопрос '{indicator.item}' {where}")
         return
     if indicator.statistic == "value":
-        if item.type is not ItemType.number:
-            yield Problem(
-                f"{path}.item",
-                f"значение (value) берётся только из числового вопроса, "
-                f"а '{item.code}' — {item.type.value}",
-            )
-        if instrument.audience not in INSTITUTIONAL_AUDIENCES:
-            yield Problem(
-                f"{path}.statistic",
-                "значение (value) — единственный ответ школы: допустимо только для анкеты, "
-                f"заполняемой от школы, а '{instrument.code}' заполняют многие респонденты",
-            )
+        yield from _value_problems(indicator, path, instrument, item)
         return
     options = {o.value for o in instrument.options_for(item)}
     if not options:
@@ -326,6 +316,40 @@ def _indicator_problems(
     if set(indicator.values or []) >= options:
         yield Problem(
             f"{path}.values", "значения охватывают все варианты ответа: доля всегда 100 %"
+        )
+
+
+def _value_problems(
+    indicator: Indicator, path: str, instrument: Instrument, item: Item
+) -> Iterator[Problem]:
+    """A ``value`` is a figure of the school: the single answer of a form answered for the
+    school, or facts about the school (:attr:`Item.fact`) on a form of many respondents."""
+    institutional = instrument.audience in INSTITUTIONAL_AUDIENCES
+    if item.type is not ItemType.number:
+        yield Problem(
+            f"{path}.item",
+            f"значение (value) берётся только из числового вопроса, "
+            f"а '{item.code}' — {item.type.value}",
+        )
+    elif not institutional and item.fact is None:
+        yield Problem(
+            f"{path}.statistic",
+            "значение (value) — сведения о школе: допустимо только для анкеты, заполняемой от "
+            f"школы, или для вопроса о фактах школы (fact), а '{item.code}' в "
+            f"'{instrument.code}' — ответ одного из многих респондентов",
+        )
+    if indicator.denominator is None:
+        return
+    below = instrument.items_by_code().get(indicator.denominator)
+    if below is None:
+        yield Problem(
+            f"{path}.denominator",
+            f"неизвестный вопрос '{indicator.denominator}' в методике '{instrument.code}'",
+        )
+    elif below.type is not ItemType.number or (not institutional and below.fact is None):
+        yield Problem(
+            f"{path}.denominator",
+            f"знаменатель '{below.code}' должен быть числовым вопросом о фактах школы (fact)",
         )
 
 

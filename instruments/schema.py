@@ -41,6 +41,10 @@ def check_localized(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
+def check_optional_localized(value: dict[str, str] | None) -> dict[str, str] | None:
+    return None if value is None else check_localized(value)
+
+
 LocalizedText = Annotated[dict[str, str], BeforeValidator(_as_localized)]
 Code = Annotated[str, Field(pattern=CODE_PATTERN)]
 
@@ -152,8 +156,14 @@ class Item(FrozenModel):
     rows: list[MatrixRow] | None = None
     #: show (and require) this item only when the condition holds; see instruments.expressions
     relevant: str | None = None
+    #: the item asks for a fact about the school (a count from its records: pupils on a
+    #: specialist's caseload), not for the respondent's view; reported under this label as the
+    #: sum over the school's respondents, like the administration's answers, without the
+    #: minimum group size (:mod:`analysis.privacy`). Number items only.
+    fact: LocalizedText | None = None
 
     _check_text = field_validator("text")(check_localized)
+    _check_fact = field_validator("fact")(check_optional_localized)
 
     @model_validator(mode="after")
     def _fits_type(self) -> Item:
@@ -182,6 +192,8 @@ class Item(FrozenModel):
                 raise ValueError("max_choices больше числа вариантов")
         if self.unit is not None and self.type is not ItemType.number:
             raise ValueError("единица измерения (unit) допустима только у числового вопроса")
+        if self.fact is not None and self.type is not ItemType.number:
+            raise ValueError("сведения о школе (fact) допустимы только у числового вопроса")
         if self.reverse and self.type is ItemType.matrix:
             raise ValueError("у матрицы обратный ключ задаётся в строке (rows[].reverse)")
         if self.options and len({o.value for o in self.options}) != len(self.options):
@@ -262,9 +274,11 @@ class IndicatorSpec(FrozenModel):
     ``statistic`` is computed per school: ``mean`` and ``pomp`` of a scale score, ``prevalence``
     (share meeting the scale's prevalence rule), ``share`` (share of respondents whose answer to
     ``item`` is among ``values``) or ``value`` (the school's single answer to a number item of an
-    institutional form). ``direction`` says what a higher statistic means; ``role`` whether it
-    may explain low results (``driver``, the default) or measures them (``outcome``, see
-    :data:`IndicatorRole`).
+    institutional form, or the school's figure from a number item that asks for a fact about
+    the school, :attr:`Item.fact`: the mean over the school's respondents, or with
+    ``denominator`` the percentage Σ item / Σ denominator over them). ``direction`` says what a
+    higher statistic means; ``role`` whether it may explain low results (``driver``, the
+    default) or measures them (``outcome``, see :data:`IndicatorRole`).
     """
 
     code: Code
@@ -279,6 +293,10 @@ class IndicatorSpec(FrozenModel):
     #: what the number of a ``value`` indicator is: a percentage (0–100, written «43 %») or a
     #: count (written as an integer); None: a plain number
     unit: Literal["percent", "count"] | None = None
+    #: for a ``value`` read from facts (:attr:`Item.fact`): the number item the school's sum of
+    #: ``item`` is a percentage of (pupils receiving the support a commission recommended, of
+    #: the pupils it was recommended for); the unit is then ``percent``
+    denominator: Code | None = None
 
     _check_title = field_validator("title")(check_localized)
 
@@ -299,6 +317,13 @@ class IndicatorSpec(FrozenModel):
             raise ValueError("значения (values) допустимы только у доли (share)")
         if self.unit is not None and self.statistic != "value":
             raise ValueError("единица (unit) указывается только для числа (statistic: value)")
+        if self.denominator is not None:
+            if self.statistic != "value":
+                raise ValueError("знаменатель (denominator) допустим только у числа (value)")
+            if self.unit != "percent":
+                raise ValueError("число со знаменателем (denominator) — процент: unit: percent")
+            if self.denominator == self.item:
+                raise ValueError("знаменатель (denominator) совпадает с вопросом (item)")
         return self
 
 

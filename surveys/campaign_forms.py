@@ -23,6 +23,7 @@ MAIN_FORMS = {
     "student": "student_5_11",
     "parent": "parent",
     "teacher": "teacher",
+    "specialist": "specialist",
     "administration": "administration",
 }
 

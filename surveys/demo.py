@@ -3,7 +3,9 @@
 
 Each school has a risk value per factor; a few schools get one cause planted on purpose.
 Students answer the form of their grade: the campaign fields the grades 5–11 questionnaire and
-the grades 2–4 one, and each school's pupils of grades 2–4 answer the short form.
+the grades 2–4 one, and each school's pupils of grades 2–4 answer the short form. Each support
+specialist on a school's card (psychologist, speech therapist, social pedagogue: none in the
+smallest schools, up to three in the largest) answers the specialists' form.
 Assessment results (ВПР/ОГЭ-style mean mark and share of failing marks) depend on the school's
 risks, so later analysis can be checked against the planted truth kept in
 ``District.settings["demo_truth"]``.
@@ -50,9 +52,14 @@ DEMO_FORMS = (
     ("student", "student_2_4"),
     ("parent", "parent"),
     ("teacher", "teacher"),
+    ("specialist", "specialist"),
     ("administration", "administration"),
 )
 PRIMARY_FORM = "student_2_4"
+#: the support specialists' form: answered by the specialists the school card lists
+SPECIALIST_FORM = "specialist"
+#: the specialists' form's ``position`` value of each post of the school card
+POSTS = {"has_psychologist": 1, "has_speech_specialist": 2, "has_social_pedagogue": 4}
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed for the demo on purpose
 DISTRICT_NAME = "Демонстрационный муниципальный район"
 
@@ -171,6 +178,25 @@ def specialists(plan: SchoolPlan) -> dict[str, bool]:
     }
 
 
+#: the administration form's question on each post of the school card
+STAFF_QUESTIONS = {
+    "has_psychologist": "has_psychologist",
+    "has_speech_specialist": "has_speech_therapist",
+    "has_social_pedagogue": "has_social_pedagogue",
+}
+
+
+def _staff_answers(plan: SchoolPlan, drawn: dict[str, Any]) -> dict[str, int]:
+    """The administration's answers on its specialists, agreeing with the school card: «Есть в
+    штате» (1) for a post the card lists; for one it does not, the answer drawn from the
+    school's staffing risk («По совместительству или по договору» or «Нет»), never «в штате»."""
+    card = specialists(plan)
+    return {
+        question: 1 if card[flag] else max(2, int(drawn.get(question, 3)))
+        for flag, question in STAFF_QUESTIONS.items()
+    }
+
+
 def _assessments(plan: SchoolPlan, year: int, rng: np.random.Generator) -> list[dict[str, Any]]:
     outcome = sum(w * plan.risks[f] for f, w in OUTCOME_WEIGHTS.items())
     rows = []
@@ -275,6 +301,8 @@ def generate_demo(
     # The grades 2–4 answers come from a stream of their own: the other forms' answers stay
     # those the same seed gave before the demo fielded that form.
     primary_rng = np.random.default_rng([seed, 24])
+    # So do the specialists' answers.
+    specialist_rng = np.random.default_rng([seed, 7])
 
     counts = dict.fromkeys(fieldings, 0)
     response_rows: list[dict[str, Any]] = []
@@ -290,7 +318,7 @@ def generate_demo(
             "administration": 1,
         }
         for code, (audience, version) in fieldings.items():
-            if code == PRIMARY_FORM:
+            if code in (PRIMARY_FORM, SPECIALIST_FORM):
                 continue
             instrument = instrument_of(version)
             n = sizes[audience]
@@ -308,6 +336,11 @@ def generate_demo(
                 enrolment_total=total,
                 missing_rate=0.0 if audience == "administration" else 0.03,
             )
+            if audience == "administration":
+                # The administration says who is on the staff as the school card does (the
+                # specialists it lists are those who answer the specialists' form).
+                for answer in answers:
+                    answer.update(_staff_answers(plan, answer))
             response_rows += _response_rows(
                 answers, campaign, link_of[(school.id, version.id)], version, today, rng
             )
@@ -322,6 +355,20 @@ def generate_demo(
                 answers, campaign, link_of[(school.id, version.id)], version, today, primary_rng
             )
             counts[PRIMARY_FORM] += len(answers)
+        if SPECIALIST_FORM in fieldings:
+            _, version = fieldings[SPECIALIST_FORM]
+            posts = np.array([v for flag, v in POSTS.items() if specialists(plan)[flag]])
+            answers = simulate_answers(
+                instrument_of(version),
+                len(posts),
+                plan.risks,
+                specialist_rng,
+                given={"position": posts},
+            )
+            response_rows += _response_rows(
+                answers, campaign, link_of[(school.id, version.id)], version, today, specialist_rng
+            )
+            counts[SPECIALIST_FORM] += len(answers)
         for row in _assessments(plan, today.year, rng):
             result_rows.append({"school_id": school.id, **row})
     if response_rows:

@@ -65,6 +65,10 @@ SCALE_FACTORS: dict[str, tuple[str, float]] = {
     "child_motivation": ("motivation", -0.7),
     # administration
     "equipment": ("equipment", -1.0),
+    # support specialists
+    "cooperation_teachers": ("sen", -0.6),
+    "cooperation_parents": ("parents", -0.8),
+    "specialist_strain": ("burnout", 0.7),
 }
 
 # Where most answers fall: rare experiences sit high on the latent scale.
@@ -259,6 +263,74 @@ def _other_item(item: Item, instrument: Instrument, n: int, ctx: dict[str, Any])
     return np.array([values[i] for i in idx], dtype=object)
 
 
+#: the specialists' form's facts, drawn together so that they agree (kinds within the caseload,
+#: sessions in full within those recommended)
+SUPPORT_FACTS = frozenset(
+    {
+        "caseload",
+        "kind_sen",
+        "kind_disability",
+        "kind_learning",
+        "kind_behaviour",
+        "kind_language",
+        "waiting",
+        "pmpk_total",
+        "pmpk_full",
+    }
+)
+#: the specialists' posts (the form's ``position`` options) whose sessions the commission
+#: (ПМПК) recommends: a psychologist, a speech therapist, a special-needs teacher
+PMPK_POSTS = frozenset({1, 2, 3})
+
+
+def _logistic(x: float) -> float:
+    return float(1 / (1 + np.exp(-x)))
+
+
+def _support_facts(
+    n: int, risks: dict[str, float], rng: np.random.Generator, posts: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """A school's specialists' caseloads and what they say of the children in them.
+
+    About 30 children on a specialist's caseload at the district's typical risk (more where
+    specialists are short); about a third with special educational needs and a quarter of
+    those with a disability; about half of the rest with learning difficulties; fewer with
+    behaviour difficulties or a language barrier, more where those risks are. The commission's
+    recommendations concern psychologists, speech therapists and special-needs teachers; about
+    five in six of the children they were recommended for get the sessions in full at typical
+    risk, fewer where special needs and staff shortages are high."""
+    staffing, sen = risks["staffing"], risks["sen"]
+    drawn = np.clip(np.round(rng.normal(30 + 10 * max(staffing, 0) + 4 * sen, 6, n)), 5, 120)
+    caseload = drawn.astype(np.int64)
+    kind_sen = rng.binomial(caseload, float(np.clip(0.3 + 0.08 * sen, 0.05, 0.8)))
+    kind_disability = rng.binomial(kind_sen, 0.25)
+    kind_learning = rng.binomial(caseload - kind_sen, 0.5)
+    kind_behaviour = rng.binomial(
+        caseload, float(np.clip(0.12 + 0.05 * risks["discipline"], 0.02, 0.5))
+    )
+    kind_language = rng.binomial(
+        caseload, float(np.clip(0.04 + 0.06 * max(risks["language"], 0), 0.0, 0.6))
+    )
+    waiting = rng.poisson(max(0.5, 4 + 5 * staffing + 3 * sen), n)
+    recommended = kind_sen + rng.poisson(1 + 2 * max(sen, 0), n)
+    if posts is not None:
+        recommended = np.where(np.isin(posts, list(PMPK_POSTS)), recommended, 0)
+    full = rng.binomial(recommended, _logistic(1.6 - 0.9 * sen - 0.6 * staffing))
+    columns = {
+        "caseload": caseload,
+        "kind_sen": kind_sen,
+        "kind_disability": kind_disability,
+        "kind_learning": kind_learning,
+        "kind_behaviour": kind_behaviour,
+        "kind_language": kind_language,
+        "waiting": waiting,
+        "pmpk_total": recommended,
+        # asked only when some were recommended (the item's condition)
+        "pmpk_full": np.where(recommended > 0, full, np.nan),
+    }
+    return {code: np.asarray(values, dtype=float) for code, values in columns.items()}
+
+
 def simulate_answers(
     instrument: Instrument,
     n: int,
@@ -268,8 +340,11 @@ def simulate_answers(
     grades: np.ndarray | None = None,
     enrolment_total: int = 0,
     missing_rate: float = 0.03,
+    given: dict[str, np.ndarray] | None = None,
 ) -> list[dict[str, Any]]:
-    """``n`` respondents' answers to ``instrument`` for a school with these risks."""
+    """``n`` respondents' answers to ``instrument`` for a school with these risks. ``given``
+    holds answers the caller knows (item code -> one value per respondent: the specialists'
+    posts, from the school card), taken as they are."""
     if n == 0:
         return []
     traits = {f: rng.standard_normal(n) for f in FACTORS}
@@ -286,8 +361,13 @@ def simulate_answers(
         columns.update(_draw_scale_items(instrument, scale.code, construct, rng, dont_know))
         scored.update(scale.items)
     ctx = {"rng": rng, "risks": risks, "grades": grades, "enrolment_total": enrolment_total}
+    given = given or {}
+    columns.update({code: np.asarray(values, dtype=float) for code, values in given.items()})
+    codes_here = {item.code for item in instrument.items()}
+    if codes_here >= SUPPORT_FACTS:
+        columns.update(_support_facts(n, risks, rng, given.get("position")))
     for item in instrument.items():
-        if item.code not in scored:
+        if item.code not in scored and item.code not in columns:
             columns[item.code] = _other_item(item, instrument, n, ctx)
     required = {item.code for item in instrument.items() if item.required}
     # Some respondents skip more than others: a per-respondent propensity.

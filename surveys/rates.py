@@ -58,9 +58,28 @@ def _eligible(school: m.School, audience: str, grades: tuple[int, int] | None) -
         return eligible_students(school, grades)
     if audience == "teacher":
         return school.teachers or None
+    if audience == "specialist":
+        return support_specialists(school)
     if audience == "administration":
         return 1
     return None
+
+
+def support_specialists(school: m.School) -> int | None:
+    """The specialists who could answer the specialists' form: one per post the school card
+    says the school has on its staff (педагог-психолог; учитель-логопед or учитель-дефектолог;
+    социальный педагог), so 0–3; None when it has none. A lower bound where one post is held
+    by two people (a speech therapist and a special-needs teacher count as one); the card
+    records posts, not headcount."""
+    count = sum(
+        bool(flag)
+        for flag in (
+            school.has_psychologist,
+            school.has_speech_specialist,
+            school.has_social_pedagogue,
+        )
+    )
+    return count or None
 
 
 def class_sort_key(class_name: str) -> tuple[int, str]:

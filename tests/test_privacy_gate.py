@@ -51,6 +51,13 @@ and a school (class) below the minimum is written under the pooled code «дру
 class), never its own (``surveys.exports.respondents``; tests/surveys/test_exports.py). Counts
 (7) are not answers: no gate.
 
+Facts about the school are exempt as the administration's answers are: a number item marked
+``fact`` (the support specialists' counts of pupils on their caseload, recommended sessions
+and sessions held) is read from every school's answers by ``reportable_indicators``, without
+an interval, and listed as the school's sums in the reference's part on support; every other
+answer of the same respondents stays behind the gate
+(``test_specialists_views_stay_hidden_and_only_their_facts_are_shown``).
+
 The ``rootcause report`` CLI and the staff page share web/reporting.py, so they show the
 same reference; there is no other CLI output computed from answers.
 
@@ -106,6 +113,7 @@ from analysis.privacy import reportable, reportable_audiences
 from analysis.report import ReferenceModel, build_school_reference, render_html
 from analysis.report.docx import render_docx
 from analysis.report.model import audience_section
+from analysis.report.russian import ru_int
 from instruments.library import builtin
 from instruments.risk_factors import builtin_risk_factors
 from instruments.schema import NUMERIC_TYPES, Instrument, Item, ItemType
@@ -346,6 +354,73 @@ def test_a_scale_with_too_few_scores_in_a_school_is_pooled_without_it(
     bullying = next(r for r in section.rows if r.code == "bullying")
     assert bullying.suppressed and bullying.n == 4 and bullying.mean is None
     assert not next(r for r in section.rows if r.code == "belonging").suppressed
+
+
+def test_specialists_views_stay_hidden_and_only_their_facts_are_shown() -> None:
+    """A school's one or two support specialists are far below the minimum: their views move
+    nothing published (as any small group's), while the items marked ``fact`` (counts from
+    the school's records) are the school's figures, shown as the administration's answers
+    are — in its own reference as sums, and in the risk profile."""
+    form = builtin("specialist")
+    facts = [item.code for item in form.items() if item.fact is not None]
+    assert {"caseload", "pmpk_total", "pmpk_full"} <= set(facts)
+    sizes = {"A": (6, 0.0), "B": (7, 0.6), "C": (6, -0.4), "D": (8, 0.3), "E": (2, 0.0)}
+    answers = _frame(form, _simulated(form, sizes, seed=23))
+    views = answers.copy()
+    rows = views["school_code"] == "E"
+    for item in form.items():
+        if item.fact is None and item.code in views.columns:
+            views.loc[rows, item.code] = views.loc[rows, item.code].map(
+                lambda v, i=item: _opposite(form, i, v)
+            )
+    assert not views.equals(answers)
+
+    def model(frame: pd.DataFrame, school: str) -> ReferenceModel:
+        return build_school_reference(
+            school_code=school,
+            school_name=f"Школа {school}",
+            district_name="Район",
+            campaign_title="Волна",
+            period="2026",
+            min_group_size=5,
+            audiences=[("specialist", form, frame)],
+            generated_on=dt.date(2026, 11, 1),
+            catalogue=builtin_risk_factors(),
+        )
+
+    for school in "ABCDE":
+        before, after = model(answers, school), model(views, school)
+        assert render_html(before) == render_html(after), school
+    own = model(answers, "E")
+    html = render_html(own)
+    # the views: hidden, n only
+    section = next(s for s in own.sections if s.instrument_code == "specialist")
+    assert all(r.suppressed and r.mean is None for r in section.rows)
+    assert own.risk is not None
+    fact_titles = ("Доля детей с рекомендациями ПМПК", "Обучающихся на сопровождении")
+    rows_of = [i for f in own.risk.factors for i in f.indicators if i.audience == "специалисты"]
+    hidden = [i for i in rows_of if not i.title.startswith(fact_titles)]
+    assert len(hidden) >= 5 and all(i.value.startswith("скрыто") and i.n == 2 for i in hidden)
+    assert "Сотрудничество учителей со специалистами" in html
+    # the facts: the school's sums, whatever the number of answers
+    assert own.support is not None
+    shown = {row.label: row.value for row in own.support.forms[0].rows}
+    mine = answers[rows]
+    total = int(pd.to_numeric(mine["caseload"]).sum())
+    assert shown["Обучающихся на сопровождении у специалистов"] == ru_int(total)
+    pmpk = next(
+        i
+        for f in own.risk.factors
+        for i in f.indicators
+        if i.title.startswith("Доля детей с рекомендациями ПМПК")
+    )
+    assert pmpk.value.endswith("%") and "скрыто" not in pmpk.value
+    # …and they are the figures that move when the facts do (by design, as the
+    # administration's answers would)
+    changed = answers.copy()
+    changed.loc[rows, "caseload"] = changed.loc[rows, "caseload"] + 10
+    again = model(changed, "E")
+    assert again.support is not None and again.support != own.support
 
 
 def test_factor_scores_ignore_a_school_below_the_minimum_of_scored_respondents(

@@ -27,6 +27,7 @@ from analysis.report.profile import RiskSection, build_risk_section, fielded_ind
 from analysis.report.results_section import ResultsSection, build_results_section
 from analysis.report.roadmap import Roadmap, build_roadmap, staff_of
 from analysis.report.study import StudyFacts
+from analysis.report.support import SupportSection, build_support_section
 from analysis.scoring import ScaleScores, score_scales
 from instruments.audiences import AUDIENCE_HEADINGS
 from instruments.risk_factors import RiskFactorCatalogue
@@ -99,6 +100,9 @@ class ReferenceModel:
     roadmap: Roadmap | None = None
     #: «Выводы и рекомендации»; None without a risk part
     conclusions: Conclusions | None = None
+    #: facts about the support of pupils as the school's specialists report them (the items
+    #: marked ``fact``); None: no form of the campaign asks for them
+    support: SupportSection | None = None
 
 
 def _num(value: object) -> float | None:
@@ -349,4 +353,10 @@ def build_school_reference(
         results=None
         if assessment_history is None
         else build_results_section(assessment_history, school_code),
+        support=build_support_section(
+            ((instrument, answers, labels[key]) for key, instrument, answers in audiences),
+            school_code,
+            min_group_size=min_group_size,
+            catalogue=catalogue,
+        ),
     )

@@ -25,7 +25,7 @@ from surveys.db import make_engine, session_scope, upgrade
 from surveys.demo import generate_demo
 
 #: each audience's main form (the demo may give students the grades 2–4 form too)
-FORMS = ("student_5_11", "parent", "teacher", "administration")
+FORMS = ("student_5_11", "parent", "teacher", "specialist", "administration")
 
 
 @pytest.fixture(scope="module")

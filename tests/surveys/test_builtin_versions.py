@@ -33,6 +33,7 @@ SHIPPED = {
     ("parent", 2): "043fe8b90297496bc3ec3e1cf4bea4964a3f973f2da19171c913d8c3b277d1f6",
     ("student_2_4", 1): "96699ab9abfde668d66b6d85d50590db4981a042fdfbbdee95e20b84706e8148",
     ("student_5_11", 3): "105f94ace390efed311d37bbdec5d652d2e6cc91fafc47216b1dddb71be07be2",
+    ("specialist", 1): "b89cb051bdb0195dd20e853c5c6d4bda5235bcd14bdb29fd2024e81af202d122",
     ("teacher", 1): "39fb34222c7ac863901be2763f24bdd1f06e1856449a3ebd0fb95f53d479ec90",
     ("teacher", 2): "ce44022a2a23d39a486ef8cd94de3aa7ad6c3915999a0c9fd932790f557fec1a",
 }

@@ -250,3 +250,53 @@ def test_prevalence_base_rates_follow_the_published_surveys() -> None:
     planted = simulate_answers(student, 3000, unsafe, rng, grades=rng.integers(5, 12, 3000))
     bullied = score_scales(pd.DataFrame(planted), student, ["bullying"]).prevalence["bullying"]
     assert bullied.mean() > 0.45
+
+
+def test_specialists_on_the_school_card_answer_their_form(db: Session) -> None:
+    """Each specialist the school card lists answers the specialists' form once, with the
+    post the card gives; their counts agree with each other; the administration says who is
+    on the staff as the card does; the reference lists the facts and hides the views."""
+    from surveys.demo import POSTS, STAFF_QUESTIONS
+
+    demo = generate_demo(db, seed=2026, today=DAY, with_users=False)
+    db.commit()
+    assert demo.counts["specialist"] > 0
+    with_staff = None
+    for school in db.scalars(select(m.School).order_by(m.School.code)):
+        rows = db.scalars(
+            select(m.Response.answers).where(
+                m.Response.school_id == school.id, m.Response.audience == "specialist"
+            )
+        ).all()
+        card = {flag: bool(getattr(school, flag)) for flag in POSTS}
+        assert len(rows) == sum(card.values()) <= 3, school.code
+        posts = sorted(a["position"] for a in rows if "position" in a)
+        assert set(posts) <= {POSTS[flag] for flag, has in card.items() if has}
+        for answer in rows:
+            kinds = [answer.get(k, 0) for k in ("kind_sen", "kind_learning")]
+            if "caseload" in answer:
+                assert sum(kinds) <= answer["caseload"]
+            if answer.get("pmpk_total", 0) > 0 and "pmpk_full" in answer:
+                assert answer["pmpk_full"] <= answer["pmpk_total"]
+            if answer.get("position") == 4:  # a social pedagogue: no sessions of the commission
+                assert answer.get("pmpk_total", 0) == 0 and "pmpk_full" not in answer
+        administration = db.scalars(
+            select(m.Response.answers).where(
+                m.Response.school_id == school.id, m.Response.audience == "administration"
+            )
+        ).one()
+        for flag, question in STAFF_QUESTIONS.items():
+            assert (administration[question] == 1) == card[flag], (school.code, question)
+        if len(rows) >= 2 and with_staff is None:
+            with_staff = school.code
+    assert with_staff is not None
+    reference = school_reference(db, demo.campaign_id, with_staff)
+    assert reference.support is not None
+    facts = reference.support.forms[0]
+    assert facts.n_responses >= 2 and facts.rows[0].value not in ("—", "0")
+    section = next(s for s in reference.sections if s.instrument_code == "specialist")
+    assert all(row.suppressed for row in section.rows)
+    assert reference.risk is not None
+    sen = next(f for f in reference.risk.factors if f.code == "sen_support")
+    pmpk = next(i for i in sen.indicators if i.title.startswith("Доля детей с рекомендациями"))
+    assert pmpk.value.endswith("%") and pmpk.band is not None

@@ -237,13 +237,20 @@ def test_the_campaign_form_preselects_the_main_forms_and_posts_as_displayed(
     db.commit()
     ids = {
         code: latest_version(db, code).id
-        for code in ("student_2_4", "student_5_11", "parent", "teacher", "administration")
+        for code in (
+            "student_2_4",
+            "student_5_11",
+            "parent",
+            "teacher",
+            "specialist",
+            "administration",
+        )
     }
     _sign_in(client, "coord")
     page = client.get("/staff/campaigns/new").text
     checked = _checked(page, "form")
     assert ids["student_5_11"] in checked and ids["student_2_4"] not in checked
-    assert {ids["parent"], ids["teacher"], ids["administration"]} <= checked
+    assert {ids["parent"], ids["teacher"], ids["specialist"], ids["administration"]} <= checked
     assert ids["student_2_4"] in _offered(page, "form")  # offered, not checked
     assert "Отмечена последняя опубликованная версия основной анкеты" in page
     assert "«Анкета для обучающихся 5–11 классов» (версия" in page
@@ -263,7 +270,7 @@ def test_the_campaign_form_preselects_the_main_forms_and_posts_as_displayed(
     assert posted.status_code == 302, posted.text[:500]
     campaign = db.scalars(select(m.Campaign).where(m.Campaign.title == "Как показано")).one()
     codes = {f.instrument_code for f in campaign_forms(db, campaign.id)}
-    assert codes == {"student_5_11", "parent", "teacher", "administration"}
+    assert codes == {"student_5_11", "parent", "teacher", "specialist", "administration"}
     shown = client.get(f"/staff/campaigns/{campaign.id}/").text
     assert "Анкеты кампании: обучающиеся — «Анкета для обучающихся 5–11 классов»" in shown
     audit = db.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "campaign_created")).one()
@@ -401,7 +408,7 @@ def test_cli_creates_a_campaign_and_copies_it_as_the_next_wave(cli_env: str, db:
     )  # fmt: skip
     assert default.exit_code == 0, default.output
     codes = {f.instrument_code for f in campaign_forms(db, int(default.stdout.strip()))}
-    assert codes == {"student_5_11", "parent", "teacher", "administration"}
+    assert codes == {"student_5_11", "parent", "teacher", "specialist", "administration"}
     bad = runner.invoke(
         main,
         [

@@ -14,7 +14,7 @@ from werkzeug.routing import BuildError
 
 from analysis.report import ReferenceModel, render_html
 from analysis.report.front_matter import signed
-from instruments.audiences import AUDIENCE_NAMES
+from instruments.audiences import AUDIENCE_NAMES, AUDIENCE_ORDER
 from instruments.io.spreadsheet import XLSX_MIMETYPE
 from surveys import access
 from surveys import models as m
@@ -57,7 +57,7 @@ def schools(user: m.User):  # type: ignore[no-untyped-def]
             .group_by(m.Response.school_id, m.Response.audience)
         ):
             counts[(school_id, audience)] = n
-    audiences = ("student", "parent", "teacher", "administration")
+    audiences = AUDIENCE_ORDER
     # A new installation's next steps, for those who can take them.
     setup = setup_steps(db, user) if access.can_manage_schools(user) else None
     return render_template(

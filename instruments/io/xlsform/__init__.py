@@ -12,7 +12,7 @@ tools (``relevant``, ``constraint``).
 
     type, name, label::ru, label::en, hint::ru, hint::en, required, relevant, constraint,
     appearance, rootcause_type*, rootcause_relevant*, reverse*, min*, max*, integer*,
-    unit::ru*, unit::en*, max_choices*
+    unit::ru*, unit::en*, max_choices*, fact::ru*, fact::en*
 
 * A section is a top-level ``begin group`` / ``end group`` pair (name = section code,
   label = title, ``rootcause_type`` = ``section``).
@@ -42,6 +42,8 @@ tools (``relevant``, ``constraint``).
   ============== ====================================== ===============================
 
   A plain XLSForm reader sees a matrix as an ordinary field-list group of select_one questions.
+* ``fact::ru``/``fact::en`` mark a number question that asks for a fact about the school (a
+  count from its records) and give the label it is reported under (``Item.fact``).
 * ``relevant`` holds the condition in XLSForm syntax (``${q} = 1``, ``selected(${q}, '2')``);
   ``rootcause_relevant`` holds it, unchanged, in rootcause's condition language.
 

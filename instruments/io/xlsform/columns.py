@@ -27,6 +27,8 @@ SURVEY_COLUMNS = (
     "unit::ru",
     "unit::en",
     "max_choices",
+    "fact::ru",
+    "fact::en",
 )
 CHOICES_COLUMNS = ("list_name", "name", "label::ru", "label::en", "missing", "list_kind")
 SETTINGS_COLUMNS = (

@@ -170,6 +170,7 @@ class ItemsReader(ScalesReader):
             "text": self.text_column(sheet, "label"),
             "help": self.text_column(sheet, "hint"),
             "unit": self.text_column(sheet, "unit"),
+            "fact": self.text_column(sheet, "fact"),
         }
         return Where(sheet.title, row, shown)
 
@@ -344,6 +345,7 @@ class ItemsReader(ScalesReader):
             "integer": cell_flag(sheet.get(values, "integer")),
             "unit": self.localized(sheet, values, "unit"),
             "max_choices": sheet.get(values, "max_choices"),
+            "fact": self.localized(sheet, values, "fact"),
             "min": sheet.get(values, "min"),
             "max": sheet.get(values, "max"),
         }

@@ -112,6 +112,7 @@ def _item_row(item: Item, lists: Mapping[str, str]) -> dict[str, object]:
         "integer": None if item.integer else "no",
         **_texts("unit", item.unit),
         "max_choices": item.max_choices,
+        **_texts("fact", item.fact),
     }
     kind = item.type
     if kind is ItemType.likert:

@@ -1,0 +1,173 @@
+"""The reference's part on the support of pupils as the school's specialists report it: the
+facts of their form (items marked ``fact``: pupils on their caseload and of what kind, those the
+commission recommended sessions for and those who get them in full), summed over the school's
+specialists.
+
+Why these figures are shown for a school of one or two specialists while their views are not:
+they are counts from the school's records, not anyone's view, and are reported like the
+administration's answers (:mod:`analysis.privacy`); the text says so, and says that the views
+are shown only from the campaign's minimum group.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analysis.report.russian import ru_count, ru_int, ru_percent
+from instruments.audiences import AUDIENCE_NAMES
+from instruments.risk_factors import RiskFactorCatalogue
+from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument, text_in
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """One fact of the school: its label, the sum over the school's respondents, and for a
+    count that is a part of another (pupils getting the recommended sessions, of those they
+    were recommended for) the percentage."""
+
+    label: str
+    #: the school's sum, written as an integer («85»); «—» when nobody answered
+    value: str
+    #: respondents who gave this figure
+    answered: int
+    #: the percentage of the row it is a part of («64 % от 14»); None when it is not a part
+    share: str | None = None
+
+
+@dataclass(frozen=True)
+class SupportForm:
+    """The facts of one form for one school."""
+
+    label: str
+    instrument_title: str
+    n_responses: int
+    rows: list[FactRow] = field(default_factory=list)
+    #: how the figures are summed and why they are shown whatever the number of answers
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SupportSection:
+    forms: list[SupportForm]
+
+
+def fact_items(instrument: Instrument) -> list[str]:
+    """Codes of the instrument's items that ask for facts about the school, in order."""
+    return [item.code for item in instrument.items() if item.fact is not None]
+
+
+def _ratios(catalogue: RiskFactorCatalogue | None, instrument: Instrument) -> dict[str, str]:
+    """item -> denominator, for the catalogue's percentages read from the form's facts."""
+    if catalogue is None:
+        return {}
+    by_factor = catalogue.indicators_by_factor([instrument])
+    return {
+        i.item: i.denominator
+        for items in by_factor.values()
+        for i in items
+        if i.instrument == instrument.code and i.item and i.denominator
+    }
+
+
+def _sum(column: pd.Series) -> tuple[float | None, int]:
+    numbers = pd.to_numeric(column, errors="coerce").dropna()
+    return (float(numbers.sum()) if len(numbers) else None), len(numbers)
+
+
+def _note(n: int, audience: str, min_group_size: int) -> str:
+    who = AUDIENCE_NAMES.get(audience, audience)
+    if n == 0:
+        return f"Анкету не заполнил никто из группы «{who}»: сведений нет."
+    text = (
+        f"Ответили: {ru_count(n, 'человек', 'человека', 'человек')}. Числа — суммы по всем "
+        "ответам школы: ребёнок, с которым занимаются два специалиста, учтён у каждого из них. "
+        "Это сведения о школе из её документов, а не мнения, поэтому они приводятся при любом "
+        "числе ответов, как ответы администрации."
+    )
+    if n < min_group_size:
+        text += (
+            " Остальные ответы этой анкеты (оценки и мнения) показываются только при "
+            f"{ru_count(min_group_size, 'ответе', 'ответах', 'ответах')} и больше; в этой "
+            "школе их меньше, и они скрыты, чтобы ничей ответ нельзя было узнать."
+        )
+    return text
+
+
+def support_form(
+    instrument: Instrument,
+    answers: pd.DataFrame,
+    school_code: str,
+    *,
+    label: str,
+    min_group_size: int,
+    catalogue: RiskFactorCatalogue | None = None,
+) -> SupportForm | None:
+    """The school's facts on one form, or None when the form asks for none."""
+    codes = fact_items(instrument)
+    if not codes:
+        return None
+    own = answers[answers["school_code"] == school_code]
+    items = instrument.items_by_code()
+    ratios = _ratios(catalogue, instrument)
+    sums: dict[str, tuple[float | None, int]] = {
+        code: _sum(own[code]) if code in own.columns else (None, 0) for code in codes
+    }
+    rows = []
+    for code in codes:
+        total, answered = sums[code]
+        fact = items[code].fact or {"ru": code}
+        share = None
+        whole = ratios.get(code)
+        if whole is not None and total is not None:
+            below, _ = sums.get(whole, (None, 0))
+            if below:
+                part = min(total, below)
+                share = f"{ru_percent(part / below)} от {ru_int(below)}"
+        rows.append(
+            FactRow(
+                label=text_in(fact),
+                value="—" if total is None or math.isnan(total) else ru_int(total),
+                answered=answered,
+                share=share,
+            )
+        )
+    audience = instrument.audience.value
+    minimum = 1 if instrument.audience in INSTITUTIONAL_AUDIENCES else min_group_size
+    return SupportForm(
+        label=label,
+        instrument_title=text_in(instrument.title),
+        n_responses=len(own),
+        rows=rows,
+        note=_note(len(own), audience, minimum),
+    )
+
+
+def build_support_section(
+    forms: Iterable[tuple[Instrument, pd.DataFrame, str]],
+    school_code: str,
+    *,
+    min_group_size: int,
+    catalogue: RiskFactorCatalogue | None = None,
+) -> SupportSection | None:
+    """The facts of every form that asks for them ((instrument, every school's answers, the
+    form's label)); None when no form does."""
+    found = [
+        form
+        for instrument, answers, label in forms
+        if (
+            form := support_form(
+                instrument,
+                answers,
+                school_code,
+                label=label,
+                min_group_size=min_group_size,
+                catalogue=catalogue,
+            )
+        )
+        is not None
+    ]
+    return SupportSection(found) if found else None
