@@ -212,10 +212,17 @@ def _form_coverage(
     warnings = []
     grades = instrument.grades
     if total.hidden:
+        # Facts about the school (items marked ``fact``) are shown whatever the number of
+        # answers (analysis.privacy): the warning says so rather than «nothing is shown».
+        shown = (
+            "поэтому её оценки и мнения в справке не показываются; приводятся только сведения "
+            "о школе из её документов (часть «Сведения о сопровождении обучающихся»)."
+            if n and any(item.fact is not None for item in instrument.items())
+            else "поэтому результаты этой группы в справке не показываются."
+        )
         warnings.append(
             f"{_group_name(audience, grades)[:1].upper()}{_group_name(audience, grades)[1:]}: "
-            f"{ru_count(n, 'анкета', 'анкеты', 'анкет')} — меньше {min_group_size}, "
-            "поэтому результаты этой группы в справке не показываются."
+            f"{ru_count(n, 'анкета', 'анкеты', 'анкет')} — меньше {min_group_size}, {shown}"
         )
     elif (message := _warning(total, _group_name(audience, grades), audience)) is not None:
         warnings.append(message)

@@ -6,6 +6,7 @@ never decides a verdict. Everything else on the same form stays behind the minim
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 
 from analysis.dynamics import SINGLE_ANSWER, indicator_changes
 from analysis.indicators import is_fact, reportable_indicators, school_indicators
+from analysis.report.coverage import build_coverage
 from analysis.report.support import build_support_section
 from instruments.errors import InstrumentError
 from instruments.io.yaml_io import to_data
@@ -183,3 +185,27 @@ def test_a_fact_is_a_number_question_and_a_value_needs_one() -> None:
 
 def to_data_catalogue() -> dict[str, Any]:
     return CATALOGUE.model_dump(mode="json", exclude_defaults=True)
+
+
+def test_the_coverage_warning_of_a_small_group_says_its_facts_are_shown() -> None:
+    rows = [("A", _specialist(30, 10, 6)), ("A", _specialist(25, 4, 4))]
+    answers = _answers(rows)
+    coverage = build_coverage(
+        school_code="A",
+        forms=[("specialist", FORM, answers, "Специалисты")],
+        facts=None,
+        min_group_size=5,
+        today=dt.date(2026, 11, 1),
+    )
+    (warning,) = [w for w in coverage.warnings if w.startswith("Специалисты")]
+    assert "2 анкеты — меньше 5" in warning
+    assert "оценки и мнения в справке не показываются" in warning
+    assert "«Сведения о сопровождении обучающихся»" in warning
+    nobody = build_coverage(
+        school_code="B",
+        forms=[("specialist", FORM, answers, "Специалисты")],
+        facts=None,
+        min_group_size=5,
+        today=dt.date(2026, 11, 1),
+    )
+    assert any("результаты этой группы в справке не показываются" in w for w in nobody.warnings)
