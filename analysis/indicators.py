@@ -148,17 +148,24 @@ def is_fact(indicator: IndicatorSpec, instrument: Instrument) -> bool:
     return item is not None and item.fact is not None
 
 
-def _fact_ratio(indicator: IndicatorSpec, answers: pd.DataFrame) -> pd.DataFrame:
-    """Per school: the respondents who gave ``denominator`` (n) and 100 · Σ item / Σ
-    denominator over them. A respondent whose denominator is 0 was not asked the item (its
-    condition) and adds 0 to both sums; one who gave the denominator but not the item is
-    left out; an item above its denominator counts as the denominator (all of them)."""
-    below = pd.to_numeric(answers[indicator.denominator], errors="coerce").astype("float64")
-    above = pd.to_numeric(answers[indicator.item], errors="coerce").astype("float64")
+def fact_sums(answers: pd.DataFrame, item: str, denominator: str) -> pd.DataFrame:
+    """Per school (the index): ``n``, the respondents who gave both figures, and the sums
+    ``a`` of ``item`` and ``b`` of ``denominator`` over them. A respondent whose denominator
+    is 0 was not asked the item (its condition) and adds 0 to both; one who gave the
+    denominator but not the item is left out; an item above its denominator counts as the
+    denominator (all of them)."""
+    below = pd.to_numeric(answers[denominator], errors="coerce").astype("float64")
+    above = pd.to_numeric(answers[item], errors="coerce").astype("float64")
     above = above.where(below.ne(0), 0.0).clip(upper=below)
     ok = below.notna() & above.notna()
     frame = pd.DataFrame({"school_code": answers["school_code"], "a": above, "b": below})[ok]
-    sums = frame.groupby("school_code").agg(n=("b", "size"), a=("a", "sum"), b=("b", "sum"))
+    return frame.groupby("school_code").agg(n=("b", "size"), a=("a", "sum"), b=("b", "sum"))
+
+
+def _fact_ratio(indicator: IndicatorSpec, answers: pd.DataFrame) -> pd.DataFrame:
+    """Per school: the respondents who gave both figures (n) and 100 · Σ item / Σ
+    denominator over them (:func:`fact_sums`)."""
+    sums = fact_sums(answers, indicator.item or "", indicator.denominator or "")
     sums = sums[sums["b"] > 0]
     table = pd.DataFrame(
         {"n": sums["n"], "value": 100.0 * sums["a"] / sums["b"], "var": np.nan, "sd": np.nan}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from analysis.indicators import fact_sums
 from analysis.report.russian import ru_count, ru_int, ru_percent
 from instruments.audiences import AUDIENCE_NAMES
 from instruments.risk_factors import RiskFactorCatalogue
@@ -36,6 +37,11 @@ class FactRow:
     answered: int
     #: the percentage of the row it is a part of («64 % от 14»); None when it is not a part
     share: str | None = None
+
+    @property
+    def part(self) -> bool:
+        """A row of the row above («из них …»), indented under it."""
+        return self.label.startswith("из ")
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,16 @@ def _note(n: int, audience: str, min_group_size: int) -> str:
     return text
 
 
+def _share(own: pd.DataFrame, item: str, whole: str) -> tuple[str, float] | None:
+    """The percentage the risk profile reads (:func:`analysis.indicators.fact_sums`: over the
+    answers that give both figures) with its base, «43 % от 23», and the base."""
+    sums = fact_sums(own, item, whole)
+    part, below = float(sums["a"].sum()), float(sums["b"].sum())
+    if below <= 0:
+        return None
+    return f"{ru_percent(part / below)} от {ru_int(below)}", below
+
+
 def support_form(
     instrument: Instrument,
     answers: pd.DataFrame,
@@ -117,16 +133,22 @@ def support_form(
         code: _sum(own[code]) if code in own.columns else (None, 0) for code in codes
     }
     rows = []
+    partial: list[str] = []
     for code in codes:
         total, answered = sums[code]
         fact = items[code].fact or {"ru": code}
         share = None
         whole = ratios.get(code)
-        if whole is not None and total is not None:
-            below, _ = sums.get(whole, (None, 0))
-            if below:
-                part = min(total, below)
-                share = f"{ru_percent(part / below)} от {ru_int(below)}"
+        if whole is not None and whole in own.columns and code in own.columns:
+            found = _share(own, code, whole)
+            if found is not None:
+                share, base = found
+                listed = sums.get(whole, (None, 0))[0]
+                if listed is not None and base != listed:
+                    partial.append(
+                        f"Доля в строке «{text_in(fact)}» рассчитана по ответам, где указаны "
+                        f"оба числа ({ru_int(base)} из {ru_int(listed)})."
+                    )
         rows.append(
             FactRow(
                 label=text_in(fact),
@@ -142,7 +164,7 @@ def support_form(
         instrument_title=text_in(instrument.title),
         n_responses=len(own),
         rows=rows,
-        note=_note(len(own), audience, minimum),
+        note=" ".join([_note(len(own), audience, minimum), *partial]),
     )
 
 

@@ -128,6 +128,17 @@ def test_the_reference_lists_the_school_s_sums_and_the_share_recommended() -> No
     assert values["из них с ОВЗ"].value == "4"
     full = values["из них получают занятия в полном объёме"]
     assert (full.value, full.share) == ("10", "71\u00a0% от 14")
+    assert full.part and not values["Обучающихся на сопровождении у специалистов"].part
+    # one answer gives the whole and not the part: the share is the profile's, over the others
+    rows.append(("A", _specialist(20, 6, None)))
+    again = build_support_section(
+        [(FORM, _answers(rows), "Специалисты")], "A", min_group_size=5, catalogue=CATALOGUE
+    )
+    assert again is not None
+    full = {row.label: row for row in again.forms[0].rows}[full.label]
+    assert full.share == "71\u00a0% от 14"
+    assert "рассчитана по ответам, где указаны оба числа (14 из 20)" in again.forms[0].note
+    rows.pop()
     assert values["Нуждаются в помощи специалиста, но не получают её"].value == "—"
     assert form.n_responses == 2
     assert "Ответили: 2 человека" in form.note and "при 5 ответах и больше" in form.note
