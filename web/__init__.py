@@ -119,12 +119,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["static_url"] = _static_url
     app.jinja_env.filters["too_many_choices"] = too_many_choices
     csrf.init_app(app)
-    from web import auth, db, designer, errors, public, respond, staff
+    from web import auth, chart_assets, db, designer, errors, public, respond, staff
 
     db.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
-    for module in (public, respond, staff, designer):
+    for module in (public, respond, staff, designer, chart_assets):
         app.register_blueprint(module.bp)
     # The respondent's pages carry a session-free token of their own (web.respond_csrf).
     csrf.exempt(respond.bp)

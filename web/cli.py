@@ -245,7 +245,8 @@ def campaigns(ctx: click.Context) -> None:
     default="html",
     show_default=True,
     help="Output format: html (a standalone page), docx (Word, editable) or pdf (printed "
-    "by headless Chromium: the chromium package or ROOTCAUSE_CHROMIUM).",
+    "by headless Chromium: the chromium package or ROOTCAUSE_CHROMIUM). Charts are drawn "
+    "by the same Chromium: docx and pdf need it, html shows tables without it.",
 )
 @click.option(
     "-o",
@@ -277,8 +278,9 @@ def report(
 ) -> None:
     """Write a school's analytical reference for a campaign (HTML, DOCX or PDF)."""
     from analysis.report.front_matter import Preparer, signed
-    from web.pdf import PdfUnavailable, chromium_path, missing_chromium
-    from web.reference_files import WITHOUT_CHROMIUM, render_reference
+    from web.chart_browser import missing_browser
+    from web.pdf import PdfUnavailable, chromium_path
+    from web.reference_files import WITHOUT_CHROMIUM, render_reference, warm_up
     from web.reporting import school_reference
 
     preparer = None
@@ -287,13 +289,15 @@ def report(
             preparer = Preparer.parse(prepared_by)
         except ValueError as exc:
             _fail(f"--prepared-by: {exc}")
-    if fmt == "pdf" and chromium_path() is None:
-        _fail(f"{missing_chromium()} {WITHOUT_CHROMIUM}")
+    if fmt in ("docx", "pdf") and chromium_path() is None:
+        _fail(f"{missing_browser()} {WITHOUT_CHROMIUM}")
+    # Chromium loads plotly.js for the charts while the reference is computed.
+    warm_up()
     with session_scope_cli() as session:
         model = school_reference(session, campaign_id, school_code)
     model = signed(model, prepared_by=preparer, approval=approval)
     try:
-        content = render_reference(model, fmt)
+        content = render_reference(model, fmt, warn=lambda text: click.echo(text, err=True))
     except PdfUnavailable as exc:
         _fail(f"{exc} {WITHOUT_CHROMIUM}")
     write_atomic(output, content)

@@ -1,9 +1,17 @@
 """A school's reference as a file in each format (HTML, DOCX, PDF), named for download: one
-place for the command line and the staff pages."""
+place for the command line and the staff pages.
+
+The charts (:mod:`analysis.report.charts`) are drawn as images by this process's headless
+Chromium (:mod:`web.chart_browser`) for every format but the web page: the DOCX and the PDF
+cannot do without them (the command says how to install Chromium), the standalone HTML file
+shows each chart's table instead and says why.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Callable
 from urllib.parse import quote
 
 from analysis.report.model import ReferenceModel
@@ -15,30 +23,54 @@ MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
 }
-#: said beside the missing-Chromium message where HTML and DOCX would still do
-WITHOUT_CHROMIUM = "HTML и DOCX формируются и без него."
+#: said beside the missing-Chromium message where HTML would still do
+WITHOUT_CHROMIUM = "HTML формируется и без него (диаграммы в нём заменяются таблицами)."
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
-def render_reference(model: ReferenceModel, fmt: str) -> bytes:
-    """The reference in ``fmt`` (one of :data:`FORMATS`).
+def render_reference(
+    model: ReferenceModel, fmt: str, *, warn: Callable[[str], None] | None = None
+) -> bytes:
+    """The reference in ``fmt`` (one of :data:`FORMATS`), its charts as images.
 
-    Raises :class:`web.pdf.PdfUnavailable` for a PDF without Chromium; the libraries of the
-    other formats are imported only when asked for (python-docx, the browser's wrapper).
-    """
+    Raises :class:`web.chart_browser.BrowserUnavailable` (a :class:`web.pdf.PdfUnavailable`)
+    for a DOCX with charts or a PDF without Chromium; an HTML file without it shows the
+    charts' tables and passes the reason to ``warn``. The libraries of each format are
+    imported only when asked for (python-docx, the browser's wrapper)."""
+    from analysis.report.charts import ChartMedia, charts_of
     from analysis.report.html import render_html
+    from web.chart_browser import BrowserUnavailable, shared_browser
 
-    if fmt == "html":
-        return render_html(model).encode("utf-8")
-    if fmt == "docx":
-        from analysis.report.docx import render_docx
-
-        return render_docx(model)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown reference format {fmt!r}")
+    charts = charts_of(model)
     if fmt == "pdf":
-        from web.pdf import html_to_pdf
+        browser = shared_browser()
+        images = browser.images(charts) if charts else {}
+        return browser.pdf(render_html(model, ChartMedia(images=images)))
+    media = ChartMedia()
+    if charts:
+        try:
+            media = ChartMedia(images=shared_browser().images(charts))
+        except BrowserUnavailable as exc:
+            if fmt == "docx":
+                raise
+            if warn is not None:
+                warn(f"Диаграммы заменены таблицами: {exc}")
+    if fmt == "html":
+        return render_html(model, media).encode("utf-8")
+    from analysis.report.docx import render_docx
 
-        return html_to_pdf(render_html(model))
-    raise ValueError(f"unknown reference format {fmt!r}")
+    return render_docx(model, images=media.images)
+
+
+def warm_up() -> None:
+    """Start the browser the files will need, without waiting for it (nothing without
+    Chromium: the rendering then says so)."""
+    from web.chart_browser import BrowserUnavailable, shared_browser
+
+    with contextlib.suppress(BrowserUnavailable):
+        shared_browser().warm_up()
 
 
 def content_disposition(campaign_id: int, school_code: str, school_name: str, fmt: str) -> str:

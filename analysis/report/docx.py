@@ -10,16 +10,21 @@ Heading 1/2/3 (a part marked ``class="part"`` starts a new page, as in print), `
 paragraph (``note``, ``warn``, ``muted``, ``meta``, ``approve`` and ``consider`` its own
 paragraph styles), ``ol``/``ul`` lists, ``table`` a Word table whose ``thead`` rows repeat on
 every page, ``span.muted`` grey text, ``span.level`` the level's shading, ``strong``/``em``
-bold/italic, ``br`` a line break.
+bold/italic, ``br`` a line break, ``img`` (a chart: PNG as a data URI, nothing is ever
+fetched) a picture as wide as the text, ``figcaption`` its caption, and ``div.approval`` (the
+«РАССМОТРЕНО» / «УТВЕРЖДАЮ» blocks) a borderless table of two columns, side by side as on the
+page.
 Text is literal: DOCX interprets no formulas, and characters XML cannot hold are dropped
 (:mod:`analysis.report.safe_text`).
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import re
-from collections.abc import Iterator
+import struct
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 
@@ -38,6 +43,7 @@ from docx.styles.style import ParagraphStyle
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from analysis.report.charts import ChartMedia
 from analysis.report.html import render_html
 from analysis.report.model import ReferenceModel
 from analysis.report.safe_text import xml_safe
@@ -382,7 +388,7 @@ def _styles(document: Document) -> None:
         )
         heading.paragraph_format.keep_with_next = True
     _paragraph_style(document, "Meta", size=BODY_PT, align=center, after=2)
-    # the title block's «УТВЕРЖДАЮ» at the right half of the page, «РАССМОТРЕНО» at the left
+    # «РАССМОТРЕНО» and «УТВЕРЖДАЮ» of the title block, side by side (_Writer._approval)
     _paragraph_style(document, "Approval", size=BODY_PT, align=left, left=Cm(9), after=12)
     _paragraph_style(document, "Consideration", size=BODY_PT, align=left, after=12)
     _paragraph_style(document, "Muted", size=SMALL_PT, color=MUTED, align=left)
@@ -656,12 +662,61 @@ class _Writer:
             self._content()
             _table(self.document, node, self.width)
             self.after_table = True
+        elif tag == "img":
+            self._picture(node)
+        elif tag == "figcaption":
+            caption = self._paragraph(list(_runs(node, _Format())), "Muted")
+            if caption is not None:
+                caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif "approval" in node.classes:
+            self._approval(node)
         elif "wide" in node.classes and not self.landscape:
             self._section(landscape=True)
             self.blocks(node)
             self.restore = True
         else:
             self.blocks(node)
+
+    def _picture(self, node: _Node) -> None:
+        """An embedded PNG as wide as the text (no taller than the page holds), centred and
+        kept with its caption; its ``alt`` as the picture's description."""
+        png = _data_png(node.attrs.get("src", ""))
+        if png is None:
+            return
+        self._content()
+        width, height = _png_size(png)
+        text_height = (PAGE_WIDTH.cm if self.landscape else PAGE_HEIGHT.cm) - 5.0
+        shown = min(self.width, text_height * width / height) if width and height else self.width
+        paragraph = _add(self.document, "Table Text")
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.paragraph_format.keep_with_next = True
+        paragraph.paragraph_format.space_after = Pt(4)
+        run = paragraph.add_run()
+        run.add_picture(io.BytesIO(png), width=Cm(shown))
+        alt = xml_safe(node.attrs.get("alt", ""))
+        for properties in run._r.iter(qn("wp:docPr")):
+            properties.set("descr", alt)
+
+    def _approval(self, node: _Node) -> None:
+        """«РАССМОТРЕНО» and «УТВЕРЖДАЮ» side by side: a table of one row without borders."""
+        blocks = [c for c in node.children if isinstance(c, _Node) and c.tag == "p"]
+        if not blocks:
+            return
+        self._content()
+        table = self.document.add_table(rows=1, cols=len(blocks))
+        table.autofit = False
+        borders = OxmlElement("w:tblBorders")
+        for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+            borders.append(_element(f"w:{side}", val="nil"))
+        table._tbl.tblPr.append(borders)
+        _table_width(table, [self.width / len(blocks)] * len(blocks))
+        for cell, block in zip(table.rows[0].cells, blocks, strict=True):
+            paragraph = cell.paragraphs[0]
+            style = next((s for c, s in _P_STYLES.items() if c in block.classes), "Consideration")
+            _restyle(paragraph, style)
+            paragraph.paragraph_format.left_indent = Cm(0)
+            _write(paragraph, list(_runs(block, _Format())))
+        self.after_table = True
 
     def _section(self, *, landscape: bool) -> None:
         section = self.document.add_section(WD_SECTION.NEW_PAGE)
@@ -697,7 +752,7 @@ class _Writer:
         return paragraph
 
 
-_BLOCK_TAGS = {"h1", "p", "ol", "ul", "table", *_HEADINGS}
+_BLOCK_TAGS = {"h1", "p", "ol", "ul", "table", "img", "figcaption", *_HEADINGS}
 _P_STYLES = {
     "warn": "Warning",
     "note": "Note",
@@ -706,6 +761,25 @@ _P_STYLES = {
     "approve": "Approval",
     "consider": "Consideration",
 }
+
+
+def _data_png(src: str) -> bytes | None:
+    """The PNG of a ``data:image/png;base64,…`` URI (None for anything else: a reference
+    never fetches an image)."""
+    prefix = "data:image/png;base64,"
+    if not src.startswith(prefix):
+        return None
+    try:
+        png = base64.b64decode(src[len(prefix) :], validate=True)
+    except ValueError:
+        return None
+    return png if png.startswith(b"\x89PNG\r\n\x1a\n") else None
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels, from the PNG's IHDR chunk."""
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
 
 
 def _headings(node: _Node) -> Iterator[tuple[int, str]]:
@@ -737,6 +811,8 @@ def html_to_docx(html: str, *, title: str = "") -> bytes:
     return out.getvalue()
 
 
-def render_docx(model: ReferenceModel) -> bytes:
-    """The reference as a DOCX file (bytes): the same parts, text and tables as the HTML."""
-    return html_to_docx(render_html(model), title=f"Аналитическая справка — {model.school_name}")
+def render_docx(model: ReferenceModel, *, images: Mapping[str, bytes] | None = None) -> bytes:
+    """The reference as a DOCX file (bytes): the same parts, text and tables as the HTML, each
+    chart as its PNG from ``images`` (by chart key) or, without one, as its table."""
+    page = render_html(model, ChartMedia(images=dict(images or {})))
+    return html_to_docx(page, title=f"Аналитическая справка — {model.school_name}")

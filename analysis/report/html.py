@@ -6,6 +6,7 @@ import re
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from analysis.report.charts import ChartMedia
 from analysis.report.model import ReferenceModel
 from analysis.report.russian import (
     NBSP,
@@ -40,6 +41,7 @@ _env.filters["range"] = ru_range
 _env.filters["ru_count"] = ru_count
 _env.filters["plural"] = ru_plural
 
+
 #: a number and the percent sign apart by a plain (or narrow) space
 _LOOSE_PERCENT = re.compile(r"(\d)[ \u202f]%")
 #: what the typographic pass leaves as it is: scripts and styles
@@ -57,5 +59,9 @@ def typeset(html: str) -> str:
     return "".join(t + b for t, b in zip(texts, blocks, strict=True))
 
 
-def render_html(model: ReferenceModel) -> str:
-    return typeset(_env.get_template("school.html").render(ref=model))
+def render_html(model: ReferenceModel, charts: ChartMedia | None = None) -> str:
+    """The reference as one HTML page; ``charts`` says how it shows its charts (images,
+    plotly drawn by the app's scripts, or by default their tables: :mod:`.charts`)."""
+    return typeset(
+        _env.get_template("school.html").render(ref=model, charts=charts or ChartMedia())
+    )

@@ -27,6 +27,7 @@ from analysis.report.profile import RiskSection, build_risk_section, fielded_ind
 from analysis.report.results_section import ResultsSection, build_results_section
 from analysis.report.roadmap import Roadmap, build_roadmap, staff_of
 from analysis.report.study import StudyFacts
+from analysis.report.summary_section import SummarySection, summary_of
 from analysis.report.support import SupportSection, build_support_section
 from analysis.scoring import ScaleScores, score_scales
 from instruments.audiences import AUDIENCE_HEADINGS
@@ -103,6 +104,9 @@ class ReferenceModel:
     #: facts about the support of pupils as the school's specialists report them (the items
     #: marked ``fact``); None: no form of the campaign asks for them
     support: SupportSection | None = None
+    #: «Краткие итоги»: the risk profile chart and the findings in plain words; None
+    #: without a risk part
+    summary: SummarySection | None = None
 
 
 def _num(value: object) -> float | None:
@@ -359,4 +363,5 @@ def build_school_reference(
             min_group_size=min_group_size,
             catalogue=catalogue,
         ),
+        summary=summary_of(risk, school_code=school_code, benchmark=benchmark, status=status),
     )

@@ -11,6 +11,7 @@ import re
 import docx
 import pandas as pd
 import pytest
+from docx.oxml.ns import qn
 
 from analysis.report import ReferenceModel, build_school_reference, render_html
 from analysis.report.coverage import LOW_RATE, Coverage, build_coverage
@@ -407,11 +408,21 @@ def test_title_block_in_docx(forms: dict[str, Instrument]) -> None:
     document = docx.Document(io.BytesIO(render_docx(model)))
     paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
     styles = [s for s, _ in paragraphs]
-    approval = next(t for s, t in paragraphs if s == "Approval")
-    assert approval.splitlines()[:2] == ["УТВЕРЖДАЮ", "Директор СШ № 7"]
-    assert next(t for s, t in paragraphs if s == "Consideration").startswith("РАССМОТРЕНО")
+    # «РАССМОТРЕНО» and «УТВЕРЖДАЮ» side by side, as on the page: the first thing of the
+    # document is a borderless table of one row and two cells
+    body = document.element.body
+    first = next(iter(body))
+    assert first.tag == qn("w:tbl")
+    block = document.tables[0]
+    assert len(block.rows) == 1 and len(block.columns) == 2
+    consider, approve = block.rows[0].cells
+    assert [p.style.name for p in consider.paragraphs] == ["Consideration"]
+    assert [p.style.name for p in approve.paragraphs] == ["Approval"]
+    assert consider.text.startswith("РАССМОТРЕНО")
+    assert approve.text.splitlines()[:2] == ["УТВЕРЖДАЮ", "Директор СШ № 7"]
+    borders = block._tbl.tblPr.find(qn("w:tblBorders"))
+    assert borders is not None and {b.get(qn("w:val")) for b in borders} == {"nil"}
     title = styles.index("Title")
-    assert styles.index("Consideration") < styles.index("Approval") < title
     assert paragraphs[title][1] == (
         "Аналитическая справка о причинах низких образовательных результатов"
     )
@@ -435,4 +446,7 @@ def test_title_block_in_docx(forms: dict[str, Instrument]) -> None:
     )
     # without the option, no approval block
     plain = docx.Document(io.BytesIO(render_docx(_with_facts(forms))))
-    assert not [p for p in plain.paragraphs if p.style.name in ("Approval", "Consideration")]
+    in_cells = [p for t in plain.tables for c in t._cells for p in c.paragraphs]
+    assert not [
+        p for p in [*plain.paragraphs, *in_cells] if p.style.name in ("Approval", "Consideration")
+    ]

@@ -9,12 +9,14 @@ school with a planted cause is computed once.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import io
 import re
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from html import unescape
 from html.parser import HTMLParser
@@ -34,6 +36,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 
 from analysis.report import ReferenceModel, render_html
+from analysis.report.charts import ChartMedia, charts_of
 from analysis.report.docx import render_docx
 from surveys import models as m
 from surveys.db import make_engine, make_sessionmaker, upgrade
@@ -41,6 +44,7 @@ from surveys.demo import generate_demo
 from tests.conftest import _missing, make_app
 from web.cli import main
 from web.pdf import chromium_path, html_to_pdf
+from web.reference_files import WITHOUT_CHROMIUM, render_reference
 from web.reporting import school_reference
 
 DAY = dt.date(2026, 11, 20)
@@ -455,6 +459,7 @@ def _report(runner: CliRunner, demo: Demo, fmt: str, out: Path) -> Result:
 
 
 def test_cli_writes_docx_from_the_database(demo: Demo, cli: CliRunner, tmp_path: Path) -> None:
+    _need_chromium()
     out = tmp_path / "справка.docx"
     result = _report(cli, demo, "docx", out)
     assert result.exit_code == 0, result.output
@@ -470,28 +475,135 @@ def test_cli_writes_html_and_pdf(
 ) -> None:
     # The model itself comes from the database in the test above; here, the formats.
     monkeypatch.setattr("web.reporting.school_reference", lambda *_: demo.model)
+    _need_chromium()
     html = tmp_path / "r.html"
     assert _report(cli, demo, "html", html).exit_code == 0
-    assert html.read_text(encoding="utf-8") == render_html(demo.model)
-    _need_chromium()
+    # a standalone file: the template's page with each chart as an embedded PNG, no script
+    page = html.read_text(encoding="utf-8")
+    images = {
+        key: base64.b64decode(data)
+        for key, data in re.findall(
+            r'id="chart-([\w-]+)">\s*<img src="data:image/png;base64,([^"]+)"',
+            page,
+        )
+    }
+    assert set(images) == {c.key for c in charts_of(demo.model)} and images
+    assert all(png.startswith(PNG) for png in images.values())
+    assert page == render_html(demo.model, ChartMedia(images=images))
+    assert "<script" not in page and 'src="http' not in page
     pdf = tmp_path / "r.pdf"
     result = _report(cli, demo, "pdf", pdf)
     assert result.exit_code == 0, result.output
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
-def test_cli_pdf_without_chromium_says_how_to_install_it(
+def test_cli_docx_and_pdf_without_chromium_say_how_to_install_it(
     demo: Demo, cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The DOCX and the PDF carry the charts, drawn by Chromium: without it the command says
+    how to install it and exits non-zero, writing nothing; the HTML file shows the charts'
+    tables and says why."""
     monkeypatch.setattr("web.reporting.school_reference", lambda *_: demo.model)
     monkeypatch.setenv("ROOTCAUSE_CHROMIUM", str(tmp_path / "no-chromium"))
-    out = tmp_path / "r.pdf"
-    result = _report(cli, demo, "pdf", out)
-    assert result.exit_code == 1
-    assert "пакет chromium" in result.output and "ROOTCAUSE_CHROMIUM" in result.output
-    assert "HTML и DOCX формируются и без него" in result.output
-    assert not out.exists()
-    assert _report(cli, demo, "html", tmp_path / "r.html").exit_code == 0
+    for fmt in ("docx", "pdf"):
+        out = tmp_path / f"r.{fmt}"
+        result = _report(cli, demo, fmt, out)
+        assert result.exit_code == 1, result.output
+        assert "Для диаграмм в DOCX и PDF нужен браузер Chromium" in result.output
+        assert "sudo apt install chromium" in result.output
+        assert "ROOTCAUSE_CHROMIUM" in result.output
+        assert WITHOUT_CHROMIUM in result.output
+        assert not out.exists()
+    html = tmp_path / "r.html"
+    result = _report(cli, demo, "html", html)
+    assert result.exit_code == 0, result.output
+    assert "Диаграммы заменены таблицами" in result.stderr
+    page = html.read_text(encoding="utf-8")
+    assert page == render_html(demo.model) and '<table class="chart-table">' in page
+
+
+# -- the chart in DOCX and PDF -----------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def chart_docx(demo: Demo) -> bytes:
+    """The DOCX as the command line and the staff pages make it: charts drawn by Chromium."""
+    _need_chromium()
+    return render_reference(demo.model, "docx")
+
+
+def _pdf_images(pdf: Path) -> list[list[str]]:
+    """``pdfimages -list``'s rows (page, number, type, width, height, …) of a PDF."""
+    listing = subprocess.run(
+        [_need("pdfimages", "poppler-utils"), "-list", str(pdf)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()[2:]
+    return [row.split() for row in listing]
+
+
+def test_docx_carries_the_risk_profile_chart_and_libreoffice_prints_it(
+    demo: Demo, chart_docx: bytes, tmp_path: Path
+) -> None:
+    archive = zipfile.ZipFile(io.BytesIO(chart_docx))
+    media = [n for n in archive.namelist() if n.startswith("word/media/")]
+    assert len(media) == len(charts_of(demo.model)) >= 1
+    assert all(archive.read(name).startswith(PNG) for name in media)
+    document = docx.Document(io.BytesIO(chart_docx))
+    first = document.inline_shapes[0]
+    assert round(first.width.cm, 2) == 16.5  # the upright page's text width
+    paragraphs = [p.text for p in document.paragraphs]
+    summary = demo.model.summary
+    assert summary is not None and summary.chart.title in paragraphs
+    # the summary's table is replaced by the picture
+    header = list(summary.chart.table.header)
+    assert not any([c.text for c in t.rows[0].cells] == header for t in document.tables)
+
+    soffice = _need("soffice", "libreoffice-writer-nogui")
+    source = tmp_path / "chart.docx"
+    source.write_bytes(chart_docx)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        capture_output=True,
+        timeout=180,
+    )
+    printed = tmp_path / "chart.pdf"
+    assert printed.exists()
+    text, pages = _pdf_text(printed.read_bytes(), tmp_path, "lo-chart.pdf")
+    assert pages > 1 and "Краткие итоги диагностики" in text
+    images = _pdf_images(printed)
+    assert images, "LibreOffice printed no picture"
+    # the chart sits on the summary's page, above its caption
+    summary_page = next(
+        i for i, page in enumerate(text.split("\f"), start=1) if "Профиль рисков школы:" in page
+    )
+    assert int(images[0][0]) == summary_page
+
+
+def test_pdf_carries_the_chart(demo: Demo, tmp_path: Path) -> None:
+    _need_chromium()
+    pdf = render_reference(demo.model, "pdf")
+    text, pages = _pdf_text(pdf, tmp_path, "chart.pdf")
+    assert pages > 1
+    flat = _squash(text)
+    assert "Краткие итоги диагностики" in flat and "Вероятные причины" in flat
+    images = _pdf_images(tmp_path / "chart.pdf")
+    assert images, "the PDF holds no image"
+    width, height = int(images[0][3]), int(images[0][4])
+    chart = charts_of(demo.model)[0]
+    assert (width, height) == (2 * chart.width, 2 * chart.height)
 
 
 # -- the staff pages ---------------------------------------------------------------------------
@@ -525,6 +637,7 @@ def test_deputy_downloads_docx_of_their_school_only(
     app: Flask, demo: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Access is checked on the real schools; the reference's content is the module's one.
+    _need_chromium()
     monkeypatch.setattr("web.staff.schools.school_reference", lambda *_: demo.model)
     client = _signed_in(app, demo, "deputy")
     page = client.get(f"/staff/schools/{demo.code}").text
@@ -577,3 +690,73 @@ def test_pdf_without_chromium_is_unavailable_with_the_reason(
     reply = _signed_in(app, demo, "deputy").get(_url(demo, demo.code, "pdf"))
     assert reply.status_code == 503
     assert "пакет chromium" in reply.text
+
+
+def test_web_reference_draws_its_chart_with_the_apps_own_plotly(
+    app: Flask, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staff page of a reference loads plotly.js and the loader from the app (nothing
+    from elsewhere, as its content security policy demands) and draws the chart over its
+    table; at 360 px the page does not scroll sideways."""
+    monkeypatch.setattr("web.staff.schools.school_reference", lambda *_: demo.model)
+    client = _signed_in(app, demo, "coordinator")
+    url = _url(demo, demo.other_code, "html")
+    reply = client.get(url)
+    assert reply.status_code == 200
+    policy = reply.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "default-src 'none'" in policy
+    scripts = re.findall(r'<script src="([^"]+)" defer>', reply.text)
+    assert [s.split("?")[0] for s in scripts][1:] == ["/static/charts.js"]
+    assert re.fullmatch(r"/assets/plotly-[0-9a-f]{12}\.min\.js", scripts[0])
+    _need_chromium()
+    try:
+        from playwright.sync_api import Route, sync_playwright
+    except ImportError as exc:
+        _missing(f"the 'playwright' Python package is not importable: {exc}")
+        raise AssertionError from exc  # unreachable: _missing raises
+    origin = "http://rootcause.test"
+    fetched: list[str] = []
+
+    def serve(route: Route) -> None:
+        """The app answers the browser's requests (its own origin); anything else fails."""
+        request_url = route.request.url
+        if not request_url.startswith(origin):
+            route.abort()
+            return
+        path = request_url[len(origin) :]
+        fetched.append(path.split("?")[0])
+        answer = client.get(path, headers={"Accept-Encoding": "identity"})
+        route.fulfill(
+            status=answer.status_code,
+            headers={k: v for k, v in answer.headers.items() if k != "Content-Length"},
+            body=answer.data,
+        )
+        answer.close()
+
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            for width in (1280, 360):
+                page = browser.new_page(viewport={"width": width, "height": 800})
+                page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: problems.append(str(e)))
+                page.route("**/*", serve)
+                page.goto(origin + url)
+                page.wait_for_selector("figure.chart .main-svg", timeout=30_000)
+                assert page.locator("figure.chart .chart-table.chart-drawn").count() == 1
+                assert not page.locator("figure.chart .chart-table").is_visible()
+                drawn = page.locator("figure.chart .chart-plot").bounding_box()
+                assert drawn is not None and drawn["width"] <= width
+                overflow = page.evaluate(
+                    "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+                )
+                assert overflow <= 0, f"the page scrolls sideways at {width} px"
+                assert not problems, problems
+                page.close()
+        finally:
+            browser.close()
+    # the page and the app's two scripts: nothing else was asked for
+    assert fetched[0] == url and set(fetched) == {url, scripts[0], "/static/charts.js"}

@@ -148,7 +148,11 @@ def _signed_in(app: Flask, login: str) -> FlaskClient:
 
 
 def _docx_paragraphs(data: bytes) -> list[tuple[str, str]]:
-    return [(p.style.name, p.text) for p in docx.Document(io.BytesIO(data)).paragraphs]
+    """Style and text of the body's paragraphs, then of the tables' cells (where the
+    approval block's two columns are)."""
+    document = docx.Document(io.BytesIO(data))
+    cells = [p for t in document.tables for c in t._cells for p in c.paragraphs]
+    return [(p.style.name, p.text) for p in [*document.paragraphs, *cells]]
 
 
 def test_staff_reference_is_prepared_by_the_signed_in_user(app: Flask, db: Session) -> None:

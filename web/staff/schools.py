@@ -12,7 +12,7 @@ from flask import (
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
-from analysis.report import ReferenceModel, render_html
+from analysis.report import ReferenceModel
 from analysis.report.front_matter import signed
 from instruments.audiences import AUDIENCE_NAMES, AUDIENCE_ORDER
 from instruments.io.spreadsheet import XLSX_MIMETYPE
@@ -21,6 +21,7 @@ from surveys import models as m
 from surveys.districts import setup_steps
 from surveys.users import visible_schools
 from web.auth import requires_role
+from web.chart_assets import REFERENCE_CSP, reference_page
 from web.db import get_session
 from web.errors import render_error
 from web.reference_facts import preparer_of
@@ -153,11 +154,9 @@ def reference(user: m.User, campaign_id: int, code: str):  # type: ignore[no-unt
     db = get_session()
     model = _signed(user, school_reference(db, campaign_id, school.code))
     record_and_commit("reference_viewed", f"campaign {campaign_id} school {school.code}")
-    response = make_response(render_html(model))
-    # The reference is a standalone file with its own inline styles.
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
-    )
+    response = make_response(reference_page(model))
+    # Its own inline styles; its charts drawn by plotly.js, a script of the app's.
+    response.headers["Content-Security-Policy"] = REFERENCE_CSP
     return response
 
 

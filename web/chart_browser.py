@@ -1,0 +1,287 @@
+"""One headless Chromium per process for the reference's static renderings: the chart images
+(plotly.js loaded once into a page, every chart drawn there by ``Plotly.toImage``) and the
+printed PDF.
+
+Starting Chromium and loading plotly.js (4.8 MB) costs seconds, drawing a chart then a tenth
+of one, so the browser is started once, on first use, and kept until the process exits; a
+second reference, or a second chart, reuses it. Playwright's sync API ties its objects to the
+thread that started it, and the web server answers on several threads (gunicorn's gthread
+workers), so one thread of its own owns Playwright and callers hand it jobs and wait.
+:meth:`ChartBrowser.warm_up` starts it without waiting: the command line does so before it
+reads the database, so the browser loads plotly.js while the reference is computed.
+
+Nothing is downloaded: the browser is Debian's chromium (``/usr/bin/chromium`` or
+``ROOTCAUSE_CHROMIUM``, never ``playwright install``), plotly.js the copy inside the installed
+``plotly`` package, and every request of its pages other than those two files is aborted.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import importlib.util
+import os
+import queue
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from web.pdf import PdfUnavailable, chromium_path, missing_chromium
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Route
+
+    from analysis.report.charts import Chart
+
+ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+)
+#: a chart drawn at twice its CSS size: sharp in print and in Word at the page's width
+SCALE = 2
+#: seconds a job may take (the first includes starting the browser and loading plotly.js)
+TIMEOUT = 120
+_CHART_PAGE = (
+    '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
+    '<script src="{plotly}"></script></head><body></body></html>'
+)
+_TO_IMAGE = """async ([figure, scale]) => {
+  const url = await Plotly.toImage(figure, {
+    format: "png", width: figure.layout.width, height: figure.layout.height, scale: scale,
+  });
+  return url.slice(url.indexOf(",") + 1);
+}"""
+
+
+class BrowserUnavailable(PdfUnavailable):
+    """No Chromium (or no Playwright) to draw charts and print with, or it failed."""
+
+
+def plotly_js_path() -> Path:
+    """plotly.min.js inside the installed ``plotly`` package (found without importing it)."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise BrowserUnavailable("Пакет plotly не установлен: диаграммы не строятся.")
+    return Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
+
+
+def missing_browser() -> str:
+    """Why charts cannot be drawn, and how to install Chromium or point at it."""
+    return missing_chromium().replace("Для PDF нужен", "Для диаграмм в DOCX и PDF нужен", 1)
+
+
+class ChartBrowser:
+    """A headless Chromium on a thread of its own (see the module's docstring)."""
+
+    #: browsers launched by this process (tests count them: one for any number of charts)
+    launches: ClassVar[int] = 0
+
+    def __init__(self, executable: str) -> None:
+        self.executable = executable
+        self._jobs: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...], Future[Any]] | None]
+        self._jobs = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._broken: BrowserUnavailable | None = None
+        self._browser: Browser | None = None
+        self._chart: Page | None = None
+        self._closed = False
+
+    # -- what callers use ------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Start the browser and load plotly.js now, without waiting for either."""
+        with self._lock:
+            if self._thread is None and not self._closed:
+                self._thread = threading.Thread(
+                    target=self._run, name="rootcause-chromium", daemon=True
+                )
+                self._thread.start()
+
+    def images(self, charts: Sequence[Chart]) -> dict[str, bytes]:
+        """Each chart as a PNG (``Plotly.toImage`` at scale 2), by key."""
+        if not charts:
+            return {}
+        return self._call(self._images, [(c.key, c.figure) for c in charts])
+
+    def pdf(self, html: str) -> bytes:
+        """A self-contained page printed as Chromium prints it: the page's own CSS size
+        (A4) and margins, backgrounds, no header or footer of the browser's."""
+        return self._call(self._pdf, html)
+
+    @property
+    def alive(self) -> bool:
+        running = self._thread is None or self._thread.is_alive()
+        return not self._closed and self._broken is None and running
+
+    def close(self) -> None:
+        """Stop the browser (waiting for the jobs before it); later calls are refused."""
+        with self._lock:
+            self._closed = True
+            thread, self._thread = self._thread, None
+        if thread is not None and thread.is_alive():
+            self._jobs.put(None)
+            thread.join(timeout=30)
+
+    # -- the browser's thread ----------------------------------------------------------------
+
+    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+        if self._broken is not None:
+            raise BrowserUnavailable(f"Chromium не работает: {self._broken}")
+        if self._closed:
+            raise BrowserUnavailable("Chromium уже остановлен.")
+        self.warm_up()
+        future: Future[Any] = Future()
+        self._jobs.put((function, args, future))
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                return future.result(timeout=0.5)
+            except FutureTimeout:
+                thread = self._thread
+                stopped = thread is None or not thread.is_alive()
+                if (stopped and not future.running()) or time.monotonic() > deadline:
+                    future.cancel()
+                    raise self._broken or BrowserUnavailable(
+                        "Chromium не ответил: диаграммы или PDF не построены."
+                    ) from None
+            except BrowserUnavailable:
+                raise
+            except Exception as exc:
+                raise BrowserUnavailable(
+                    f"Chromium не смог построить диаграммы или PDF: {exc}"
+                ) from exc
+
+    def _run(self) -> None:
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError as exc:
+            self._fail_all(
+                BrowserUnavailable(f"Не установлен пакет playwright ({exc}). {missing_browser()}")
+            )
+            return
+        try:
+            with (
+                sync_playwright() as playwright,
+                tempfile.TemporaryDirectory(prefix="rootcause-charts-") as tmp,
+            ):
+                browser = playwright.chromium.launch(
+                    executable_path=self.executable, headless=True, args=list(ARGS)
+                )
+                type(self).launches += 1
+                self._browser = browser
+                self._chart = self._chart_page(browser, Path(tmp))
+                self._serve(browser)
+                browser.close()
+        except Exception as exc:
+            self._fail_all(BrowserUnavailable(f"Chromium не запустился: {exc}"))
+
+    def _serve(self, browser: Browser) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            function, args, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(function(*args))
+            except Exception as exc:
+                future.set_exception(exc)
+                if not browser.is_connected():
+                    self._fail_all(BrowserUnavailable(f"Chromium завершился: {exc}"))
+                    return
+
+    def _fail_all(self, error: BrowserUnavailable) -> None:
+        """The browser is gone: this job and every waiting one fail with ``error``, and so
+        does every later call (:func:`shared_browser` then starts a new browser)."""
+        self._broken = error
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None and job[2].set_running_or_notify_cancel():
+                job[2].set_exception(error)
+
+    def _chart_page(self, browser: Browser, folder: Path) -> Page:
+        plotly = plotly_js_path()
+        page_file = folder / "charts.html"
+        page_file.write_text(_CHART_PAGE.format(plotly=plotly.as_uri()), encoding="utf-8")
+        allowed = {page_file.as_uri(), plotly.as_uri()}
+        page = browser.new_page()
+        page.route("**/*", lambda route: _only(route, allowed))
+        page.goto(page_file.as_uri())
+        page.wait_for_function("() => window.Plotly !== undefined")
+        return page
+
+    def _images(self, figures: list[tuple[str, dict[str, Any]]]) -> dict[str, bytes]:
+        page = self._chart
+        if page is None:
+            raise BrowserUnavailable("Chromium не запущен.")
+        return {
+            key: base64.b64decode(page.evaluate(_TO_IMAGE, [figure, SCALE]))
+            for key, figure in figures
+        }
+
+    def _pdf(self, html: str) -> bytes:
+        if self._browser is None:
+            raise BrowserUnavailable("Chromium не запущен.")
+        page = self._browser.new_page()
+        try:
+            # The page is self-contained (images as data URIs): nothing to fetch.
+            page.route("**/*", lambda route: _only(route, set()))
+            page.set_content(html, wait_until="load")
+            return page.pdf(prefer_css_page_size=True, print_background=True)
+        finally:
+            page.close()
+
+
+def _only(route: Route, allowed: set[str]) -> None:
+    if route.request.url in allowed:
+        route.continue_()
+    else:
+        route.abort()
+
+
+_shared: dict[int, ChartBrowser] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_browser() -> ChartBrowser:
+    """This process's browser (a new one after a fork or when the last one broke).
+
+    Raises :class:`BrowserUnavailable` without Chromium (with how to install it) or without
+    Playwright."""
+    path = chromium_path()
+    if path is None:
+        raise BrowserUnavailable(missing_browser())
+    if importlib.util.find_spec("playwright") is None:
+        raise BrowserUnavailable(
+            f"Не установлен пакет playwright (pip install playwright). {missing_browser()}"
+        )
+    with _shared_lock:
+        pid = os.getpid()
+        browser = _shared.get(pid)
+        if browser is None or not browser.alive or browser.executable != path:
+            if browser is not None:
+                browser.close()
+            browser = _shared[pid] = ChartBrowser(path)
+        return browser
+
+
+@atexit.register
+def _close_shared() -> None:
+    browser = _shared.pop(os.getpid(), None)
+    if browser is not None:
+        browser.close()
