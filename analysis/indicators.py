@@ -89,6 +89,9 @@ INDICATOR_DTYPES = {
     "n": "int64",
     "suppressed": "bool",
 }
+#: fewest respondents answering both indicators of a pair for their error correlation
+#: (:func:`error_correlations`; fewer: the composite's error takes the pair as fully correlated)
+MIN_PAIRS = 10
 #: two-sided 95 % normal quantile, for Wilson's interval
 Z95 = float(stats.norm.ppf(0.975))
 
@@ -432,7 +435,8 @@ def reportable_indicators(
 def error_correlations(data: AudienceAnswers, indicators: list[Indicator]) -> pd.DataFrame:
     """Pooled within-school correlation of respondents' values between indicators read from the
     same form (indicator × indicator): 0 between forms, which have different respondents, NaN
-    where a pair of the same form has fewer than 10 respondents answering both.
+    where a pair of the same form has fewer than :data:`MIN_PAIRS` respondents answering
+    both.
 
     Two indicators answered by the same respondents have correlated sampling errors: the
     school means' errors correlate as the respondent-level values do within schools. Each
@@ -456,7 +460,7 @@ def error_correlations(data: AudienceAnswers, indicators: list[Indicator]) -> pd
             {i.code: respondent_values(i, instrument, answers, scores) for i in mine}
         )
         centred = values - values.groupby(answers["school_code"].to_numpy()).transform("mean")
-        block = centred.corr(min_periods=10)
+        block = centred.corr(min_periods=MIN_PAIRS)
         out.loc[block.index, block.columns] = block
     return out
 

@@ -66,6 +66,10 @@ import pandas as pd
 from analysis.memo import memoized
 from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument
 
+#: the school code a respondent-level export writes for every school whose group is under the
+#: minimum (surveys.exports.respondents), so that no row names a hidden school
+POOLED_SCHOOL = "другие школы"
+
 
 class Reportable(NamedTuple):
     """Answers that may enter published statistics, and the groups left out."""

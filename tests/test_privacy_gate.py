@@ -10,8 +10,9 @@ Inventory of the outputs computed from answers (paths relative to the repository
 | scale tables                        | analysis/report/model.py audience_section  |      |      |
 | school page: factor tables;         | web/staff/factor_table.py, factor_cache.py | 2    | B, C |
 | ``…/schools/<c>/factors.csv|xlsx``  | → analysis/factor_scores.py                |      |      |
-| reference ``…/reference.html``;     | web/reporting.py school_reference →        | 1, 3 | A, C |
-| CLI ``rootcause report``            | analysis/report/model.py, profile.py       |      |      |
+| reference ``…/reference.html``;     | web/reporting.py school_reference →        | 1, 3,| A, C |
+| CLI ``rootcause report``            | analysis/report/model.py, profile.py,      | 6    |      |
+|                                     | appendix.py (α, ω of each scale)           |      |      |
 | reference ``….docx``, ``….pdf``;    | the HTML's text: analysis/report/docx.py;  | 1, 3 | A, C |
 | CLI ``report --format docx|pdf``    | the HTML printed: web/pdf.py               |      |      |
 | dynamics section of the reference   | analysis/report/dynamics_section.py        | 4    | A    |
@@ -41,8 +42,10 @@ respondent's answers and scale scores (no aggregate), with a codebook.
 Gates: (A) ``analysis.privacy.reportable`` drops the respondents of every non-institutional
 group below the minimum before anything is pooled: ``reportable_indicators`` (risk profile,
 dynamics with the larger of the two waves' minimums, benchmark freezing), audience_section
-(ICC), the designer page (its psychologists also see the per school pages, so a pooled figure
-there must not rest on a hidden school either); (B) the factor solution is fitted on
+(ICC), the reference's appendix (α and ω of each scale, over the schools with the minimum
+scored on it: analysis/report/appendix.py form_reliability), the designer page (its
+psychologists also see the per school pages, so a pooled figure there must not rest on a
+hidden school either); (B) the factor solution is fitted on
 reportable answers (factor_cache) and school_factor_scores leaves out any school with fewer
 scored respondents than the minimum; (C) a school's cells come from its own respondents only
 and are hidden below the minimum, showing only n; (D) respondent-level rows go only to the
@@ -724,9 +727,13 @@ def _assert_hidden(out: dict[str, str], scenario: Scenario) -> None:
     # each gated group: its n only, no rate and no split by level (which its answers give)
     assert sample.count('<td class="muted">меньше 5 ответов</td>') == 3
     assert 'class="sub"' not in sample
-    assert sample.count(" %") == 1  # the administration's single form
+    assert sample.count("\u00a0%") == 1  # the administration's single form
     for label in GATED_LABELS:
-        start = _heading(reference, label)
+        # the form's scales in the appendix: their reliability (the campaign's), then the
+        # school's results, which are hidden
+        found = re.search(rf"<h4>{re.escape(label)}(?::[^<]*)?</h4>", reference)
+        assert found, label
+        start = reference.index("Результаты школы", found.end())
         table = reference[start : reference.index("</table>", start)]
         rows = [r for r in table.split("<tr>")[2:] if "<td" in r]
         assert rows and all("не показывается: ответов меньше 5" in r for r in rows), label

@@ -15,6 +15,7 @@ from analysis.indicators import form_of, icc1, scale_cutoff_position
 from analysis.memo import memoized
 from analysis.privacy import reportable
 from analysis.profiles import school_scale_summary
+from analysis.report.appendix import Appendix, build_appendix
 from analysis.report.conclusions import Conclusions, build_conclusions
 from analysis.report.dynamics_section import DynamicsSection, Wave, build_dynamics_section
 from analysis.report.front_matter import (
@@ -97,6 +98,9 @@ class ReferenceModel:
     front: FrontMatter | None = None
     #: the school's own ВПР/ОГЭ/ЕГЭ results against the district's; None: not loaded
     results: ResultsSection | None = None
+    #: «Приложения»: scales and their reliability, how figures are computed, the suppression
+    #: rule, the questionnaires used
+    appendix: Appendix | None = None
     #: the draft roadmap, dated from ``generated_on``; None without a risk part
     roadmap: Roadmap | None = None
     #: «Выводы и рекомендации»; None without a risk part
@@ -357,6 +361,15 @@ def build_school_reference(
         results=None
         if assessment_history is None
         else build_results_section(assessment_history, school_code),
+        appendix=build_appendix(
+            forms=[(key, instrument, frame, labels[key]) for key, instrument, frame in audiences],
+            sections=sections,
+            versions={f.key: f.version for f in study.forms} if study else {},
+            min_group_size=min_group_size,
+            with_risk=risk is not None,
+            catalogue=catalogue,
+            benchmark=benchmark,
+        ),
         support=build_support_section(
             ((instrument, answers, labels[key]) for key, instrument, answers in audiences),
             school_code,

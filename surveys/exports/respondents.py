@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-#: the school code written for every school whose group is under the minimum
-POOLED_SCHOOL = "другие школы"
+# the school code written for every school whose group is under the minimum: the privacy
+# gate's, which the reference's appendix names too
+from analysis.privacy import POOLED_SCHOOL
 
 
 @dataclass(frozen=True)

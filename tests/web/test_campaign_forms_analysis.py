@@ -158,6 +158,13 @@ def _section(html: str, heading: str, until: str = "</table>") -> str:
     return html[start : html.index(until, start)]
 
 
+def _school_scales(html: str, label: str) -> str:
+    """The school's results on a form's scales, in the reference's appendix (after the
+    campaign's reliability table of the form)."""
+    start = html.index(f"<h4>{label}")
+    return _section(html[start:], "Результаты школы")
+
+
 YOUNG_TITLES = [
     i.title["ru"]
     for factor in builtin_risk_factors().factors
@@ -310,7 +317,7 @@ def test_pages_references_and_files_show_both_forms_gated_per_form(
     levels = [re.findall(r'<td class="n">(\d+)</td>', r)[-1] for r in chunks if r not in rows]
     assert len(levels) == 2 and sum(map(int, levels)) == 60
     for label in (LABEL_2_4, LABEL_5_11):
-        table = _section(reference, f">{label}</h2>")
+        table = _school_scales(reference, label)
         assert "не показывается" not in table and re.search(r">из [34]</span>", table)
     young = _young_indicators(_section(reference, ">Профиль рисков</h2>"))
     assert len(young) == 6 and all(n == 30 and "скрыто" not in v for n, v in young), young
@@ -337,10 +344,10 @@ def test_pages_references_and_files_show_both_forms_gated_per_form(
     # The small school: its 2–4 figures hidden on every path, its 5–11 figures shown.
     own = out[f"reference {small}"]
     assert own == out["cli report"]
-    hidden = _section(own, f">{LABEL_2_4}</h2>")
+    hidden = _school_scales(own, LABEL_2_4)
     rows = [r for r in hidden.split("<tr>")[2:] if "<td" in r]
     assert rows and all("не показывается: ответов меньше 5" in r for r in rows)
-    assert "не показывается" not in _section(own, f">{LABEL_5_11}</h2>")
+    assert "не показывается" not in _school_scales(own, LABEL_5_11)
     # its coverage: the 2–4 form by its n alone (no rate), the 5–11 form with its rate
     coverage = [r for r in _section(own, "Выборка и охват</h2>").split("<tr")[2:] if "<td" in r]
     young_row = next(r for r in coverage if "Анкета для обучающихся 2–4 классов" in r)
