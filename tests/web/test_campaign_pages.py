@@ -33,9 +33,24 @@ def test_rates_count_complete_and_partial_against_enrolment(db: Session) -> None
     campaign = db.get(m.Campaign, demo.campaign_id)
     assert campaign is not None
     rows = response_rates(db, campaign)
-    assert {r.audience for r in rows} == {"student", "parent", "teacher", "administration"}
+    assert {r.audience for r in rows} == {
+        "student",
+        "parent",
+        "teacher",
+        "specialist",
+        "administration",
+    }
     admin = [r for r in rows if r.audience == "administration"]
     assert all(r.complete == 1 and r.eligible == 1 and r.rate == 1.0 for r in admin)
+    # Specialists: one expected per post on the school card (none: no rate), and the demo's
+    # specialists on the card all answer.
+    cards = {s.code: s for s in db.scalars(select(m.School))}
+    for row in (r for r in rows if r.audience == "specialist" and r.class_name is None):
+        school = cards[row.school_code]
+        posts = sum(
+            (school.has_psychologist, school.has_speech_specialist, school.has_social_pedagogue)
+        )
+        assert row.eligible == (posts or None) and row.complete == posts, row
     students = [r for r in rows if r.audience == "student"]
     assert all(r.eligible and 0.5 < (r.rate or 0) <= 1.0 for r in students)
 
