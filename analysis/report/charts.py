@@ -215,7 +215,7 @@ def horizontal_bars(
 
 #: sizes of the two layouts: an image or a wide page, and a phone
 _SIZES = {
-    False: {"font": 13, "text": 12, "small": 11, "row": 32, "top": 30, "bottom": 62},
+    False: {"font": 13, "text": 12, "small": 11, "row": 28, "top": 26, "bottom": 54},
     True: {"font": 10, "text": 9, "small": 9, "row": 26, "top": 8, "bottom": 44},
 }
 
@@ -364,9 +364,9 @@ def _bars_figure(
                 "font": {"size": size["text"], "color": "#444"},
             }
         )
-    # a row as high as its label's lines (plotly's line: 1.3 times the type's size)
+    # a row as high as its label's lines (neighbouring labels may share the gap between bars)
     lines = max((label.count("<br>") + 1 for label in labels), default=1)
-    row = max(size["row"], round(lines * 1.3 * size["font"]) + 4)
+    row = max(size["row"], round(lines * 1.15 * size["font"]) + 2)
     rows = max(len(bars), 1)
     return {
         "data": data,

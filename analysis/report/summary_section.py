@@ -73,6 +73,7 @@ def _credible(factor: FactorRow) -> bool:
 
 
 def _finding(factor: FactorRow, risk: RiskSection, named: set[str], against: str) -> Finding:
+    """Two or three short sentences: how far, which indicators, whether a probable cause."""
     worse = "значительно хуже" if factor.level == "high" else "хуже"
     sentences = []
     beyond = [i for i in factor.indicators if i.cutoff == "high" and i.cutoff_text]
@@ -84,8 +85,8 @@ def _finding(factor: FactorRow, risk: RiskSection, named: set[str], against: str
         )
     else:
         sentences.append(
-            f"«{factor.title}» — уровень риска {factor.level_label}: показатели школы {worse}, "
-            f"чем в среднем по {against}."
+            f"«{factor.title}» — уровень риска {factor.level_label}: показатели школы {worse} "
+            f"среднего по {against}."
         )
         drivers = sorted(
             (i for i in factor.indicators if i.risk_z is not None and i.risk_z >= RISK_ZONE),
@@ -93,11 +94,10 @@ def _finding(factor: FactorRow, risk: RiskSection, named: set[str], against: str
         )[:DRIVERS_NAMED]
         if drivers:
             sentences.append(
-                ("Сильнее всего отличается показатель " if len(drivers) == 1 else
-                 "Сильнее всего отличаются показатели ")
-                + ru_join([f"«{i.title}» ({i.audience}: {i.value})" for i in drivers])
+                ("Сильнее всего отличается " if len(drivers) == 1 else "Сильнее всего отличаются ")
+                + ru_join([f"«{i.title}» ({i.value})" for i in drivers])
                 + "."
-            )  # fmt: skip
+            )
     sentences.append(_cause_status(factor, risk, named))
     return Finding(
         factor.code, factor.title, factor.level or "", factor.level_label, " ".join(sentences)
@@ -107,64 +107,50 @@ def _finding(factor: FactorRow, risk: RiskSection, named: set[str], against: str
 def _cause_status(factor: FactorRow, risk: RiskSection, named: set[str]) -> str:
     """Whether the factor is among the probable causes, and if not, the reason in words."""
     if factor.code in named:
-        return "Фактор назван среди вероятных причин низких результатов."
+        return "Назван вероятной причиной низких результатов."
     if factor.raised_by_cutoff:
         return (
-            "Порог методики не зависит от других школ, поэтому фактор требует внимания, но "
+            "Порог методики превышен независимо от других школ: фактор требует внимания, но "
             "причиной более низких, чем у других школ, результатов не назван."
         )
     if risk.results_low is False:
-        return (
-            "Результаты школы не ниже районных, поэтому причиной низких результатов фактор не "
-            "назван, но требует внимания."
-        )
+        return "Результаты школы не низкие: причиной не назван, но требует внимания."
     if not _credible(factor):
         return (
-            "Оценка неточна (мало ответов или большой разброс мнений), поэтому вероятной "
-            "причиной фактор не назван: его стоит перепроверить в следующую волну."
+            "Оценка неточна (мало ответов или разброс мнений): причиной не назван, стоит "
+            "перепроверить в следующую волну."
         )
-    return "Среди вероятных причин низких результатов фактор не назван (см. этот раздел)."
+    return "Среди вероятных причин не назван."
 
 
 def _results_text(risk: RiskSection, listed: bool | None) -> str:
-    outcome = [f for f in risk.factors if f.outcome and f.level in AT_RISK]
     if risk.results_low is None:
+        outcome = [f for f in risk.factors if f.outcome and f.level in AT_RISK]
         text = (
             "Результаты оценочных процедур школы не загружены, поэтому нельзя сказать, низкие "
             "ли они."
         )
-    elif risk.results_low and listed:
-        text = "Школа включена в перечень школ с низкими образовательными результатами."
-    elif risk.results_low:
-        text = "Доля неудовлетворительных отметок в школе выше, чем в средней школе района."
-    else:
-        text = (
-            "Доля неудовлетворительных отметок в школе не выше, чем в средней школе района: "
-            "низкими результаты школы назвать нельзя."
-        )
-    if len(outcome) == 1:
-        text += (
-            f" Показатель самих результатов «{outcome[0].title}» — на уровне "
-            f"«{outcome[0].level_label}»."
-        )
-    elif outcome:
-        titles = _quoted([f.title for f in outcome])
-        text += f" Показатели самих результатов на уровне «повышенный» и выше: {titles}."
-    return text
+        # without the assessments, the indicators of the results themselves are what is known
+        if outcome:
+            titles = _quoted([f.title for f in outcome])
+            text += f" Показатели самих результатов на уровне «повышенный» и выше: {titles}."
+        return text
+    if risk.results_low and listed:
+        return "Школа включена в перечень школ с низкими образовательными результатами."
+    if risk.results_low:
+        return "Доля неудовлетворительных отметок в школе выше, чем в средней школе района."
+    return (
+        "Доля неудовлетворительных отметок в школе не выше, чем в средней школе района: "
+        "низкими результаты школы назвать нельзя."
+    )
 
 
 def _causes_text(risk: RiskSection, findings: list[Finding]) -> str:
     titles = [c.title for c in risk.causes]
     if len(titles) == 1:
-        return (
-            f"Вероятной причиной низких результатов назван фактор «{titles[0]}» (подробнее — в "
-            "разделе «Вероятные причины низких результатов»)."
-        )
+        return f"Вероятной причиной низких результатов назван фактор «{titles[0]}»."
     if titles:
-        return (
-            f"Вероятными причинами низких результатов названы факторы {_quoted(titles)} "
-            "(подробнее — в разделе «Вероятные причины низких результатов»)."
-        )
+        return f"Вероятными причинами низких результатов названы факторы {_quoted(titles)}."
     if risk.results_low is False:
         return "Вероятные причины низких результатов поэтому не называются."
     if not findings:
@@ -225,9 +211,8 @@ def build_summary_section(
             + ": о них эта справка выводов не делает."
         )
     reading = (
-        f"Линия «0» — средний уровень по {against}; чем правее полоса, тем выше риск, "
-        "закрашенная зона — уровни «повышенный» и «высокий». Черта на полосе — погрешность "
-        "оценки."
+        f"Линия «0» — средний уровень по {against}; правее — выше риск; закрашены уровни "
+        "«повышенный» и «высокий»; черта — погрешность оценки."
     )
     return SummarySection(
         chart=chart,
