@@ -80,6 +80,16 @@ BANDS = (
     (0.5, 1.5, "хуже"),
     (1.5, np.inf, "значительно хуже"),
 )
+#: the positions of :data:`BANDS`, in the same order, for an indicator describing who the
+#: pupils are (``describes: pupils``): read from z itself, they judge no one (a share of pupils
+#: with special needs above the district's is «выше среднего», never «хуже»)
+COMPOSITION_BANDS = (
+    "значительно ниже среднего",
+    "ниже среднего",
+    "на уровне среднего",
+    "выше среднего",
+    "значительно выше среднего",
+)
 LEVELS = (
     (1.0, "high", "высокий"),
     (0.5, "elevated", "повышенный"),
@@ -123,6 +133,15 @@ def band(risk_z: float) -> str | None:
         if low <= risk_z < high:
             return label
     return BANDS[-1][2]
+
+
+def composition_band(z: float) -> str | None:
+    """The position of an indicator that describes who the pupils are, from its z (not its
+    risk-aligned z): the band of :func:`band` in the words of :data:`COMPOSITION_BANDS`."""
+    position = band(z)
+    if position is None:
+        return None
+    return COMPOSITION_BANDS[[label for *_, label in BANDS].index(position)]
 
 
 def level(composite: float) -> str | None:

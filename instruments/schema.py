@@ -290,6 +290,10 @@ class IndicatorSpec(FrozenModel):
     direction: Direction
     weight: float = Field(default=1.0, gt=0)
     role: IndicatorRole = "driver"
+    #: "pupils" when the indicator describes who the school's pupils and families are (the
+    #: share with special needs, speaking another language at home), not how the school
+    #: works: the reference then says «выше/ниже среднего» of it, never «хуже/лучше»
+    describes: Literal["pupils"] | None = None
     #: what the number of a ``value`` indicator is: a percentage (0–100, written «43 %») or a
     #: count (written as an integer); None: a plain number
     unit: Literal["percent", "count"] | None = None

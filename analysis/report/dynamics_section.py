@@ -102,6 +102,15 @@ def _change_text(row: pd.Series, statistic: str) -> str:
     return f"{_signed(change, digits)}{unit} [{_signed(low, digits)}; {_signed(high, digits)}]"
 
 
+def _verdict(row: pd.Series, pupils: bool) -> str:
+    """The verdict of an indicator's change; of one that describes who the pupils are, its
+    direction only («рост», «снижение»): more pupils with special needs is no «ухудшение»."""
+    verdict = str(row["verdict"])
+    if pupils and verdict in ("улучшение", "ухудшение"):
+        return "рост" if float(row["change"]) > 0 else "снижение"
+    return verdict
+
+
 def _value(value: float, statistic: str, unit: str | None = None, n: object = None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "скрыто"
@@ -168,6 +177,7 @@ def build_dynamics_section(
     units = {i.code: i.unit for i in indicators}
     audience_of = {i.code: AUDIENCE_NAMES.get(i.audience.value, "") for i in indicators}
     titles = {i.code: text_in(i.title) for i in indicators}
+    pupils = {i.code for i in indicators if i.describes == "pupils"}
     # The privacy gate, in each wave with the larger minimum: a school hidden in either wave
     # is in neither wave's shrinkage nor in the yardstick, and shows only its n.
     before = reportable_indicators(
@@ -206,7 +216,7 @@ def build_dynamics_section(
                 before=_value(row["value_before"], statistic[code], units[code], row["n_before"]),
                 after=_value(row["value_after"], statistic[code], units[code], row["n_after"]),
                 change=_change_text(row, statistic[code]),
-                verdict=str(row["verdict"]),
+                verdict=_verdict(row, code in pupils),
             )
             for code, row in rows.iterrows()
             if bool(row["beyond_noise"])

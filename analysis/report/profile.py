@@ -20,7 +20,7 @@ from analysis.indicators import (
 )
 from analysis.privacy import reportable_audiences
 from analysis.report.russian import NBSP, ru_count, ru_int, ru_number, ru_percent
-from analysis.risk import LEVEL_LABELS, Reference, factor_profiles
+from analysis.risk import LEVEL_LABELS, Reference, composition_band, factor_profiles
 from analysis.risk import level as composite_level
 from instruments.audiences import AUDIENCE_NAMES
 from instruments.risk_factors import Indicator, RiskFactorCatalogue
@@ -266,6 +266,8 @@ def build_risk_section(
     indicators: list[Indicator] = [i for items in by_factor.values() for i in items]
     titles = {i.code: text_in(i.title) for i in indicators}
     units = {i.code: i.unit for i in indicators}
+    # who the pupils are is not better or worse: «выше/ниже среднего»
+    pupils = {i.code for i in indicators if i.describes == "pupils"}
     # The privacy gate: the schools below the minimum take no part in the shrinkage, the
     # reference or the associations; this school, if it is one of them, shows only its n.
     table = z_against(
@@ -331,7 +333,9 @@ def build_risk_section(
                 value=_value_text(rows.loc[code], units.get(code))
                 if not rows.loc[code, "suppressed"]
                 else f"скрыто (меньше {min_group_size} ответов)",
-                band=rows.loc[code, "band"],
+                band=composition_band(float(rows.loc[code, "z"]))
+                if code in pupils
+                else rows.loc[code, "band"],
                 risk_z=None
                 if pd.isna(rows.loc[code, "risk_z"])
                 else float(rows.loc[code, "risk_z"]),

@@ -161,6 +161,8 @@ def test_method_text_takes_every_threshold_from_the_code() -> None:
     assert "ниже 15\u00a0% — низкий риск, выше 25\u00a0% — высокий риск" in text
     # the outcome indicators, from the catalogue
     assert "«Доля учеников, у которых бывают «2» за четверть»" in text
+    # the composition indicators are named, with their words
+    assert "«Доля обучающихся с ОВЗ»" in text and "«выше среднего»" in text
 
 
 def test_the_method_follows_the_constants(monkeypatch: pytest.MonkeyPatch) -> None:
