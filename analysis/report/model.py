@@ -375,6 +375,7 @@ def build_school_reference(
             school_code,
             min_group_size=min_group_size,
             catalogue=catalogue,
+            expected={f.key: f.eligible for f in study.forms} if study else None,
         ),
         summary=summary_of(risk, school_code=school_code, benchmark=benchmark, status=status),
     )

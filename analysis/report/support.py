@@ -12,7 +12,7 @@ are shown only from the campaign's minimum group.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -84,15 +84,34 @@ def _sum(column: pd.Series) -> tuple[float | None, int]:
     return (float(numbers.sum()) if len(numbers) else None), len(numbers)
 
 
-def _note(n: int, audience: str, min_group_size: int) -> str:
+#: no figure of who could answer: unknown (no campaign facts given)
+UNKNOWN = -1
+
+
+def _note(n: int, audience: str, min_group_size: int, expected: int | None) -> str:
+    """How the figures were summed and why they are shown; ``expected``: how many could
+    answer by the school card (None: the card lists none; :data:`UNKNOWN`: not known)."""
     who = AUDIENCE_NAMES.get(audience, audience)
     if n == 0:
+        if expected is None:
+            return (
+                "По карточке школы специалистов сопровождения в штате нет, и анкету никто не "
+                "заполнил: сведений нет."
+            )
+        if expected > 0:
+            return (
+                "Анкету не заполнил ни один из специалистов школы (по карточке школы — "
+                f"{ru_int(expected)}): сведений нет."
+            )
         return f"Анкету не заполнил никто из группы «{who}»: сведений нет."
+    answered = ru_count(n, "человек", "человека", "человек")
+    if expected is not None and expected > 0:
+        answered += f" (по карточке школы специалистов — {ru_int(expected)})"
     text = (
-        f"Ответили: {ru_count(n, 'человек', 'человека', 'человек')}. Числа — суммы по всем "
-        "ответам школы: ребёнок, с которым занимаются два специалиста, учтён у каждого из них. "
-        "Это сведения о школе из её документов, а не мнения, поэтому они приводятся при любом "
-        "числе ответов, как ответы администрации."
+        f"Ответили: {answered}. Числа — суммы по всем ответам школы: ребёнок, с которым "
+        "занимаются два специалиста, учтён у каждого из них. Это сведения о школе из её "
+        "документов, а не мнения, поэтому они приводятся при любом числе ответов, как ответы "
+        "администрации."
     )
     if n < min_group_size:
         text += (
@@ -121,8 +140,10 @@ def support_form(
     label: str,
     min_group_size: int,
     catalogue: RiskFactorCatalogue | None = None,
+    expected: int | None = UNKNOWN,
 ) -> SupportForm | None:
-    """The school's facts on one form, or None when the form asks for none."""
+    """The school's facts on one form, or None when the form asks for none. ``expected``:
+    how many could answer by the school card (None: none; :data:`UNKNOWN`: not known)."""
     codes = fact_items(instrument)
     if not codes:
         return None
@@ -164,7 +185,7 @@ def support_form(
         instrument_title=text_in(instrument.title),
         n_responses=len(own),
         rows=rows,
-        note=" ".join([_note(len(own), audience, minimum), *partial]),
+        note=" ".join([_note(len(own), audience, minimum, expected), *partial]),
     )
 
 
@@ -174,9 +195,12 @@ def build_support_section(
     *,
     min_group_size: int,
     catalogue: RiskFactorCatalogue | None = None,
+    expected: Mapping[str, int | None] | None = None,
 ) -> SupportSection | None:
     """The facts of every form that asks for them ((instrument, every school's answers, the
-    form's label)); None when no form does."""
+    form's label)); None when no form does. ``expected``: per instrument code, how many could
+    answer by the school card (None: none), as the campaign's rates count them; a form
+    missing from it (or no mapping) is not known."""
     found = [
         form
         for instrument, answers, label in forms
@@ -188,6 +212,7 @@ def build_support_section(
                 label=label,
                 min_group_size=min_group_size,
                 catalogue=catalogue,
+                expected=(expected or {}).get(instrument.code, UNKNOWN),
             )
         )
         is not None

@@ -145,6 +145,21 @@ def test_the_reference_lists_the_school_s_sums_and_the_share_recommended() -> No
     empty = build_support_section([(FORM, _answers(rows), "Специалисты")], "Z", min_group_size=5)
     assert empty is not None and empty.forms[0].n_responses == 0
     assert "сведений нет" in empty.forms[0].note
+
+    # what the school card says about who could answer
+    def note(school: str, expected: int | None) -> str:
+        section = build_support_section(
+            [(FORM, _answers(rows), "Специалисты")],
+            school,
+            min_group_size=5,
+            expected={"specialist": expected},
+        )
+        assert section is not None
+        return section.forms[0].note
+
+    assert note("A", 3).startswith("Ответили: 2 человека (по карточке школы специалистов — 3).")
+    assert note("Z", None).startswith("По карточке школы специалистов сопровождения в штате нет")
+    assert note("Z", 2).startswith("Анкету не заполнил ни один из специалистов школы (по карточке")
     others = [(builtin("teacher"), _answers(rows).iloc[:0], "Педагоги")]
     assert build_support_section(others, "A", min_group_size=5) is None
 
