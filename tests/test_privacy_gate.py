@@ -15,6 +15,9 @@ Inventory of the outputs computed from answers (paths relative to the repository
 |                                     | appendix.py (α, ω of each scale)           |      |      |
 | reference ``….docx``, ``….pdf``;    | the HTML's text: analysis/report/docx.py;  | 1, 3 | A, C |
 | CLI ``report --format docx|pdf``    | the HTML printed: web/pdf.py               |      |      |
+| reference: a part per factor at     | analysis/report/factor_parts.py,           | 3, 9 | A, C,|
+| risk — indicators, a scale's items, | factor_detail.py                           |      | E    |
+| the split by level of education     |                                            |      |      |
 | dynamics section of the reference   | analysis/report/dynamics_section.py        | 4    | A    |
 | benchmark freezing (campaign page,  | surveys/benchmarks.py freeze_benchmark     | 5    | A    |
 | CLI ``rootcause benchmark freeze``) |                                            |      |      |
@@ -37,7 +40,9 @@ indicators, changes with intervals, the earlier wave's schools as the yardstick;
 and number of schools per indicator, stored and then the yardstick of every campaign that
 chooses it; (6) α, ω, weakest item and EFA loadings pooled over a campaign; (7) counts of
 responses only (per school, audience and class link) and counts of schools; (8) each
-respondent's answers and scale scores (no aggregate), with a codebook.
+respondent's answers and scale scores (no aggregate), with a codebook; (9) per school, item of a
+scale and level of education (1–4, 5–9, 10–11, by the form's grade question) the share of
+unfavourable answers or the indicator's value, n, and their means over the district's schools.
 
 Gates: (A) ``analysis.privacy.reportable`` drops the respondents of every non-institutional
 group below the minimum before anything is pooled: ``reportable_indicators`` (risk profile,
@@ -48,7 +53,13 @@ psychologists also see the per school pages, so a pooled figure there must not r
 hidden school either); (B) the factor solution is fitted on
 reportable answers (factor_cache) and school_factor_scores leaves out any school with fewer
 scored respondents than the minimum; (C) a school's cells come from its own respondents only
-and are hidden below the minimum, showing only n; (D) respondent-level rows go only to the
+and are hidden below the minimum, showing only n; (E) finer groups of a school's form: an item
+of a scale answered by fewer than the minimum at a school is not shown there and is left out of
+the district's mean of that item; a school's split by level of education is shown, and enters
+the district's level means, only when every group of it (each level, and the respondents whose
+grade is unknown) is empty or at the minimum, since the school's total is published and one
+small group would be the total less the others (complementary suppression;
+analysis/report/factor_detail.py); (D) respondent-level rows go only to the
 roles ``surveys.access.can_export_responses`` allows (never a deputy), every download audited,
 and a school (class) below the minimum is written under the pooled code «другие школы» (no
 class), never its own (``surveys.exports.respondents``; tests/surveys/test_exports.py). Counts
@@ -64,12 +75,13 @@ answer of the same respondents stays behind the gate
 The ``rootcause report`` CLI and the staff page share web/reporting.py, so they show the
 same reference; there is no other CLI output computed from answers.
 
-There is no per class or per grade breakdown of answers (a class link only counts its
-responses) beyond the reference's coverage, which counts a form's responses per level of
+There is no per class breakdown of answers (a class link only counts its responses), and the
+per grade breakdowns are the reference's coverage, which counts a form's responses per level of
 education (1–4, 5–9, 10–11) by the grade question only for a group at or above the minimum
-(analysis/report/coverage.py; a hidden group shows its n alone, without a rate); no API
-and no export of aggregates besides ``factors.csv`` and ``factors.xlsx`` (the same rows), so
-no complementary suppression is needed; the campaign page's class rows
+(analysis/report/coverage.py; a hidden group shows its n alone, without a rate), and the factor
+parts' split by level under gate (E); no API and no export of aggregates besides
+``factors.csv`` and ``factors.xlsx`` (the same rows), so no other complementary suppression is
+needed; the campaign page's class rows
 are covered by the invariance test below (they carry counts only). The respondent-level
 exports (8) carry a hidden school's answers by design, under the pooled code: they are outside
 the invariance test, which is about aggregates.
@@ -115,6 +127,8 @@ from analysis.factor_scores import school_factor_scores
 from analysis.privacy import reportable, reportable_audiences
 from analysis.report import ReferenceModel, build_school_reference, render_html
 from analysis.report.docx import render_docx
+from analysis.report.factor_detail import item_detail, level_table
+from analysis.report.factor_parts import format_value
 from analysis.report.model import audience_section
 from analysis.report.russian import ru_int
 from instruments.library import builtin
@@ -125,8 +139,8 @@ from surveys.benchmarks import freeze_benchmark
 from surveys.instrument_store import instrument_of
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, make_campaign, make_district, make_school, make_user
-from web.cli import main
 from web import reference_cache
+from web.cli import main
 from web.staff import factor_cache
 
 SMALL_N = 3
@@ -316,7 +330,13 @@ def test_reference_of_every_school_ignores_the_hidden_schools_answers(
         assert _docx_body(models[0]) == _docx_body(models[1]), school
     own = _reference_html(student, district_answers, "E")
     assert "не показывается: ответов меньше 5" in own
-    assert re.search(r"\(обучающиеся, n=3\)</span>: скрыто \(меньше 5 ответов\)", own)
+    profile = own[_heading(own, "Профиль рисков") :]
+    assert "не оценён: группа «обучающиеся» — 3 ответа при минимуме 5" in profile
+    assert 'class="factor-indicators"' not in profile  # no factor of its answers has a part
+    # The factor parts' scale items and level splits are among what stayed the same.
+    shown = {s: _reference_html(student, district_answers, s) for s in "CD"}
+    assert all('class="factor-items"' in html for html in shown.values())
+    assert any('class="factor-levels"' in html for html in shown.values())
 
 
 def test_scale_section_hides_the_school_and_keeps_its_n(
@@ -357,6 +377,66 @@ def test_a_scale_with_too_few_scores_in_a_school_is_pooled_without_it(
     bullying = next(r for r in section.rows if r.code == "bullying")
     assert bullying.suppressed and bullying.n == 4 and bullying.mean is None
     assert not next(r for r in section.rows if r.code == "belonging").suppressed
+
+
+def _student_rows(student: Instrument, answers: pd.DataFrame) -> list[Any]:
+    """The split-by-level input of every catalogue indicator on the students' form."""
+    indicators = builtin_risk_factors().indicators_by_factor([student])
+    return [
+        (indicator, indicator.code, student, answers)
+        for items in indicators.values()
+        for indicator in items
+        if indicator.instrument == student.code
+    ]
+
+
+def test_a_small_level_group_hides_its_schools_split_and_moves_no_level_figure(
+    student: Instrument, district_answers: pd.DataFrame
+) -> None:
+    # Every respondent's grade known; school D has three pupils in grades 10–11.
+    answers = district_answers[district_answers["school_code"] != "E"].copy()
+    answers["grade"] = answers["grade"].fillna(6.0)
+    d_rows = answers.index[answers["school_code"] == "D"]
+    answers.loc[d_rows, "grade"] = 7.0
+    answers.loc[d_rows[:3], "grade"] = 10.0
+    flipped = answers.copy()
+    flipped.loc[d_rows[:3]] = _flip_frame(student, answers.loc[d_rows[:3]], "D")
+    assert not flipped.equals(answers)
+
+    def split(frame: pd.DataFrame, school: str) -> Any:
+        return level_table(
+            _student_rows(student, frame), school, min_group_size=5, formatter=format_value
+        )
+
+    for school in "ABC":
+        table = split(answers, school)
+        assert table is not None and table.rows and table.levels == ["5–9 классы", "10–11 классы"]
+        assert split(flipped, school) == table, school
+    own = split(answers, "D")
+    assert own is not None and not own.rows
+    assert own.notes and all("10–11 классы — 3 ответа при минимуме 5" in n for n in own.notes)
+
+
+def test_an_item_answered_by_too_few_in_a_school_is_hidden_and_pooled_without_it(
+    student: Instrument, district_answers: pd.DataFrame
+) -> None:
+    scale = next(s for s in student.scales if s.code == "bullying")
+    answers = district_answers[district_answers["school_code"] != "E"].copy()
+    c_rows = answers.index[answers["school_code"] == "C"]
+    answers.loc[c_rows[4:], "bul_3"] = np.nan
+    changed = answers.copy()
+    answers.loc[c_rows[:4], "bul_3"] = 1.0
+    changed.loc[c_rows[:4], "bul_3"] = 4.0
+
+    def detail(frame: pd.DataFrame, school: str) -> Any:
+        return item_detail("Травля", student, scale, frame, school, min_group_size=5)
+
+    own = detail(answers, "C")
+    assert own is not None and len(own.rows) == len(scale.items) - 1
+    assert any("меньше 5" in note for note in own.notes)
+    assert detail(changed, "C") == own
+    for school in "ABD":
+        assert detail(answers, school) == detail(changed, school), school
 
 
 def test_specialists_views_stay_hidden_and_only_their_facts_are_shown() -> None:
@@ -739,11 +819,17 @@ def _assert_hidden(out: dict[str, str], scenario: Scenario) -> None:
         assert rows and all("не показывается: ответов меньше 5" in r for r in rows), label
         assert not re.search(r"из \d</span>", table)  # no "2,31 из 4"
     profile = reference[_heading(reference, "Профиль рисков") :]
-    profile = profile[: profile.index("</table>")]
+    profile = profile[: profile.index("<h2", 1)]
     for audience in ("обучающиеся", "родители", "педагоги"):
-        shown = re.findall(rf"\({audience}, n=(\d+)\)</span>: ([^<]*)", profile)
-        assert shown, audience
+        # its factors are not assessed, or assessed without it: its n and the minimum
+        assert f"группа «{audience}» — 3 ответа при минимуме 5" in profile, audience
+        # a part of a factor it shares with the administration shows its n and no value
+        shown = re.findall(
+            rf"\({audience}, ответов: (\d+)\)</span></td><td class=\"num\">([^<]*)", profile
+        )
         assert all(int(n) <= SMALL_N and v.startswith("скрыто") for n, v in shown), shown
+    # no scale's items and no split by level of a form it has three answers to
+    assert 'class="factor-items"' not in profile and 'class="factor-levels"' not in profile
     columns = None
     for line in out[f"csv {small}"].splitlines():
         cells = line.lstrip("\ufeff").split(";")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.benchmark import z_against
-from analysis.causes import DistrictModel, analyse_causes, school_outcomes, short_audiences
+from analysis.causes import analyse_causes, school_outcomes, short_audiences
 from analysis.indicators import (
     error_correlations,
     form_of,
@@ -19,6 +19,8 @@ from analysis.indicators import (
     reportable_indicators,
 )
 from analysis.privacy import reportable_audiences
+from analysis.report.cause_evidence import cause_text
+from analysis.report.factor_parts import FactorParts, build_factor_parts
 from analysis.report.russian import NBSP, ru_count, ru_int, ru_number, ru_percent
 from analysis.risk import LEVEL_LABELS, Reference, composition_band, factor_profiles
 from analysis.risk import level as composite_level
@@ -94,6 +96,9 @@ class RiskSection:
     results_low: bool | None = None
     #: how the district's association with results was estimated, in Russian
     model_note: str | None = None
+    #: a part per factor at «повышенный» or above, a line for each other factor
+    #: (:mod:`analysis.report.factor_parts`)
+    parts: FactorParts | None = None
 
 
 def fielded_indicators(
@@ -396,6 +401,19 @@ def build_risk_section(
                 else float(entry["composite_se"]),
             )
         )
+    parts = build_factor_parts(
+        school_code,
+        data,
+        by_factor,
+        table,
+        factors,
+        mine,
+        min_group_size=min_group_size,
+        cutoff_texts={code: _cutoff_text(rows.loc[code], limits.get(code)) for code in rows.index},
+        reference=reference,
+        reference_name=reference_name,
+    )
+    part_of = {part.code: part for part in parts.parts}
     model = analysis.model
     model_note = None
     if model is not None and not model.fitted:
@@ -410,7 +428,15 @@ def build_risk_section(
                 int(cause["rank"]),
                 cause["factor"],
                 text_in(catalogue.factor(cause["factor"]).title),
-                _cause_text(cause, text_in(catalogue.factor(cause["factor"]).title), model),
+                cause_text(
+                    cause,
+                    text_in(catalogue.factor(cause["factor"]).title),
+                    part_of.get(cause["factor"]),
+                    model=model,
+                    associations=analysis.associations,
+                    outcomes=outcomes,
+                    reference_name=reference_name if reference is not None else None,
+                ),
                 associated=bool(cause["associated"]),
             )
         )
@@ -424,6 +450,7 @@ def build_risk_section(
         not_assessed,
         results_low=school_low,
         model_note=model_note,
+        parts=parts,
     )
 
 
@@ -443,35 +470,3 @@ def _listed_low(schools: pd.DataFrame | None) -> pd.Series | None:
     if schools is None or "low_results" not in schools.columns:
         return None
     return schools["low_results"].astype(bool)
-
-
-def _cause_text(cause: pd.Series, title: str, model: DistrictModel | None) -> str:
-    """One probable cause in words: how far in the risk zone, and what the district says."""
-    text = (
-        f"«{title}»: школа в зоне риска (уровень — {LEVEL_LABELS[cause['level']]}, "
-        f"{_ru(cause['composite'])} SD хуже среднего; с учётом погрешности — не меньше "
-        f"{_ru(cause['composite_low'])} SD)."
-    )
-    if model is not None and model.fitted:
-        beta = (
-            f"{_ru(cause['beta'])} [{_ru(cause['beta_low'])}; {_ru(cause['beta_high'])}]"
-            if not pd.isna(cause["beta"])
-            else "не оценён"
-        )
-        if bool(cause["associated"]):
-            text += (
-                " По школам района, при учёте остальных факторов и размера школы, этот фактор "
-                f"связан с долей неудовлетворительных отметок (коэффициент {beta})."
-            )
-        else:
-            text += (
-                " Связь этого фактора с долей неудовлетворительных отметок по школам района при "
-                f"учёте остальных факторов не подтверждена (коэффициент {beta}); он назван по "
-                "уровню риска школы."
-            )
-    if not pd.isna(cause["rho"]):
-        text += (
-            f" Ранговая корреляция с долей «2» по школам: ρ = {_ru(cause['rho'])} "
-            f"[{_ru(cause['rho_low'])}; {_ru(cause['rho_high'])}]."
-        )
-    return text
