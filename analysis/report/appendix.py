@@ -27,7 +27,7 @@ from analysis.errors import AnalysisError
 from analysis.memo import memoized
 from analysis.privacy import POOLED_SCHOOL, reportable
 from analysis.report.appendix_method import MethodPart, method_parts
-from analysis.report.russian import ru_count, ru_number, ru_plural
+from analysis.report.russian import NBSP, ru_count, ru_number, ru_plural
 from analysis.scoring import keyed_items, score_scales
 from instruments.audiences import AUDIENCE_HEADINGS
 from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument, text_in
@@ -202,6 +202,11 @@ def _reliability_note(instrument: Instrument, rows: list[ScaleReliability]) -> s
     return f"{text[:1].upper()}{text[1:]}."
 
 
+def _held(n: int, one: str, few: str, many: str) -> str:
+    """«41 вопрос» with a no-break space: a narrow table cell keeps the number with its noun."""
+    return ru_count(n, one, few, many).replace(" ", NBSP, 1)
+
+
 def _respondents(instrument: Instrument) -> str:
     name = AUDIENCE_HEADINGS.get(instrument.audience.value, instrument.audience.value)
     if instrument.grades is not None:
@@ -267,8 +272,8 @@ def build_appendix(
                 title=text_in(instrument.title),
                 version=versions.get(key, instrument.version),
                 respondents=_respondents(instrument),
-                questions=ru_count(questions, "вопрос", "вопроса", "вопросов"),
-                scales=ru_count(scales, "шкала", "шкалы", "шкал") if scales else "шкал нет",
+                questions=_held(questions, "вопрос", "вопроса", "вопросов"),
+                scales=_held(scales, "шкала", "шкалы", "шкал") if scales else "шкал нет",
                 answers=ru_count(len(kept), "анкета", "анкеты", "анкет"),
                 reliability=rows,
                 section=section,

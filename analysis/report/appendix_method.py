@@ -17,7 +17,7 @@ from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 from analysis import causes, indicators, risk
-from analysis.report.russian import ru_join, ru_number, ru_percent, ru_plural
+from analysis.report.russian import ru_number, ru_percent, ru_plural
 from instruments.schema import Instrument, text_in
 
 if TYPE_CHECKING:
@@ -97,16 +97,16 @@ def _threshold(value: float) -> str:
     return ru_number(value, 0) if float(value).is_integer() else ru_number(value, 1)
 
 
-def _bands() -> str:
-    parts = []
-    for low, high, label in risk.BANDS:
-        if low == float("-inf"):
-            parts.append(f"z < {_n(high)} — «{label}»")
-        elif high == float("inf"):
-            parts.append(f"z ≥ {_n(low)} — «{label}»")
-        else:
-            parts.append(f"{_n(low)} ≤ z < {_n(high)} — «{label}»")
-    return "; ".join(parts)
+def _positions() -> str:
+    """How a school's position on an indicator is worded, from the bands of :mod:`analysis.risk`
+    (their inner and outer boundaries), by the value's own direction."""
+    near = next(high for low, high, _ in risk.BANDS if low < 0 < high)
+    far = next(high for low, high, _ in risk.BANDS if low == near)
+    return (
+        f"|z| < {_n(near)} — «на уровне среднего»; {_n(near)} ≤ |z| < {_n(far)} — «заметно "
+        f"выше среднего» или «заметно ниже среднего»; |z| ≥ {_n(far)} — «значительно выше» или "
+        "«значительно ниже среднего»"
+    )
 
 
 def _levels() -> str:
@@ -189,10 +189,8 @@ def scores_part(instruments: Sequence[Instrument], min_group_size: int) -> Metho
     )
 
 
-def indicators_part(benchmark: Benchmark | None, composition: Sequence[str]) -> MethodPart:
-    """School indicators, shrinkage and z (:mod:`analysis.indicators`, :mod:`analysis.risk`).
-    ``composition``: the titles of the indicators that describe who the pupils are, worded
-    «выше/ниже среднего» instead of «лучше/хуже»."""
+def indicators_part(benchmark: Benchmark | None) -> MethodPart:
+    """School indicators, shrinkage and z (:mod:`analysis.indicators`, :mod:`analysis.risk`)."""
     blocks = [
         Block(
             "Показатель школы — средний балл шкалы, балл 0–100, распространённость или доля "
@@ -210,23 +208,22 @@ def indicators_part(benchmark: Benchmark | None, composition: Sequence[str]) -> 
         Block("ŷ = ȳ + w × (y − ȳ),   w = τ² / (τ² + σ² / n)", formula=True),
         Block(
             "Положение школы по показателю — z-оценка, где m и SD — среднее и стандартное "
-            f"отклонение сглаженных показателей {_reference_words(benchmark)}. Для показателей, "
-            "у которых больше — лучше, знак z меняется: положительное z всегда означает риск "
-            "выше среднего. Погрешность z (s — стандартное отклонение ответов в школе) для "
-            "ответа администрации равна нулю:"
+            f"отклонение сглаженных показателей {_reference_words(benchmark)}:"
         ),
-        Block("z = (ŷ − m) / SD,   s(z) = √w × s / √n / SD", formula=True),
-        Block(f"Словесная оценка показателя: {_bands()}."),
+        Block("z = (ŷ − m) / SD", formula=True),
+        Block(
+            "Словами положение названо по значению самого показателя, выше или ниже среднего, "
+            "а не по тому, хорошо это или плохо (доля детей с ОВЗ или говорящих дома на другом "
+            f"языке не бывает «хуже» среднего): {_positions()}."
+        ),
+        Block(
+            "Для оценки риска у показателей, у которых больше — лучше, знак меняется: z′ = z у "
+            "показателей риска и z′ = −z у благоприятных, так что положительное z′ всегда "
+            "означает риск выше среднего. Погрешность z′ (s — стандартное отклонение ответов в "
+            "школе) у ответа администрации равна нулю:"
+        ),
+        Block("s(z′) = √w × s / √n / SD", formula=True),
     ]
-    if composition:
-        titles = ru_join([f"«{t}»" for t in composition])
-        blocks.append(
-            Block(
-                "Показатели, которые описывают состав обучающихся и семей, а не работу школы "
-                f"({titles}), оцениваются словами «выше среднего» и «ниже среднего» вместо "
-                "«хуже» и «лучше»."
-            )
-        )
     return MethodPart(title="Показатели школы и её положение среди других школ", blocks=blocks)
 
 
@@ -247,10 +244,10 @@ def levels_part(instruments: Sequence[Instrument]) -> MethodPart:
         title="Уровень фактора риска",
         blocks=[
             Block(
-                "Оценка фактора c — взвешенное среднее z его показателей, рассчитанных в школе "
+                "Оценка фактора c — взвешенное среднее z′ его показателей, рассчитанных в школе "
                 "(веса заданы в перечне факторов риска):"
             ),
-            Block("c = Σ aᵢ zᵢ,   aᵢ = весᵢ / Σ вес", formula=True),
+            Block("c = Σ aᵢ z′ᵢ,   aᵢ = весᵢ / Σ вес", formula=True),
             Block(
                 "Погрешность оценки фактора учитывает, что показатели одной группы "
                 "респондентов рассчитаны по ответам одних и тех же людей: rᵢₖ — корреляция "
@@ -258,7 +255,7 @@ def levels_part(instruments: Sequence[Instrument]) -> MethodPart:
                 f"если на оба ответили не меньше {indicators.MIN_PAIRS} человек; иначе для одной "
                 "группы респондентов принимается 1), для показателей разных групп — 0:"
             ),
-            Block("s(c)² = Σᵢ Σₖ aᵢ aₖ rᵢₖ s(zᵢ) s(zₖ)", formula=True),
+            Block("s(c)² = Σᵢ Σₖ aᵢ aₖ rᵢₖ s(z′ᵢ) s(z′ₖ)", formula=True),
             Block(f"Уровень риска: {_levels()}."),
             Block(
                 f"Уровень «{risk.LEVEL_LABELS['high']}» присваивается, только если нижняя "
@@ -357,18 +354,6 @@ def causes_part(catalogue: RiskFactorCatalogue | None, min_group_size: int) -> M
     )
 
 
-def composition_titles(catalogue: RiskFactorCatalogue | None) -> list[str]:
-    """The catalogue's indicators that describe who the pupils and families are."""
-    if catalogue is None:
-        return []
-    return [
-        text_in(i.title)
-        for f in catalogue.factors
-        for i in f.indicators
-        if getattr(i, "describes", None) == "pupils"
-    ]
-
-
 def method_parts(
     instruments: Sequence[Instrument],
     *,
@@ -382,7 +367,7 @@ def method_parts(
     parts = [scores_part(instruments, min_group_size)]
     if with_risk:
         parts += [
-            indicators_part(benchmark, composition_titles(catalogue)),
+            indicators_part(benchmark),
             levels_part(instruments),
             causes_part(catalogue, min_group_size),
         ]

@@ -140,8 +140,8 @@ def model_text(cause: pd.Series, model: DistrictModel, logit: float | None) -> s
         )
         effect = (
             f"при таком уровне риска, как в школе, ожидаемая доля «2» на {_points(mid)} выше, "
-            f"чем в школе со средним для района уровнем (с учётом погрешности — от "
-            f"{_number(low, 1)} до {_number(high, 1)})"
+            f"чем в школе со средним для района уровнем; с учётом погрешности — от "
+            f"{_number(low, 1)} до {_number(high, 1)}"
         )
     if bool(cause["associated"]):
         found = f": {effect}" if effect else ""

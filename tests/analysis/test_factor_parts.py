@@ -313,7 +313,7 @@ def test_model_wording_with_twenty_schools() -> None:
     assert "По данным района (20 школ)" in text and "связь по данным района подтверждена" in text
     assert re.search(r"выше на \d,\d процентного пункта", text) is None  # «на X … выше»
     assert re.search(r"на \d,\d процентного пункта выше", text)
-    assert re.search(r"от \d,\d до \d,\d\)", text)
+    assert re.search(r"с учётом погрешности — от \d,\d до \d,\d\b", text)
     unconfirmed = cause_text(
         _cause(associated=False, beta_low=-0.2),
         "Школьное благополучие",
