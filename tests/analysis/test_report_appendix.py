@@ -218,4 +218,4 @@ def test_reference_ends_with_the_appendices_in_place_of_the_method(teacher: Inst
     row = next(r for r in model.appendix.forms[0].reliability if r.code == "burnout_personal")
     assert row.alpha is not None and ru_number(row.alpha) in appendix
     assert "<code>teacher</code>" in appendix and "50\u00a0вопросов, 9\u00a0шкал" in appendix
-    assert "Анкета для педагогов, версия 4" in appendix
+    assert "Анкета для педагогов, версия&nbsp;4" in appendix
