@@ -128,7 +128,7 @@ from analysis.privacy import reportable, reportable_audiences
 from analysis.report import ReferenceModel, build_school_reference, render_html
 from analysis.report.docx import render_docx
 from analysis.report.factor_detail import item_detail, level_table
-from analysis.report.factor_parts import format_value
+from analysis.report.factor_indicators import format_value
 from analysis.report.model import audience_section
 from analysis.report.russian import ru_int
 from instruments.library import builtin

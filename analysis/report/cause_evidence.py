@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.causes import SHARE_FLOOR, Associations, DistrictModel
-from analysis.report.factor_parts import WORSE, FactorPart
+from analysis.report.factor_indicators import WORSE
+from analysis.report.factor_parts import FactorPart
 from analysis.report.russian import ru_count, ru_number, ru_plural
 from analysis.risk import LEVEL_LABELS
 
@@ -71,11 +72,7 @@ def distance_text(cause: pd.Series, part: FactorPart | None, against: str) -> st
         key=lambda line: -(line.risk or 0.0),
     )[:2]
     if worse:
-        figures = "; ".join(
-            f"«{line.title}» — {line.value}"
-            + (f" при среднем {against} {line.reference}" if line.reference else "")
-            for line in worse
-        )
+        figures = "; ".join(f"«{line.title}» — {line.compared(against)}" for line in worse)
         text += f" Главные показатели: {figures}."
     return text
 

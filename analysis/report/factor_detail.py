@@ -28,6 +28,7 @@ import pandas as pd
 
 from analysis.indicators import proportion_interval, respondent_values
 from analysis.memo import memoized
+from analysis.report.charts import Chart, Share, share_chart
 from analysis.report.coverage import grades_of
 from analysis.report.russian import NBSP, ru_count, ru_grades, ru_join, ru_percent, ru_range
 from analysis.report.study import LEVELS
@@ -57,20 +58,6 @@ def ru_share_interval(low: float, high: float) -> str:
 
 
 @dataclass(frozen=True)
-class Bars:
-    """A bar chart's data: one bar per label for the school and one for the district, in
-    percent (None: no value), ready for a chart or a table."""
-
-    title: str
-    labels: list[str]
-    school: list[float | None]
-    district: list[float | None]
-    unit: str = "%"
-    school_name: str = "Школа"
-    district_name: str = "В среднем по району"
-
-
-@dataclass(frozen=True)
 class ItemLine:
     """One item of a scale at the school: the share of unfavourable answers."""
 
@@ -97,7 +84,8 @@ class ItemDetail:
     rows: list[ItemLine]
     #: items not shown (too few answers) and answers left out («не знаю»)
     notes: list[str]
-    chart: Bars | None = None
+    #: the same shares as bars, the district's as a mark (:func:`.charts.share_chart`)
+    chart: Chart | None = None
 
 
 def unfavourable_values(instrument: Instrument, scale: Scale, item: Item) -> list[int]:
@@ -225,13 +213,20 @@ def item_detail(
         )
     if any(instrument.missing_values(items[c]) for c in scale.items):
         notes.append("Ответ «Не знаю» в доле не учитывается.")
-    chart = Bars(
-        title=f"{indicator_title}: по вопросам",
-        labels=[r.label for r in rows],
-        school=[r.share for r in rows],
-        district=[r.reference_share for r in rows],
+    title = f"{indicator_title}: по вопросам"
+    chart = share_chart(
+        f"items-{instrument.code}-{scale.code}".replace("_", "-"),
+        title,
+        [
+            Share(
+                r.label,
+                r.share / 100,
+                None if r.reference_share is None else r.reference_share / 100,
+            )
+            for r in rows
+        ],
     )
-    return ItemDetail(f"{indicator_title}: по вопросам", caption, rows, notes, chart)
+    return ItemDetail(title, caption, rows, notes, chart)
 
 
 # -- levels of education -----------------------------------------------------------------------

@@ -12,26 +12,24 @@ Statistical terms (SD, z) stay in the appendix: a position is «заметно �
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from analysis.indicators import AudienceAnswers, form_keys, proportion_interval
+from analysis.indicators import AudienceAnswers, form_keys
 from analysis.privacy import reportable_audiences
-from analysis.report.factor_detail import (
-    ItemDetail,
-    LevelTable,
-    item_detail,
-    level_table,
-    ru_share,
-    ru_share_interval,
+from analysis.report.factor_detail import ItemDetail, LevelTable, item_detail, level_table
+from analysis.report.factor_indicators import (
+    WORSE,
+    IndicatorLine,
+    format_value,
+    indicator_lines,
+    reference_means,
 )
-from analysis.report.russian import ru_number, ru_plural, ru_range
+from analysis.report.russian import ru_join, ru_plural
 from analysis.risk import Reference
-from instruments.audiences import AUDIENCE_NAMES
 from instruments.risk_factors import Indicator
 from instruments.schema import INSTITUTIONAL_AUDIENCES, text_in
 
@@ -42,38 +40,6 @@ if TYPE_CHECKING:
 AT_RISK = ("high", "elevated")
 #: at most this many scales of a factor are shown item by item
 MAX_DETAILS = 3
-#: a position counts as "worse than the district" from this risk-aligned distance (the
-#: boundary of the band «хуже» of :mod:`analysis.risk`)
-WORSE = 0.5
-#: and as «значительно» from this one
-FAR = 1.5
-
-
-@dataclass(frozen=True)
-class IndicatorLine:
-    """An indicator of a factor at the school, as the part's table shows it."""
-
-    code: str
-    title: str
-    #: who answered («обучающиеся»)
-    audience: str
-    n: int
-    #: «63 %», «23 из 100», «да», «скрыто (меньше 5 ответов)»
-    value: str
-    #: the 95 % interval («52–72 %»), None for a single answer or a hidden value
-    interval: str | None
-    #: the district's reference («21 %»), None when there is none
-    reference: str | None
-    #: «значительно выше среднего», «на уровне среднего», «—»
-    position: str
-    #: the position against the instrument's cut-offs, in words (None: no cut-offs)
-    cutoff_text: str | None = None
-    hidden: bool = False
-    #: how far the school is on the risk side (for ordering; None: not placed)
-    risk: float | None = None
-    beyond_cutoff: bool = False
-    #: the school's single answer (the administration's form): no n to show
-    institutional: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,128 +83,8 @@ class FactorParts:
     reference_label: str = "В среднем по району"
     #: how many factors are at risk and how the others stand, in a sentence or two
     overview: str = ""
-
-
-def _number(value: float, digits: int = 0) -> str:
-    return ru_number(value, digits)
-
-
-def format_value(indicator: Indicator, value: float) -> str:
-    """A school's (or a mean's) figure of ``indicator`` as the reference writes it."""
-    if indicator.statistic in ("prevalence", "share"):
-        return ru_share(value)
-    if indicator.statistic == "pomp":
-        return f"{_number(value)} из 100"
-    if indicator.unit == "percent":
-        return f"{_number(value)} %"
-    if indicator.unit == "count":
-        return _number(value, 0 if float(value).is_integer() else 1)
-    return _number(value, 2)
-
-
-def _single(indicator: Indicator, n: int) -> bool:
-    """A share read from one institutional answer: a yes/no fact."""
-    return indicator.statistic in ("prevalence", "share") and n == 1
-
-
-def _interval(indicator: Indicator, row: Mapping[str, Any]) -> str | None:
-    n = int(row["n"])
-    if n <= 1:
-        return None
-    if indicator.statistic in ("prevalence", "share"):
-        shares = proportion_interval(float(row["value"]), n)
-        return ru_share_interval(float(shares[0]), float(shares[1]))
-    low, high = float(row["ci_low"]), float(row["ci_high"])
-    if math.isnan(low) or math.isnan(high):
-        return None
-    if indicator.statistic == "pomp":
-        return ru_range(max(low, 0.0), min(high, 100.0), 0)
-    return ru_range(low, high, 2)
-
-
-def position_text(z: float | None) -> str:
-    """The school against the reference in words, by the value's own direction."""
-    if z is None or math.isnan(z):
-        return "не сравнивается"
-    if abs(z) < WORSE:
-        return "на уровне среднего"
-    where = "выше" if z > 0 else "ниже"
-    return f"{'значительно' if abs(z) >= FAR else 'заметно'} {where} среднего"
-
-
-def _references(table: pd.DataFrame, reference: Reference | None) -> dict[str, float]:
-    """Per indicator the reference the school is read against: the benchmark's mean, or the
-    mean of the campaign's schools' own values (schools below the minimum are not in
-    ``table``'s values)."""
-    if reference is not None:
-        return {str(k): float(v) for k, v in reference.stats["mean"].dropna().items()}
-    shown = table.loc[~table["suppressed"].astype(bool)].dropna(subset=["value"])
-    means = shown.groupby("indicator")["value"].agg(["mean", "count"])
-    usable = means.loc[means["count"] >= 2, "mean"]
-    return {str(k): float(v) for k, v in usable.items()}
-
-
-def _reference_text(indicator: Indicator, mean: float | None, single: bool) -> str | None:
-    if mean is None:
-        return None
-    if single:
-        return f"{ru_share(mean)} школ"
-    return format_value(indicator, mean)
-
-
-def indicator_lines(
-    indicators: Sequence[Indicator],
-    rows: Mapping[str, Mapping[str, Any]],
-    references: Mapping[str, float],
-    titles: Mapping[str, str],
-    cutoff_texts: Mapping[str, str | None],
-    *,
-    min_group_size: int,
-) -> list[IndicatorLine]:
-    """The factor's indicators at the school (``rows``: its rows of the indicator table by
-    indicator code, as records)."""
-    out = []
-    for indicator in indicators:
-        row = rows.get(indicator.code)
-        if row is None:
-            continue
-        n = int(row["n"])
-        hidden = bool(row["suppressed"]) or bool(pd.isna(row["value"]))
-        single = _single(indicator, n)
-        mean = references.get(indicator.code)
-        risk = None if pd.isna(row.get("risk_z")) else float(row["risk_z"])
-        z = None if pd.isna(row.get("z")) else float(row["z"])
-        if hidden:
-            value = f"скрыто (меньше {min_group_size} ответов)" if n else "нет ответов"
-        elif single:
-            value = "да" if float(row["value"]) >= 0.5 else "нет"
-        else:
-            value = format_value(indicator, float(row["value"]))
-        out.append(
-            IndicatorLine(
-                code=indicator.code,
-                title=titles[indicator.code],
-                audience=AUDIENCE_NAMES.get(indicator.audience.value, ""),
-                n=n,
-                value=value,
-                interval=None if hidden or single else _interval(indicator, row),
-                reference=_reference_text(indicator, mean, single),
-                position="—" if hidden or single else position_text(z),
-                cutoff_text=None if hidden else cutoff_texts.get(indicator.code),
-                hidden=hidden,
-                risk=None if hidden else risk,
-                beyond_cutoff=not hidden and row.get("cutoff") == "high",
-                institutional=indicator.audience in INSTITUTIONAL_AUDIENCES,
-            )
-        )
-    return out
-
-
-def _compared(line: IndicatorLine, against: str) -> str:
-    """«23 из 100 при среднем по району 45 из 100»."""
-    if line.reference is None:
-        return line.value
-    return f"{line.value} при среднем {against} {line.reference}"
+    #: after the lines: which of their factors rest on part of their indicators, and why
+    lines_notes: list[str] = field(default_factory=list)
 
 
 def _against(reference_name: str | None) -> str:
@@ -282,7 +128,7 @@ def _findings(
         if beyond:
             paragraphs.append(f"По порогу, установленному методикой: {norm}.")
     if worse:
-        listed = "; ".join(f"«{line.title}» — {_compared(line, against)}" for line in worse[:3])
+        listed = "; ".join(f"«{line.title}» — {line.compared(against)}" for line in worse[:3])
         paragraphs.append(f"Больше всего на оценку повлияли: {listed}.")
     rest = [
         line for line in lines if not line.hidden and line.risk is not None and line.risk < WORSE
@@ -327,7 +173,7 @@ def build_factor_parts(
     one."""
     pooled, _ = reportable_audiences(data, min_group_size=min_group_size)
     keys = form_keys(data)
-    references = _references(table, reference)
+    references = reference_means(table, reference)
     rows = table[table["school_code"] == school_code].set_index("indicator").to_dict("index")
     against = _against(reference_name)
     parts: list[FactorPart] = []
@@ -416,7 +262,13 @@ def build_factor_parts(
     parts.sort(key=lambda p: (p.level != "high", -_composite(factors, p.code)))
     label = "В среднем по району" if reference_name is None else f"Эталон «{reference_name}»"
     return FactorParts(
-        parts, lines, results, unmeasured, label, _overview(len(parts), len(lines), against)
+        parts,
+        lines,
+        results,
+        unmeasured,
+        label,
+        _overview(len(parts), len(lines), against),
+        _lines_notes(factors, lines),
     )
 
 
@@ -451,19 +303,30 @@ def _composite(factors: Sequence[FactorRow], code: str) -> float:
 def _line(factor: FactorRow, against: str) -> FactorLine:
     """One line for a factor at the district's level or better."""
     where = "риск на уровне среднего" if factor.level == "moderate" else "риск ниже среднего"
-    text = f"{where} {against}"
-    if factor.short_note:
-        reason = factor.short_note.split(": ", 1)[-1]
-        text += f"; часть показателей не учтена, потому что ответов мало: {reason}"
-    return FactorLine(factor.title, str(factor.level), factor.level_label, f"{text}.")
+    return FactorLine(factor.title, str(factor.level), factor.level_label, f"{where} {against}.")
+
+
+def _lines_notes(factors: Sequence[FactorRow], lines: Sequence[FactorLine]) -> list[str]:
+    """One sentence per reason for the lines' factors assessed without some indicators (a
+    group under the minimum usually holds back several factors alike)."""
+    titles = {line.title for line in lines}
+    by_reason: dict[str, list[str]] = {}
+    for factor in factors:
+        if factor.title in titles and factor.short_note:
+            reason = factor.short_note.split(": ", 1)[-1]
+            by_reason.setdefault(reason, []).append(f"«{factor.title}»")
+    return [
+        f"{'Фактор' if len(names) == 1 else 'Факторы'} {ru_join(names)} "
+        f"{'оценён' if len(names) == 1 else 'оценены'} без части показателей, потому что "
+        f"ответов мало: {reason}."
+        for reason, names in by_reason.items()
+    ]
 
 
 def _result_line(factor: FactorRow, lines: list[IndicatorLine], against: str) -> str:
     """A factor that measures the results themselves, as a description of them."""
     shown = [line for line in lines if not line.hidden]
-    figures = "; ".join(
-        f"{_lower_first(line.title)} — {_compared(line, against)}" for line in shown
-    )
+    figures = "; ".join(f"{_lower_first(line.title)} — {line.compared(against)}" for line in shown)
     text = (
         f"«{factor.title}» описывает сами результаты, а не их причину (уровень — "
         f"{factor.level_label})"

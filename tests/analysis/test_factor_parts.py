@@ -19,9 +19,11 @@ import pytest
 from analysis.causes import Associations, DistrictModel
 from analysis.report import build_school_reference, render_html
 from analysis.report.cause_evidence import cause_text
+from analysis.report.charts import charts_of
 from analysis.report.factor_detail import item_labels, unfavourable_values
-from analysis.report.factor_parts import FactorPart, IndicatorLine
-from analysis.report.profile import RiskSection, build_risk_section
+from analysis.report.factor_indicators import IndicatorLine
+from analysis.report.factor_parts import FactorPart, _line, _lines_notes
+from analysis.report.profile import FactorRow, RiskSection, build_risk_section
 from instruments.library import builtin
 from instruments.risk_factors import builtin_risk_factors
 from instruments.schema import Instrument, ItemType
@@ -163,7 +165,8 @@ def test_a_factor_at_risk_gets_a_part_with_its_items_in_order_of_prevalence(
     assert "Насколько вам нужна поддержка" in detail.caption
     assert "«Скорее нуждаюсь» или «Очень нуждаюсь»" not in detail.caption  # the scale's rule
     assert "«Очень нуждаюсь»" in detail.caption
-    assert detail.chart is not None and detail.chart.labels == [r.label for r in detail.rows]
+    assert detail.chart is not None
+    assert [row[0] for row in detail.chart.table.rows] == [r.label for r in detail.rows]
     # the forms of bullying, the most frequent first
     wellbeing = _part(planted, "wellbeing")
     forms = next(d for d in wellbeing.details if d.rows[0].label.startswith(("Как", "За")))
@@ -205,7 +208,7 @@ def test_a_level_group_under_the_minimum_hides_its_schools_split(
             assert all(c.status == "shown" and c.n >= MIN and c.reference for c in row.cells)
     if not splits:  # S01 has no factor at risk: read the split straight from the builder
         from analysis.report.factor_detail import level_table
-        from analysis.report.factor_parts import format_value
+        from analysis.report.factor_indicators import format_value
 
         student, answers = twelve["student_5_11"]
         indicator = next(
@@ -370,3 +373,42 @@ def test_the_reference_text_has_no_none_or_nan(
     assert "SD" not in profile and "хуже" not in profile
     if school == PLANTED:
         assert "уровень риска" in profile and "Остальные факторы" in profile
+        # the scales' items are charts of the model, drawn as images in DOCX and PDF
+        assert any(chart.key.startswith("items-") for chart in charts_of(model))
+
+
+def test_a_yes_no_fact_is_compared_with_the_share_of_schools_and_notes_are_gathered() -> None:
+    fact = IndicatorLine(
+        "adm_no_psychologist",
+        "Нет психолога",
+        "администрация",
+        1,
+        "да",
+        None,
+        "да — в 33 % школ",
+        "—",
+        institutional=True,
+        single=True,
+    )
+    assert fact.compared("по району") == "да (для сравнения: да — в 33 % школ)"
+    rows = [
+        FactorRow(code, title, 0.1, "moderate", "умеренный", "", [], short_note=note)
+        for code, title, note in (
+            (
+                "a",
+                "Первый",
+                "оценён без показателей: группа «специалисты» — 3 ответа при минимуме 5",
+            ),
+            (
+                "b",
+                "Второй",
+                "оценён без показателей: группа «специалисты» — 3 ответа при минимуме 5",
+            ),
+            ("c", "Третий", None),
+        )
+    ]
+    notes = _lines_notes(rows, [_line(row, "по району") for row in rows])
+    assert notes == [
+        "Факторы «Первый» и «Второй» оценены без части показателей, потому что ответов мало: "
+        "группа «специалисты» — 3 ответа при минимуме 5."
+    ]

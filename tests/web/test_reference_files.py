@@ -602,8 +602,11 @@ def test_pdf_carries_the_chart(demo: Demo, tmp_path: Path) -> None:
     images = _pdf_images(tmp_path / "chart.pdf")
     assert images, "the PDF holds no image"
     width, height = int(images[0][3]), int(images[0][4])
-    chart = charts_of(demo.model)[0]
+    # the first picture is the summary's chart (the factor parts' charts follow it)
+    assert demo.model.summary is not None
+    chart = demo.model.summary.chart
     assert (width, height) == (2 * chart.width, 2 * chart.height)
+    assert len(images) == len(charts_of(demo.model))
 
 
 # -- the staff pages ---------------------------------------------------------------------------
@@ -746,10 +749,18 @@ def test_web_reference_draws_its_chart_with_the_apps_own_plotly(
                 page.route("**/*", serve)
                 page.goto(origin + url)
                 page.wait_for_selector("figure.chart .main-svg", timeout=30_000)
-                assert page.locator("figure.chart .chart-table.chart-drawn").count() == 1
-                assert not page.locator("figure.chart .chart-table").is_visible()
-                drawn = page.locator("figure.chart .chart-plot").bounding_box()
-                assert drawn is not None and drawn["width"] <= width
+                # every chart drawn (the summary's and the factor parts'), its table hidden
+                charts = len(charts_of(demo.model))
+                page.wait_for_function(
+                    f"document.querySelectorAll('figure.chart .main-svg').length >= {charts}"
+                )
+                assert page.locator("figure.chart .chart-table.chart-drawn").count() == charts
+                tables = page.locator("figure.chart .chart-table")
+                assert not any(tables.nth(i).is_visible() for i in range(tables.count()))
+                plots = page.locator("figure.chart .chart-plot")
+                for i in range(plots.count()):
+                    drawn = plots.nth(i).bounding_box()
+                    assert drawn is not None and drawn["width"] <= width
                 overflow = page.evaluate(
                     "document.documentElement.scrollWidth - document.documentElement.clientWidth"
                 )
