@@ -160,6 +160,17 @@ def hidden_field(page: str, name: str) -> str:
     return match.group(1)
 
 
+CHART_RE = re.compile(r'(<figure class="chart" id="[^"]+">).*?</figure>', re.S)
+CHART_SCRIPT_RE = re.compile(r'<script src="[^"]+" defer></script>\n?')
+
+
+def without_charts(html: str) -> str:
+    """A reference page with each chart reduced to its place (``<figure … id="chart-…">``):
+    the web page draws a chart with the app's plotly.js over its table, the standalone file
+    shows its PNG, and the rest of the two must be the same text."""
+    return CHART_SCRIPT_RE.sub("", CHART_RE.sub(r"\1</figure>", html))
+
+
 def response_count(db: Session, status: str | None = None) -> int:
     """Stored responses (of one status), as another connection sees them now."""
     db.expire_all()

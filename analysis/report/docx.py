@@ -74,6 +74,7 @@ _STYLE_IDS = {
     "Heading 2": "Heading2",
     "Heading 3": "Heading3",
     "Meta": "Meta",
+    "Formula": "Formula",
     "Muted": "Muted",
     "Note": "Note",
     "Warning": "Warning",
@@ -388,6 +389,8 @@ def _styles(document: Document) -> None:
         )
         heading.paragraph_format.keep_with_next = True
     _paragraph_style(document, "Meta", size=BODY_PT, align=center, after=2)
+    # a formula of the appendix: a centred line of its own
+    _paragraph_style(document, "Formula", size=BODY_PT, align=center, before=3, after=3)
     # «РАССМОТРЕНО» and «УТВЕРЖДАЮ» of the title block, side by side (_Writer._approval)
     _paragraph_style(document, "Approval", size=BODY_PT, align=left, left=Cm(9), after=12)
     _paragraph_style(document, "Consideration", size=BODY_PT, align=left, after=12)
@@ -754,6 +757,7 @@ class _Writer:
 
 _BLOCK_TAGS = {"h1", "p", "ol", "ul", "table", "img", "figcaption", *_HEADINGS}
 _P_STYLES = {
+    "formula": "Formula",
     "warn": "Warning",
     "note": "Note",
     "meta": "Meta",

@@ -414,3 +414,40 @@ def test_demo_cut_offs_flag_the_planted_bullying_school_and_few_others(district)
     high = profiles.level == "high"
     assert (profiles.composite[high] >= 1.0).all()
     assert (high | profiles.high_uncertain).eq(profiles.composite >= 1.0).all()
+
+
+def test_a_clean_school_s_reference_names_no_cause_and_says_why(district) -> None:  # type: ignore[no-untyped-def]
+    """Results not low: the causes part says so, names no cause, and says that the factors
+    at «повышенный» or above went into the roadmap as risks exactly when they did."""
+    from analysis.report import build_school_reference
+    from analysis.report.html import render_html
+
+    demo, data, results, status = district
+    clean = sorted(set(demo.truth["risks"]) - set(demo.truth["planted"]))
+    into_roadmap = "включены в проект дорожной карты как риски, требующие внимания"
+    seen = set()
+    for school in clean:
+        model = build_school_reference(
+            school_code=school,
+            school_name=f"Школа {school}",
+            district_name="Район",
+            campaign_title="Волна",
+            period="2026",
+            min_group_size=5,
+            audiences=[(code, instrument, answers) for code, (instrument, answers) in data.items()],
+            generated_on=dt.date(2026, 11, 20),
+            catalogue=builtin_risk_factors(),
+            results=results,
+            status=status,
+        )
+        assert model.risk is not None and model.roadmap is not None
+        if model.risk.results_low is not False:
+            continue
+        assert model.risk.causes == []
+        html = render_html(model)
+        causes = html[html.index("Вероятные причины низких результатов</h2>") :]
+        causes = causes[: causes.index("<h2")]
+        assert "поэтому вероятные причины низких результатов не называются" in causes
+        assert (into_roadmap in causes) is bool(model.roadmap.factors), school
+        seen.add(bool(model.roadmap.factors))
+    assert seen, "no clean school with results that are not low"

@@ -212,17 +212,23 @@ def _check_pages(
                     assert NOTE in text and "Вероятные причины" not in text
                 else:
                     assert NOTE not in text and MIXED_NOTE in text and "Вероятные причины" in text
+                # The school's results on the scale (Приложение 1); none without its answers.
                 row = re.search(
-                    rf'<td>{SCALE}</td>\s*<td class="n">(\d+)</td>\s*<td[^>]*>([^<]*)', text
+                    rf'<td>{SCALE}(?:[^<]|<(?!/td>))*</td>\s*<td class="n">(\d+)</td>'
+                    r"\s*<td[^>]*>([^<]*)",
+                    text,
                 )
-                assert row is not None, text
-                n, first_cell = int(row.group(1)), row.group(2)
-                if answered and school == "S1":
-                    assert n == ANSWERS_PER_SCHOOL[school]
-                    assert first_cell.strip() == _ru(means[campaign])
+                if not answered:
+                    assert row is None
+                    assert "Результаты школы: анкет этой группы в школе нет." in text
                 else:
-                    assert "не показывается" in first_cell
-                    assert n == (ANSWERS_PER_SCHOOL[school] if answered else 0)
+                    assert row is not None, text
+                    n, first_cell = int(row.group(1)), row.group(2)
+                    assert n == ANSWERS_PER_SCHOOL[school]
+                    if school == "S1":
+                        assert first_cell.strip() == _ru(means[campaign])
+                    else:
+                        assert "не показывается" in first_cell
                 download = client.get(f"{url}/factors.csv")
                 assert download.status_code == 200 and (SCALE in download.text) is answered
         if login == "zam":

@@ -56,7 +56,7 @@ def _teachers(model: ReferenceModel) -> int:
 def test_answers_are_loaded_once_for_every_school_of_the_campaign(
     db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    campaign, schools = _scenario(db)
+    campaign, _schools = _scenario(db)
     loads: list[int] = []
     real = reference_cache.campaign_answers
 
