@@ -21,6 +21,7 @@ import yaml
 from pydantic import Field, field_validator, model_validator
 
 from instruments.errors import InstrumentError, Problem
+from instruments.io.yaml_io import safe_load
 from instruments.schema import (
     INSTITUTIONAL_AUDIENCES,
     Audience,
@@ -387,7 +388,7 @@ def load_risk_factors(
     path = Path(path) if path is not None else RISK_FACTORS_FILE
     source = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"строка {mark.line + 1}, столбец {mark.column + 1}" if mark else ""
