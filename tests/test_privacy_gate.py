@@ -14,7 +14,7 @@ Inventory of the outputs computed from answers (paths relative to the repository
 | CLI ``rootcause report``            | analysis/report/model.py, profile.py,      | 6    |      |
 |                                     | appendix.py (α, ω of each scale)           |      |      |
 | reference ``….docx``, ``….pdf``;    | the HTML's text: analysis/report/docx.py;  | 1, 3 | A, C |
-| CLI ``report --format docx|pdf``    | the HTML printed: web/pdf.py               |      |      |
+| CLI ``report --format docx|pdf``    | printed: web/chart_browser.py (charts too) |      |      |
 | reference: a part per factor at     | analysis/report/factor_parts.py,           | 3, 9 | A, C,|
 | risk — indicators, a scale's items, | factor_detail.py                           |      | E    |
 | the split by level of education     |                                            |      |      |
@@ -106,6 +106,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import shutil
+import subprocess
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -137,7 +139,7 @@ from instruments.schema import NUMERIC_TYPES, Instrument, Item, ItemType
 from surveys import models as m
 from surveys.benchmarks import freeze_benchmark
 from surveys.instrument_store import instrument_of
-from tests.conftest import csrf_token, without_charts
+from tests.conftest import _missing, csrf_token, without_charts
 from tests.factories import PASSWORD, make_campaign, make_district, make_school, make_user
 from web import reference_cache
 from web.cli import main
@@ -865,3 +867,42 @@ def test_no_output_moves_with_a_hidden_schools_answers(
     assert "относительно: эталон «Прошлый год»" in with_benchmark[f"reference {scenario.small}"]
     _flip_small_school(db, scenario)
     _assert_same(with_benchmark, _render_all(app, scenario, tmp_path, references_only=True))
+
+
+def test_the_printed_pdf_does_not_move_with_a_hidden_schools_answers(
+    app: Flask, db: Session, tmp_path: Path
+) -> None:
+    """The reference's PDF (the HTML printed by Chromium, its charts drawn as images) of a
+    school shown next to the small one says the same before and after the small school's
+    answers flip: its text, and its pages' pictures."""
+    from web.pdf import chromium_path
+
+    if chromium_path() is None:
+        _missing("Chromium not found (install the Debian package chromium)")
+    pdftotext, pdftoppm = shutil.which("pdftotext"), shutil.which("pdftoppm")
+    if pdftotext is None or pdftoppm is None:
+        _missing("pdftotext/pdftoppm not found (install the Debian package poppler-utils)")
+    assert pdftotext is not None and pdftoppm is not None
+    scenario = _scenario(db)
+    admin = _signed_in(app, "boss")
+    url = f"/staff/campaigns/{scenario.campaign_id}/schools/{scenario.schools[0]}/reference.pdf"
+
+    def printed(name: str) -> tuple[str, list[bytes]]:
+        reference_cache.clear()
+        response = admin.get(url)
+        assert response.status_code == 200, response.text[:300]
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(response.data)
+        text = subprocess.run(
+            [pdftotext, "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        subprocess.run([pdftoppm, "-r", "40", "-png", str(path), str(tmp_path / name)], check=True)
+        pages = [p.read_bytes() for p in sorted(tmp_path.glob(f"{name}-*.png"))]
+        return _normalise(text), pages
+
+    before = printed("before")
+    assert "Профиль рисков" in before[0] and len(before[1]) > 3
+    assert _flip_small_school(db, scenario) == 2 * 3 * SMALL_N
+    after = printed("after")
+    assert after[0] == before[0]
+    assert after[1] == before[1]
