@@ -61,7 +61,6 @@ from math import factorial
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.memo import memoized
 from analysis.risk import factor_profiles
@@ -115,7 +114,7 @@ def _bootstrap_rho_slope(
     idx = _bootstrap_indices(len(x), rng, n_boot)
     xs, ys = x[idx], y[idx]
     # Spearman's rho is Pearson's r of the ranks (ties get their average rank).
-    rho = _row_pearson(stats.rankdata(xs, axis=1), stats.rankdata(ys, axis=1))
+    rho = _row_pearson(_ranks(xs), _ranks(ys))
     xc = xs - xs.mean(axis=1, keepdims=True)
     sxx = (xc * xc).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -123,8 +122,19 @@ def _bootstrap_rho_slope(
     return _percentile_interval(rho), _percentile_interval(slope)
 
 
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Each row's ranks, ties given their average rank (as ``scipy.stats.rankdata``; pandas'
+    rank keeps ``scipy.stats``, a second of import, out of a reference's start-up)."""
+    return pd.DataFrame(values).rank(axis=1, method="average").to_numpy(dtype=float)
+
+
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    return float(stats.spearmanr(x, y).statistic)
+    """Spearman's rho: Pearson's r of the ranks (NaN if any value is missing or either is
+    constant, as ``scipy.stats.spearmanr``)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if np.isnan(x).any() or np.isnan(y).any():
+        return float("nan")
+    return float(_row_pearson(_ranks(x[None, :]), _ranks(y[None, :]))[0])
 
 
 def _slope(x: np.ndarray, y: np.ndarray) -> float:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from analysis.errors import AnalysisError
 from analysis.privacy import reportable
@@ -153,7 +153,7 @@ def school_factor_scores(
         table.index.name = "school_code"
         table = table.reset_index()
         table["n"] = table["n"].astype("int64")
-        t = stats.t.ppf(0.975, np.maximum(table["n"] - 1, 1))
+        t = special.stdtrit(np.maximum(table["n"] - 1, 1), 0.975)
         half = np.where(table["n"] > 1, t * table["sd"] / np.sqrt(table["n"]), np.nan)
         table["ci_low"] = table["mean"] - half
         table["ci_high"] = table["mean"] + half

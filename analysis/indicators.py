@@ -44,7 +44,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import stats
+from scipy import special
 
 from analysis.memo import memoized
 from analysis.privacy import reportable_audiences
@@ -93,7 +93,7 @@ INDICATOR_DTYPES = {
 #: (:func:`error_correlations`; fewer: the composite's error takes the pair as fully correlated)
 MIN_PAIRS = 10
 #: two-sided 95 % normal quantile, for Wilson's interval
-Z95 = float(stats.norm.ppf(0.975))
+Z95 = float(special.ndtri(0.975))
 
 #: instrument code -> (instrument, answers): one entry per form a campaign fields
 AudienceAnswers = Mapping[str, tuple[Instrument, pd.DataFrame]]
@@ -357,7 +357,7 @@ def school_indicators(
         table["institutional"] = institutional
         table["suppressed"] = False if institutional else table["n"] < min_group_size
         with np.errstate(invalid="ignore", divide="ignore"):
-            t = stats.t.ppf(0.975, np.maximum(table["n"] - 1, 1))
+            t = special.stdtrit(np.maximum(table["n"] - 1, 1), 0.975)
             half = np.where(table["n"] > 1, t * table["sd"] / np.sqrt(table["n"]), np.nan)
         table["se"] = np.where(table["n"] > 1, table["sd"] / np.sqrt(table["n"]), np.nan)
         table["ci_low"] = table["value"] - half

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from analysis.memo import memoized
 from analysis.scoring import ScaleScores
@@ -79,7 +79,7 @@ def school_scale_summary(
         agg = agg.sort_index()
         n = agg["n"].to_numpy(dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            t = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
+            t = special.stdtrit(np.maximum(n - 1, 1), 0.5 + confidence / 2)
             half = np.where(n > 1, t * agg["sd"].to_numpy() / np.sqrt(n), np.nan)
         agg["ci_low"] = agg["mean"] - half
         agg["ci_high"] = agg["mean"] + half
