@@ -469,18 +469,20 @@ def icc1(values: pd.Series, groups: pd.Series) -> float:
     """ICC(1) of ``values`` across ``groups`` from a one-way ANOVA:
     (MSB − MSW) / (MSB + (n0 − 1) MSW), with n0 the adjusted mean group size (as
     ``psych::ICC``'s ICC1 for unbalanced groups, Bliese 2000). NaN with fewer than 2 groups."""
-    frame = pd.DataFrame({"v": values, "g": groups}).dropna()
-    sizes = frame.groupby("g")["v"].size()
-    if len(sizes) < 2:
+    v = np.asarray(values, dtype=float)
+    keep = ~np.isnan(v) & np.asarray(pd.notna(groups))
+    codes, uniques = pd.factorize(np.asarray(groups)[keep])
+    v = v[keep]
+    k, total = len(uniques), len(v)
+    if k < 2:
         return float("nan")
-    means = frame.groupby("g")["v"].mean()
-    grand = frame["v"].mean()
-    k, total = len(sizes), len(frame)
     if total <= k:  # one respondent per group (an institutional form): no within variance
         return float("nan")
+    sizes = np.bincount(codes, minlength=k).astype(float)
+    means = np.bincount(codes, weights=v, minlength=k) / sizes
+    grand = float(v.mean())
     ms_between = float((sizes * (means - grand) ** 2).sum() / (k - 1))
-    resid = frame["v"] - frame["g"].map(means)
-    ms_within = float((resid**2).sum() / (total - k))
+    ms_within = float(((v - means[codes]) ** 2).sum() / (total - k))
     n0 = (total - float((sizes**2).sum()) / total) / (k - 1)
     denominator = ms_between + (n0 - 1) * ms_within
     return float("nan") if denominator == 0 else (ms_between - ms_within) / denominator
