@@ -28,8 +28,9 @@ from analysis.report.factor_indicators import (
     indicator_lines,
     reference_means,
 )
-from analysis.report.russian import ru_join, ru_plural
+from analysis.report.russian import ru_count, ru_join, ru_plural
 from analysis.risk import Reference
+from instruments.audiences import AUDIENCE_NAMES
 from instruments.risk_factors import Indicator
 from instruments.schema import INSTITUTIONAL_AUDIENCES, text_in
 
@@ -83,8 +84,9 @@ class FactorParts:
     reference_label: str = "В среднем по району"
     #: how many factors are at risk and how the others stand, in a sentence or two
     overview: str = ""
-    #: after the lines: which of their factors rest on part of their indicators, and why
-    lines_notes: list[str] = field(default_factory=list)
+    #: after the lists, once per group of respondents under the minimum: its number of
+    #: answers and every factor it holds back (assessed without its indicators, or not at all)
+    short_notes: list[str] = field(default_factory=list)
 
 
 def _against(reference_name: str | None) -> str:
@@ -144,9 +146,8 @@ def _findings(
             "уверенно сказать, что школа в зоне риска по этому фактору, поэтому он не назван "
             "вероятной причиной; его стоит проверить в следующую волну."
         )
-    if factor.short_note:
-        reason = factor.short_note.split(": ", 1)[-1]
-        paragraphs.append(f"Часть показателей не учтена, потому что ответов мало: {reason}.")
+    # A group under the minimum is named once for the whole profile (FactorParts.short_notes);
+    # the part's table marks its hidden indicators.
     return paragraphs
 
 
@@ -268,7 +269,7 @@ def build_factor_parts(
         unmeasured,
         label,
         _overview(len(parts), len(lines), against),
-        _lines_notes(factors, lines),
+        short_notes(factors, min_group_size),
     )
 
 
@@ -306,21 +307,44 @@ def _line(factor: FactorRow, against: str) -> FactorLine:
     return FactorLine(factor.title, str(factor.level), factor.level_label, f"{where} {against}.")
 
 
-def _lines_notes(factors: Sequence[FactorRow], lines: Sequence[FactorLine]) -> list[str]:
-    """One sentence per reason for the lines' factors assessed without some indicators (a
-    group under the minimum usually holds back several factors alike)."""
-    titles = {line.title for line in lines}
-    by_reason: dict[str, list[str]] = {}
+def short_notes(factors: Sequence[FactorRow], min_group_size: int) -> list[str]:
+    """One sentence per group of respondents under the minimum at the school that holds back
+    a factor assessed on other groups: «Мало ответов: группа «специалисты» — 3 ответа при
+    минимуме 5; её ответы не показываются, поэтому факторы «…» оценены без её показателей, а
+    фактор «…» не оценён.» A group of one to three (the specialists) usually holds back several
+    factors alike: said once, not per factor. A group that holds back only factors with no
+    other group is named in the list of factors not assessed, with each of them."""
+    groups: dict[tuple[str, int], tuple[list[str], list[str]]] = {}
     for factor in factors:
-        if factor.title in titles and factor.short_note:
-            reason = factor.short_note.split(": ", 1)[-1]
-            by_reason.setdefault(reason, []).append(f"«{factor.title}»")
-    return [
-        f"{'Фактор' if len(names) == 1 else 'Факторы'} {ru_join(names)} "
-        f"{'оценён' if len(names) == 1 else 'оценены'} без части показателей, потому что "
-        f"ответов мало: {reason}."
-        for reason, names in by_reason.items()
-    ]
+        if factor.outcome:
+            continue
+        for group in factor.short_groups:
+            partial, missing = groups.setdefault(group, ([], []))
+            (missing if factor.composite is None else partial).append(f"«{factor.title}»")
+    notes = []
+    for (audience, n), (partial, missing) in groups.items():
+        said = []
+        if partial:
+            one = len(partial) == 1
+            said.append(
+                f"{'фактор' if one else 'факторы'} {ru_join(partial)} "
+                f"{'оценён' if one else 'оценены'} без её показателей"
+            )
+        if missing:
+            one = len(missing) == 1
+            said.append(
+                f"{'фактор' if one else 'факторы'} {ru_join(missing)} "
+                f"{'не оценён' if one else 'не оценены'}"
+            )
+        if not partial:
+            continue
+        answers = ru_count(n, "ответ", "ответа", "ответов")
+        notes.append(
+            f"Мало ответов: группа «{AUDIENCE_NAMES.get(audience, audience)}» — {answers} при "
+            f"минимуме {min_group_size}; её ответы не показываются, поэтому "
+            f"{', а '.join(said)}."
+        )
+    return notes
 
 
 def _result_line(factor: FactorRow, lines: list[IndicatorLine], against: str) -> str:

@@ -21,10 +21,10 @@ from analysis.indicators import (
 from analysis.privacy import reportable_audiences
 from analysis.report.cause_evidence import cause_text
 from analysis.report.factor_parts import FactorParts, build_factor_parts
-from analysis.report.russian import NBSP, ru_count, ru_int, ru_number, ru_percent
+from analysis.report.russian import NBSP, ru_count, ru_int, ru_join, ru_number, ru_percent
 from analysis.risk import LEVEL_LABELS, Reference, composition_band, factor_profiles
 from analysis.risk import level as composite_level
-from instruments.audiences import AUDIENCE_NAMES
+from instruments.audiences import AUDIENCE_NAMES, AUDIENCE_ORDER
 from instruments.risk_factors import Indicator, RiskFactorCatalogue
 from instruments.schema import Cutoffs, Instrument, text_in
 
@@ -72,6 +72,10 @@ class FactorRow:
     short_note: str | None = None
     #: the composite's standard error (SD units; None: no composite), for its interval
     composite_se: float | None = None
+    #: the audiences under the minimum group behind :attr:`short_note`, with their numbers of
+    #: answers ((audience, n), …): the profile names each group once, with every factor it
+    #: holds back (:attr:`analysis.report.factor_parts.FactorParts.short_notes`)
+    short_groups: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,23 @@ def _short_text(short: list[tuple[str, int]], min_group_size: int) -> str:
         f"{min_group_size}"
         for audience, n in short
     )
+
+
+def _audience_rank(audience: str) -> int:
+    """Groups in the order the reference shows audiences (pupils first)."""
+    return AUDIENCE_ORDER.index(audience) if audience in AUDIENCE_ORDER else len(AUDIENCE_ORDER)
+
+
+def _not_assessed(factor: FactorRow, noted: set[tuple[str, int]], min_group_size: int) -> str:
+    """A factor not assessed, with its reason. A group that also holds back factors assessed
+    on other groups has its number of answers in the profile's note under the lists
+    (``noted``; :func:`analysis.report.factor_parts.short_notes`): the item names it only."""
+    groups = list(factor.short_groups)
+    if not all(group in noted for group in groups):
+        return f"«{factor.title}» — не оценён: {_short_text(groups, min_group_size)}."
+    names = ru_join([f"«{AUDIENCE_NAMES.get(a, a)}»" for a, _ in groups])
+    which = "группы" if len(groups) == 1 else "групп"
+    return f"«{factor.title}» — не оценён: мало ответов {which} {names}."
 
 
 def _value_text(row: pd.Series, unit: str | None = None) -> str:
@@ -316,7 +337,6 @@ def build_risk_section(
     mine = profiles[profiles["school_code"] == school_code].set_index("factor")
     rows = table[table["school_code"] == school_code].set_index("indicator")
     factors = []
-    not_assessed: list[str] = []
     for factor in catalogue.factors:
         entry = mine.loc[factor.code] if factor.code in mine.index else None
         composite = (
@@ -361,7 +381,6 @@ def build_risk_section(
             if composite is None:
                 note = f"не оценён: {reason}"
                 text = f"{text_in(factor.title)}: не оценён — {reason}."
-                not_assessed.append(f"«{text_in(factor.title)}» — не оценён: {reason}.")
             else:
                 note = f"оценён без показателей: {reason}"
                 text += f" Оценён без показателей, где ответов мало: {reason}."
@@ -399,8 +418,19 @@ def build_risk_section(
                 composite_se=None
                 if composite is None or entry is None or pd.isna(entry["composite_se"])
                 else float(entry["composite_se"]),
+                short_groups=tuple(
+                    sorted(short.get(factor.code, []), key=lambda g: _audience_rank(g[0]))
+                ),
             )
         )
+    # each group under the minimum that holds back an assessed factor is named, with its
+    # number of answers, once in the note under the profile's lists
+    noted = {g for f in factors if f.composite is not None for g in f.short_groups}
+    not_assessed = [
+        _not_assessed(f, noted, min_group_size)
+        for f in factors
+        if f.composite is None and f.short_groups
+    ]
     parts = build_factor_parts(
         school_code,
         data,

@@ -22,7 +22,7 @@ from analysis.report.cause_evidence import cause_text
 from analysis.report.charts import charts_of
 from analysis.report.factor_detail import item_labels, unfavourable_values
 from analysis.report.factor_indicators import IndicatorLine
-from analysis.report.factor_parts import FactorPart, _line, _lines_notes
+from analysis.report.factor_parts import FactorPart, short_notes
 from analysis.report.profile import FactorRow, RiskSection, build_risk_section
 from instruments.library import builtin
 from instruments.risk_factors import builtin_risk_factors
@@ -391,24 +391,86 @@ def test_a_yes_no_fact_is_compared_with_the_share_of_schools_and_notes_are_gathe
         single=True,
     )
     assert fact.compared("по району") == "да (для сравнения: да — в 33 % школ)"
+    short = (("specialist", 3),)
     rows = [
-        FactorRow(code, title, 0.1, "moderate", "умеренный", "", [], short_note=note)
-        for code, title, note in (
-            (
-                "a",
-                "Первый",
-                "оценён без показателей: группа «специалисты» — 3 ответа при минимуме 5",
-            ),
-            (
-                "b",
-                "Второй",
-                "оценён без показателей: группа «специалисты» — 3 ответа при минимуме 5",
-            ),
-            ("c", "Третий", None),
+        FactorRow(code, title, composite, "moderate", "умеренный", "", [], short_groups=groups)
+        for code, title, composite, groups in (
+            ("a", "Первый", 0.1, short),
+            ("b", "Второй", 0.1, short),
+            ("c", "Третий", 0.1, ()),
+            ("d", "Четвёртый", None, short),
         )
     ]
-    notes = _lines_notes(rows, [_line(row, "по району") for row in rows])
-    assert notes == [
-        "Факторы «Первый» и «Второй» оценены без части показателей, потому что ответов мало: "
-        "группа «специалисты» — 3 ответа при минимуме 5."
+    assert short_notes(rows, 5) == [
+        "Мало ответов: группа «специалисты» — 3 ответа при минимуме 5; её ответы не "
+        "показываются, поэтому факторы «Первый» и «Второй» оценены без её показателей, а "
+        "фактор «Четвёртый» не оценён."
     ]
+    # a group that holds back no assessed factor is named in the list of those not assessed
+    assert short_notes(rows[2:], 5) == []
+
+
+def test_a_group_under_the_minimum_is_named_once_in_the_profile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The specialists (two at the planted school, three elsewhere) are under the minimum
+    everywhere: their number is said once, under the lists, with every factor they hold back,
+    not in each factor's part (the planted school's burnout is at risk and has a part); a
+    factor with no other group (teachers also under the minimum) stays «не оценён»."""
+    monkeypatch.setitem(PLANTED_SCALES, "burnout_personal", 1.6)
+    monkeypatch.setitem(PLANTED_SCALES, "burnout_work", 1.6)
+    monkeypatch.setitem(PLANTED_SCALES, "burnout_student", 1.6)
+    codes = [PLANTED] + [f"S{i:02d}" for i in range(1, 12)]
+    teacher, student, specialist = (
+        builtin("teacher"),
+        builtin("student_5_11"),
+        builtin("specialist"),
+    )
+    forms = {
+        "teacher": (teacher, _answers(teacher, dict.fromkeys(codes, 14), seed=5)),
+        "student_5_11": (student, _answers(student, dict.fromkeys(codes, 40), seed=6)),
+        "specialist": (
+            specialist,
+            _answers(specialist, dict.fromkeys(codes, 3) | {PLANTED: 2}, seed=7),
+        ),
+    }
+
+    def profile(school: str, data: dict[str, tuple[Instrument, pd.DataFrame]]) -> str:
+        model = build_school_reference(
+            school_code=school,
+            school_name="Школа",
+            district_name="Район",
+            campaign_title="Волна",
+            period="2026/2027 учебный год",
+            min_group_size=MIN,
+            audiences=[(key, instrument, answers) for key, (instrument, answers) in data.items()],
+            generated_on=dt.date(2026, 12, 1),
+            catalogue=builtin_risk_factors(),
+        )
+        html = render_html(model)
+        start = re.search(r"<h2[^>]*>Профиль рисков</h2>", html)
+        assert start
+        return re.sub(r"\s+", " ", _visible(html[start.start() : html.index("<h2", start.end())]))
+
+    text = profile(PLANTED, forms)
+    assert "Профессиональное выгорание педагогов — повышенный уровень риска" in text or (
+        "Профессиональное выгорание педагогов — высокий уровень риска" in text
+    )
+    assert text.count("2 ответа при минимуме 5") == 1, text
+    note = re.search(r"группа «специалисты» — 2 ответа при минимуме 5; [^.]*\.", text)
+    assert note is not None
+    for title in ("Профессиональное выгорание педагогов", "Дефицит кадров"):
+        assert f"«{title}»" in note.group(0)
+    assert "не оценён" not in text  # every factor has another group's answers
+
+    # Three teachers at the planted school as well: its burnout has no group left
+    teachers = forms["teacher"][1]
+    mine = teachers[teachers["school_code"] == PLANTED]
+    fewer = pd.concat([teachers[teachers["school_code"] != PLANTED], mine.head(3)])
+    text = profile(PLANTED, forms | {"teacher": (teacher, fewer)})
+    assert text.count("3 ответа при минимуме 5") == 1 and text.count("2 ответа при минимуме 5") == 1
+    # each group's number once; the factor is still «не оценён», with the groups named
+    assert (
+        "«Профессиональное выгорание педагогов» — не оценён: мало ответов групп «педагоги» и "
+        "«специалисты»." in text
+    )
