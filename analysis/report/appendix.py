@@ -88,6 +88,9 @@ class FormAppendix:
     section: AudienceSection | None = None
     #: why α or ω are not given for some scales, in words (None: every scale has both)
     note: str | None = None
+    #: why no scale has a reliability at all, in a sentence (None: some scale has answers to
+    #: compute it from); the appendix says this instead of a table of dashes
+    no_reliability: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,30 @@ def _reliability_note(instrument: Instrument, rows: list[ScaleReliability]) -> s
     return f"{text[:1].upper()}{text[1:]}."
 
 
+def _no_reliability(
+    instrument: Instrument, rows: list[ScaleReliability], kept: int, min_group_size: int
+) -> str | None:
+    """Why no scale of the form has a reliability, when none has: no school reached the
+    minimum on the form, or those that did left its scales' questions unanswered (a form
+    whose facts about the school are answered at any number of answers, the specialists',
+    may have answers and no scale scored in a reportable school)."""
+    if not rows or (kept and any(r.n for r in rows)):
+        return None
+    people = ru_plural(min_group_size, "человек", "человека", "человек")
+    answers = ru_plural(min_group_size, "ответа", "ответов", "ответов")
+    if kept:
+        why = f"ни в одной школе кампании на вопросы шкал не ответили {min_group_size} {people}"
+    else:
+        why = f"ни в одной школе кампании нет {min_group_size} {answers} на эту анкету"
+    text = f"Надёжность шкал не рассчитана: {why}."
+    if any(item.fact is not None for item in instrument.items()):
+        text += (
+            " Числа из документов школы в этой анкете от числа ответов не зависят: они "
+            "приведены в части «Сведения о сопровождении обучающихся»."
+        )
+    return text
+
+
 def _held(n: int, one: str, few: str, many: str) -> str:
     """«41 вопрос» with a no-break space: a narrow table cell keeps the number with its noun."""
     return ru_count(n, one, few, many).replace(" ", NBSP, 1)
@@ -216,9 +243,37 @@ def _respondents(instrument: Instrument) -> str:
     return name
 
 
-def suppression_rule(min_group_size: int) -> list[str]:
-    """The privacy gate of :mod:`analysis.privacy` in words."""
+def _facts_rule(instrument: Instrument, min_group_size: int) -> str | None:
+    """Why a form's facts about the school (items marked ``fact``: the specialists' counts of
+    pupils) are shown at any number of answers while the rest of the form is gated, in words;
+    None for a form without them. The facts are named by their labels, the rows of
+    «Сведения о сопровождении обучающихся» (:mod:`analysis.report.support`), without the
+    «из них …» rows under them."""
+    facts = [item.fact for item in instrument.items() if item.fact is not None]
+    if not facts or instrument.audience in INSTITUTIONAL_AUDIENCES:
+        return None
+    labels = [text_in(fact) for fact in facts]
+    heads = [label for label in labels if not label.startswith("из ")]
+    named = ", ".join(f"«{label}»" for label in heads or labels)
+    if len(heads) < len(labels):
+        named += " (и строки «из них …» под ними)"
     answers = ru_plural(min_group_size, "ответа", "ответов", "ответов")
+    return (
+        f"Исключение — числа из документов школы в анкете «{text_in(instrument.title)}»: "
+        f"{named}. Они показываются при любом числе ответов, суммой по всем ответившим, как "
+        "ответы администрации, и по той же причине: это сведения о школе (о её учениках, по "
+        "документам, которые школа ведёт и так), а не мнения, и по ним нельзя узнать, что "
+        "думает кто-то из ответивших. Остальные ответы этой анкеты "
+        "(оценки и мнения) подчиняются общему правилу: если в школе меньше "
+        f"{min_group_size} {answers}, они не показываются и не входят в показатели района."
+    )
+
+
+def suppression_rule(min_group_size: int, instruments: Sequence[Instrument] = ()) -> list[str]:
+    """The privacy gate of :mod:`analysis.privacy` in words, with the exemption of the facts
+    about the school on the campaign's ``instruments`` (:func:`_facts_rule`)."""
+    answers = ru_plural(min_group_size, "ответа", "ответов", "ответов")
+    facts = [text for i in instruments if (text := _facts_rule(i, min_group_size)) is not None]
     return [
         f"Группа — ответы одной школы на одну анкету. Если в группе меньше {min_group_size} "
         f"{answers}, её результаты не показываются ни в одной части справки и ни в одном её "
@@ -232,6 +287,7 @@ def suppression_rule(min_group_size: int) -> list[str]:
         f"ответили меньше {min_group_size} человек, значение не показывается.",
         "Анкету администрации заполняет один представитель школы, и она описывает школу, а не "
         "человека, поэтому правило к ней не применяется.",
+        *facts,
         "В выгрузках ответов отдельных респондентов (их получают координатор и психолог района, "
         "но не школа) школа, где "
         f"ответивших меньше {min_group_size}, записана под общим кодом «{POOLED_SCHOOL}», "
@@ -278,6 +334,7 @@ def build_appendix(
                 reliability=rows,
                 section=section,
                 note=_reliability_note(instrument, rows),
+                no_reliability=_no_reliability(instrument, rows, len(kept), min_group_size),
             )
         )
     return Appendix(
@@ -289,7 +346,7 @@ def build_appendix(
             catalogue=catalogue,
             benchmark=benchmark,
         ),
-        suppression=suppression_rule(min_group_size),
+        suppression=suppression_rule(min_group_size, [i for _, i, _, _ in forms]),
         min_group_size=min_group_size,
         reliability_rule=reliability_rule(min_group_size),
     )

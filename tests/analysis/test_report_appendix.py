@@ -23,7 +23,7 @@ from analysis.report.study import FormFacts, StudyFacts
 from analysis.scoring import keyed_items
 from instruments.library import builtin
 from instruments.risk_factors import builtin_risk_factors
-from instruments.schema import Instrument
+from instruments.schema import Instrument, text_in
 from surveys.demo_answers import FACTORS, simulate_answers
 
 MIN_GROUP = 5
@@ -219,3 +219,91 @@ def test_reference_ends_with_the_appendices_in_place_of_the_method(teacher: Inst
     assert row.alpha is not None and ru_number(row.alpha) in appendix
     assert "<code>teacher</code>" in appendix and "50\u00a0вопросов, 9\u00a0шкал" in appendix
     assert "Анкета для педагогов, версия&nbsp;4" in appendix
+
+
+def _specialists(sizes: dict[str, int], *, views: set[str]) -> pd.DataFrame:
+    """The specialists' form: every respondent gives the counts (the form's ``fact`` items);
+    those of the schools in ``views`` also answer the scales' questions."""
+    form = builtin("specialist")
+    rows = []
+    for school, n in sizes.items():
+        for k in range(n):
+            row: dict[str, object] = {item.code: np.nan for item in form.items()}
+            row |= {"school_code": school, "caseload": 20.0 + k, "pmpk_total": 6.0}
+            row |= {"pmpk_full": 4.0, "waiting": 2.0}
+            if school in views:
+                for scale in form.scales:
+                    row |= {code: float(1 + (k + len(code)) % 4) for code in scale.items}
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_the_rule_says_the_specialists_counts_are_shown_at_any_number_and_why(
+    teacher: Instrument,
+) -> None:
+    specialist = builtin("specialist")
+    forms = [
+        ("specialist", specialist, _specialists({"A": 2, "B": 3}, views={"A", "B"}), "Специалисты"),
+        ("teacher", teacher, _answers(teacher), "Педагоги"),
+    ]
+    appendix = build_appendix(
+        forms=forms, sections=[], versions={}, min_group_size=5, with_risk=False
+    )
+    text = " ".join(appendix.suppression)
+    exception = next(p for p in appendix.suppression if "при любом числе ответов" in p)
+    assert f"«{text_in(specialist.title)}»" in exception
+    # named by the form's own labels of its facts, the rows «из них …» under them in a word
+    for item in specialist.items():
+        if item.fact is not None and not text_in(item.fact).startswith("из "):
+            assert f"«{text_in(item.fact)}»" in exception
+    assert "из них" in exception and "как ответы администрации" in exception
+    assert "а не мнения" in exception and "меньше 5 ответов" in exception
+    # the rule before it still hides every other group, and a campaign without such a form
+    # has no exception to state
+    assert "не показываются ни в одной части справки" in text
+    plain = build_appendix(
+        forms=forms[1:], sections=[], versions={}, min_group_size=5, with_risk=False
+    )
+    assert not any("при любом числе ответов" in p for p in plain.suppression)
+
+
+def test_a_form_whose_scales_no_school_answered_enough_says_so_in_a_sentence() -> None:
+    """Six specialists at school A gave only their counts (which are shown at any number);
+    two or three elsewhere answered the scales too: the form has reportable answers (A's) and
+    no scale with enough answers. The appendix says which, not «no school has 5 answers» nor
+    a table of dashes, and points to where the counts are."""
+    specialist = builtin("specialist")
+    answers = _specialists({"A": 6, "B": 3, "C": 2}, views={"B", "C"})
+    model = build_school_reference(
+        school_code="B",
+        school_name="Школа",
+        district_name="Район",
+        campaign_title="Волна",
+        period="2026",
+        min_group_size=MIN_GROUP,
+        audiences=[("specialist", specialist, answers)],
+        generated_on=dt.date(2026, 12, 1),
+        catalogue=builtin_risk_factors(),
+    )
+    (form,) = model.appendix.forms
+    assert all(r.n == 0 for r in form.reliability)
+    html = render_html(model)
+    appendix = html[html.index("Приложение 1.") : html.index("Приложение 2.")]
+    assert 'class="reliability"' not in appendix and "анкет)" not in appendix
+    assert "нет 5 ответов на эту анкету" not in appendix
+    assert (
+        "Надёжность шкал не рассчитана: ни в одной школе кампании на вопросы шкал не " in appendix
+    )
+    assert "ответили 5 человек" in appendix
+    assert "«Сведения о сопровождении обучающихся»" in appendix
+    # no school at the minimum at all: the form's answers are the reason
+    fewer = answers[answers["school_code"] != "A"]
+    again = build_appendix(
+        forms=[("specialist", specialist, fewer, "Специалисты")],
+        sections=[],
+        versions={},
+        min_group_size=MIN_GROUP,
+        with_risk=False,
+    )
+    reason = again.forms[0].no_reliability
+    assert reason is not None and "ни в одной школе кампании нет 5 ответов на эту анкету" in reason
