@@ -355,7 +355,8 @@ def test_pages_references_and_files_show_both_forms_gated_per_form(
     assert f'<td class="n">{SMALL_2_4}</td>' in young_row and "меньше 5 ответов" in young_row
     assert "%" not in young_row
     assert "%" in next(r for r in coverage if "Анкета для обучающихся 5–11 классов" in r)
-    profile = _section(own, ">Профиль рисков</h2>")
+    # the whole part: the groups under the minimum are named once, under its lists
+    profile = _section(own, ">Профиль рисков</h2>", "<h2")
     young = _young_indicators(profile)
     assert all(n <= SMALL_2_4 and v.startswith("скрыто") for n, v in young), young
     # the factors with grades 2–4 indicators rest on the other forms, and say so
