@@ -13,28 +13,44 @@ would shrink to the share of it that differs from the district's.) The statement
 factor follows its indicators that changed beyond noise
 (:func:`analysis.dynamics.factor_changes`), so it never rests on the composite, which
 indicators with little spread between schools can push either way.
+
+The school's own figures have no sampling error and so no interval: the administration's
+answers (one form per school) and the facts from the school's records on a form of many
+respondents (the specialists' counts, :func:`analysis.indicators.is_fact`, summed over however
+many specialists answered). Their changes are listed apart, worded as what they are, and
+never decide a statement; the part's explanation names which of the compared forms and
+indicators these are (:func:`without_interval`).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from analysis.benchmark import z_against
-from analysis.dynamics import factor_changes, indicator_changes
-from analysis.indicators import reportable_indicators
+from analysis.dynamics import SINGLE_ANSWER, factor_changes, indicator_changes
+from analysis.indicators import form_of, is_fact, reportable_indicators
 from analysis.report.profile import _value_text
-from analysis.report.russian import POINTS, ru_number
+from analysis.report.russian import POINTS, ru_join, ru_number
 from analysis.risk import Reference
 from instruments.audiences import AUDIENCE_NAMES
 from instruments.risk_factors import Indicator, RiskFactorCatalogue
-from instruments.schema import Instrument, text_in
+from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument, text_in
 
 NOT_ASSESSED = "не оценивается (мало ответов)"
 NOT_PLACED = "уровень не оценивается (показателей нет в эталоне)"
+#: the verdict of a change of the school's own figure (no interval)
+NO_VERDICT = "значимость не оценивается"
+#: what a figure without an interval is, after its change, by kind
+#: (:func:`_figure_kind`); the table lists them «без интервала»
+FIGURE_WORDS = {
+    "fact": "сведения школы из её документов",
+    "institutional": "одна анкета на школу",
+    "single": "один ответ",
+}
 PERCENT_STATISTICS = ("prevalence", "share")
 
 
@@ -72,6 +88,9 @@ class FactorChangeRow:
     changed: list[IndicatorChangeRow]
     #: indicators that could not be compared (a group below the minimum in either wave)
     not_assessed: int = 0
+    #: the school's own figures (no interval: the administration's answers, the facts from
+    #: its records) that changed; shown, never deciding the statement
+    figures: list[IndicatorChangeRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -85,21 +104,87 @@ class DynamicsSection:
     notes: list[str] = field(default_factory=list)
     #: the previous wave's dates, e.g. "02.11.2026–31.01.2027"
     previous_dates: str | None = None
+    #: which of the compared figures have no interval and why, in a sentence (None: all have
+    #: one)
+    without_interval: str | None = None
 
 
 def _signed(value: float, digits: int) -> str:
     return ru_number(value, digits, sign=True)
 
 
-def _change_text(row: pd.Series, statistic: str) -> str:
+def _change_text(
+    row: pd.Series, statistic: str, kind: str | None = None, unit_of: str | None = None
+) -> str:
+    """The change with its interval, or for the school's own figure (``kind``, a key of
+    :data:`FIGURE_WORDS`) with what it is instead; in the units its values are written in
+    (``unit_of``: a percentage answered as a number changes in «п. п.», a count by whole
+    numbers)."""
     scale, unit, digits = (100.0, POINTS, 1) if statistic in PERCENT_STATISTICS else (1.0, "", 2)
     if statistic == "pomp":
         digits = 1
+    elif statistic not in PERCENT_STATISTICS and unit_of == "percent":
+        unit, digits = POINTS, 0
+    elif statistic not in PERCENT_STATISTICS and unit_of == "count":
+        digits = 0
     change, low, high = (float(row[c]) * scale for c in ("change", "change_low", "change_high"))
-    if low == high:
-        # A single answer (an institutional form) has no sampling error, so no interval.
-        return f"{_signed(change, digits)}{unit} (единичный ответ, без интервала)"
+    if kind is not None and statistic in PERCENT_STATISTICS and _yes_no(row):
+        return ""  # «нет → да» says it: a share of one answer changes by no number worth printing
+    if kind is not None or low == high:
+        # The school's figure has no sampling error, so no interval: say what it is.
+        return f"{_signed(change, digits)}{unit} ({FIGURE_WORDS[kind or 'single']})"
     return f"{_signed(change, digits)}{unit} [{_signed(low, digits)}; {_signed(high, digits)}]"
+
+
+def _yes_no(row: pd.Series) -> bool:
+    """A share of one answer in both waves: written «да»/«нет» (:func:`_value`)."""
+    return all(pd.notna(row[c]) and int(row[c]) == 1 for c in ("n_before", "n_after"))
+
+
+def _figure_kind(indicator: Indicator, instrument: Instrument | None) -> str:
+    """What a figure without an interval is: facts from the school's records (whatever the
+    number of respondents who gave them), an institutional form's answer, or one answer."""
+    if instrument is not None and is_fact(indicator, instrument):
+        return "fact"
+    if indicator.audience in INSTITUTIONAL_AUDIENCES:
+        return "institutional"
+    return "single"
+
+
+def without_interval(
+    indicators: list[Indicator], data: dict[str, tuple[Instrument, pd.DataFrame]]
+) -> str | None:
+    """The explanation's sentence on the compared figures that have no interval, named from
+    the forms and indicators compared: the institutional forms' answers and the facts from
+    the school's records. None when every compared figure has one."""
+    forms, facts = [], []
+    for indicator in indicators:
+        found = form_of(data, indicator)
+        if found is None:
+            continue
+        instrument = found[0]
+        title = f"«{text_in(instrument.title)}»"
+        if is_fact(indicator, instrument):
+            facts.append((title, f"«{text_in(indicator.title)}»"))
+        elif indicator.audience in INSTITUTIONAL_AUDIENCES and title not in forms:
+            forms.append(title)
+    said = []
+    if forms:
+        which = "анкеты" if len(forms) == 1 else "анкет"
+        said.append(f"ответы {which} {ru_join(forms)} (одна анкета на школу)")
+    for title in dict.fromkeys(form for form, _ in facts):
+        names = ru_join(list(dict.fromkeys(name for form, name in facts if form == title)))
+        said.append(
+            f"числа из документов школы в анкете {title} — {names} — по ответам всех "
+            "ответивших, сколько бы их ни было"
+        )
+    if not said:
+        return None
+    return (
+        f"Без интервала — сведения самой школы, а не выборка мнений: {'; '.join(said)}. "
+        "Погрешности выборки у них нет, поэтому их изменение показано отдельно и вывода не "
+        "определяет."
+    )
 
 
 def _verdict(row: pd.Series, pupils: bool) -> str:
@@ -173,11 +258,16 @@ def build_dynamics_section(
         [instrument for instrument, _ in after_data.values()]
     )
     indicators: list[Indicator] = [i for items in by_factor.values() for i in items]
+    section = replace(section, without_interval=without_interval(indicators, after_data))
     statistic = {i.code: i.statistic for i in indicators}
     units = {i.code: i.unit for i in indicators}
     audience_of = {i.code: AUDIENCE_NAMES.get(i.audience.value, "") for i in indicators}
     titles = {i.code: text_in(i.title) for i in indicators}
     pupils = {i.code for i in indicators if i.describes == "pupils"}
+    kinds = {
+        i.code: _figure_kind(i, found[0] if (found := form_of(after_data, i)) else None)
+        for i in indicators
+    }
     # The privacy gate, in each wave with the larger minimum: a school hidden in either wave
     # is in neither wave's shrinkage nor in the yardstick, and shows only its n.
     before = reportable_indicators(
@@ -215,11 +305,25 @@ def build_dynamics_section(
                 audience=audience_of[code],
                 before=_value(row["value_before"], statistic[code], units[code], row["n_before"]),
                 after=_value(row["value_after"], statistic[code], units[code], row["n_after"]),
-                change=_change_text(row, statistic[code]),
+                change=_change_text(row, statistic[code], unit_of=units[code]),
                 verdict=_verdict(row, code in pupils),
             )
             for code, row in rows.iterrows()
             if bool(row["beyond_noise"])
+        ]
+        figures = [
+            IndicatorChangeRow(
+                title=titles[code],
+                audience=audience_of[code],
+                before=_value(row["value_before"], statistic[code], units[code], row["n_before"]),
+                after=_value(row["value_after"], statistic[code], units[code], row["n_after"]),
+                change=_change_text(row, statistic[code], kinds[code], units[code]),
+                verdict=NO_VERDICT,
+            )
+            for code, row in rows.iterrows()
+            if row["verdict"] == SINGLE_ANSWER
+            and pd.notna(row["change"])
+            and float(row["change"]) != 0.0
         ]
         not_assessed = int((rows["verdict"] == NOT_ASSESSED).sum())
         if factor.code in summary.index:
@@ -238,6 +342,7 @@ def build_dynamics_section(
                 statement=statement,
                 changed=changed,
                 not_assessed=not_assessed,
+                figures=figures,
             )
         )
     return section

@@ -15,6 +15,7 @@ from analysis.report import build_school_reference, render_html
 from analysis.report.dynamics_section import Wave, build_dynamics_section
 from instruments.library import builtin
 from instruments.risk_factors import builtin_risk_factors
+from surveys.demo_answers import FACTORS, simulate_answers
 
 STUDENT = builtin("student_5_11")
 HEADING = "Динамика по сравнению с волной «Весна»"
@@ -169,3 +170,100 @@ def test_a_factor_statement_follows_the_indicators_beyond_noise() -> None:
     assert out.loc["A", "statement"] == "отдельные показатели ухудшились"
     assert out.loc["A", "indicators_changed"] == ["x"]
     assert out.loc["B", "statement"] == "разнонаправленные изменения"
+
+
+SPECIALIST = builtin("specialist")
+ADMINISTRATION = builtin("administration")
+
+
+def _specialists(caseload: float, full: float, seed: int) -> pd.DataFrame:
+    """Two or three specialists a school (their views are hidden everywhere): school A's
+    caseload and the sessions it delivers in full as given, the others' as before."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for school, n in {"A": 3, "B": 2, "C": 3}.items():
+        for k in range(n):
+            row: dict[str, object] = dict.fromkeys((i.code for i in SPECIALIST.items()), np.nan)
+            mine = school == "A"
+            row |= {
+                "school_code": school,
+                "caseload": (caseload if mine else 30.0) + k,
+                "pmpk_total": 10.0,
+                "pmpk_full": full if mine else 5.0,
+            }
+            row |= {f"ct_{j}": float(rng.integers(1, 5)) for j in range(1, 6)}
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _administration(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frames = []
+    for school in "ABC":
+        risks = {f: float(rng.normal(0, 0.5)) for f in FACTORS}
+        frame = pd.DataFrame(simulate_answers(ADMINISTRATION, 1, risks, rng))
+        frame.insert(0, "school_code", school)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _dynamics_html(before: dict, after: dict) -> str:
+    model = build_school_reference(
+        school_code="A",
+        school_name="Школа",
+        district_name="Район",
+        campaign_title="Осень",
+        period="",
+        min_group_size=5,
+        audiences=[(key, instrument, answers) for key, (instrument, answers) in after.items()],
+        generated_on=dt.date(2026, 11, 1),
+        catalogue=builtin_risk_factors(),
+        previous=Wave(title="Весна", min_group_size=5, data=before),
+    )
+    assert model.dynamics is not None
+    html = render_html(model)
+    start = html.index(HEADING)
+    return html[start : html.index("<h2", start + 1)]
+
+
+def test_a_change_of_the_specialists_counts_is_the_school_s_figure_without_an_interval() -> None:
+    """Three specialists' counts changed (caseload 21 → 61 on average, sessions in full for
+    80 % → 20 % of the children): shown as the school's figures from its records, without an
+    interval, never as «единичный ответ», and the statement does not follow them; the
+    explanation names what has no interval from the forms compared."""
+    section = _dynamics_html(
+        {"specialist": (SPECIALIST, _specialists(20.0, 8.0, seed=1))},
+        {"specialist": (SPECIALIST, _specialists(60.0, 2.0, seed=2))},
+    )
+    assert "единичный ответ" not in section and "анкета администрации" not in section
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+    assert "Без интервала — сведения самой школы" in text
+    assert "числа из документов школы в анкете «Анкета для специалистов сопровождения»" in text
+    assert "«Обучающихся на сопровождении у одного специалиста (в среднем)»" in text
+    staffing = re.sub(r"<[^>]+>", "", _row(section, "Дефицит кадров"))
+    assert "без интервала: Обучающихся на сопровождении у одного специалиста" in staffing
+    assert "21 → 61, +40 (сведения школы из её документов)" in staffing
+    assert "без значимых изменений" in staffing and "риск вырос" not in staffing
+    support = re.sub(r"<[^>]+>", "", _row(section, "Работа с обучающимися с ОВЗ"))
+    assert "80\xa0% → 20\xa0%, −60\xa0п.\xa0п. (сведения школы из её документов" in support
+
+    # with the administration's form compared too, the explanation names it as well
+    section = _dynamics_html(
+        {
+            "specialist": (SPECIALIST, _specialists(20.0, 8.0, seed=1)),
+            "administration": (ADMINISTRATION, _administration(seed=3)),
+        },
+        {
+            "specialist": (SPECIALIST, _specialists(20.0, 8.0, seed=1)),
+            "administration": (ADMINISTRATION, _administration(seed=4)),
+        },
+    )
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+    assert "ответы анкеты «Анкета для администрации школы» (одна анкета на школу)" in text
+    assert "(администрация): " in text and "(одна анкета на школу)" in text  # a change of it
+    assert "единичный ответ" not in text
+
+
+def test_without_school_figures_the_explanation_has_no_sentence_on_them() -> None:
+    section = _reference("A")
+    assert "Без интервала" not in section and "единичный ответ" not in section
