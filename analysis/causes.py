@@ -236,7 +236,10 @@ def factor_associations(
         table.loc[shares.index, "lmg"] = shares
         r2 = float(shares.sum())
     elif strongest.size:
-        warnings.append("Слишком мало школ, чтобы разложить объяснённую дисперсию по факторам.")
+        warnings.append(
+            "Школ слишком мало, чтобы оценить, какую часть различий в результатах между школами "
+            "объясняет каждый фактор."
+        )
     return Associations(table=table, r2=r2, warnings=warnings)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.causes import SHARE_FLOOR, Associations, DistrictModel
-from analysis.report.factor_indicators import WORSE
+from analysis.report.factor_indicators import on_risk_side
 from analysis.report.factor_parts import FactorPart
 from analysis.report.russian import ru_count, ru_number, ru_plural
 from analysis.risk import LEVEL_LABELS
@@ -68,7 +68,7 @@ def distance_text(cause: pd.Series, part: FactorPart | None, against: str) -> st
     if part is None:
         return text
     worse = sorted(
-        (line for line in part.indicators if not line.hidden and (line.risk or 0.0) >= WORSE),
+        (line for line in part.indicators if not line.hidden and on_risk_side(line.risk)),
         key=lambda line: -(line.risk or 0.0),
     )[:2]
     if worse:

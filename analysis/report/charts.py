@@ -33,9 +33,11 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from html import unescape
 from typing import TYPE_CHECKING, Any
 
-from analysis.report.russian import NO_VALUE, ru_number, ru_percent
+from analysis.report.factor_position import risk_position
+from analysis.report.russian import NBSP, NO_VALUE, ru_number, ru_percent
 from analysis.risk import HIGH_COMPOSITE, LEVEL_LABELS, RISK_ZONE, ZONE_QUANTILE
 
 if TYPE_CHECKING:
@@ -188,7 +190,7 @@ def horizontal_bars(
     with its text written beyond the bar's end (or its whisker), so that nothing depends on
     colour. ``value_range`` is the value axis (widened to hold every bar, whisker and
     reference); ``zones`` are shaded behind the bars; ``zero_label`` names a line at 0;
-    ``directions`` are written under the axis's two ends ("← лучше, чем …", "хуже … →").
+    ``directions`` are written under the axis's two ends ("← риск ниже среднего …", "… →").
 
     The layout's ``meta.compact`` holds the same chart for a phone's width (smaller type,
     shorter lines and ``short_directions``, no names above the plot), which the web page's
@@ -245,7 +247,21 @@ def _bars_figure(
     seen = [x for row in (values, lows, highs, marks) for x in row if x is not None]
     span = value_range[1] - value_range[0]
     start = min([value_range[0], *(x - 0.05 * span for x in seen)])
-    end = max([value_range[1], *(x + (0.45 if compact else 0.25) * span for x in seen)])
+    texts = [bar.short_text or bar.text if compact else bar.text for bar in bars]
+    # right of everything drawn on the row (a bar left of zero ends at zero): never over
+    # the category labels at the left
+    text_at = [
+        max(x for x in (value, high, mark, 0.0) if x is not None)
+        for value, high, mark in zip(values, highs, marks, strict=True)
+    ]
+    end = _room_for_texts(
+        start,
+        max([value_range[1], *(x + 0.02 * span for x in seen)]),
+        text_at,
+        texts,
+        labels=labels,
+        compact=compact,
+    )
     has_whiskers = any(arm is not None for arm in (*plus, *minus))
     trace: dict[str, Any] = {
         "type": "bar",
@@ -290,20 +306,17 @@ def _bars_figure(
             }
         )
     annotations: list[dict[str, Any]] = []
-    for label, bar, value, high, mark in zip(labels, bars, values, highs, marks, strict=True):
-        # right of everything drawn on the row (a bar left of zero ends at zero): never over
-        # the category labels at the left
-        ends = [x for x in (value, high, mark, 0.0) if x is not None]
+    for label, text, value, x in zip(labels, texts, values, text_at, strict=True):
         annotations.append(
             {
-                "x": max(ends),
+                "x": x,
                 "y": label,
                 "xref": "x",
                 "yref": "y",
-                "text": _escaped(bar.short_text or bar.text if compact else bar.text),
+                "text": _escaped(text),
                 "showarrow": False,
                 "xanchor": "left",
-                "xshift": 4 if compact else 6,
+                "xshift": _TEXT_SHIFT[compact],
                 "font": {
                     "size": size["text"],
                     "color": TEXT_COLOR if value is not None else "#555",
@@ -364,6 +377,7 @@ def _bars_figure(
                 "font": {"size": size["text"], "color": "#444"},
             }
         )
+    ticks = _ticks(start, max([value_range[1], *seen]), dtick * (2 if compact else 1))
     # a row as high as its label's lines (neighbouring labels may share the gap between bars)
     lines = max((label.count("<br>") + 1 for label in labels), default=1)
     row = max(size["row"], round(lines * 1.15 * size["font"]) + 2)
@@ -379,12 +393,13 @@ def _bars_figure(
             "plot_bgcolor": "#ffffff",
             "showlegend": False,
             "bargap": 0.35,
-            "margin": {"l": 4, "r": 8, "t": size["top"], "b": size["bottom"]},
+            "margin": {**_MARGIN, "t": size["top"], "b": size["bottom"]},
             "xaxis": {
                 "range": [start, end],
-                "dtick": dtick * 2 if compact else dtick,
+                # ticks where values can be, not in the room left for the texts («120 %»)
+                "tickvals": ticks,
+                "ticktext": [_tick_text(v) + tick_suffix for v in ticks],
                 "tickangle": 0,
-                "ticksuffix": tick_suffix,
                 "zeroline": False,
                 "showgrid": True,
                 "gridcolor": "#e3e3e3",
@@ -398,6 +413,58 @@ def _bars_figure(
             "annotations": annotations,
         },
     }
+
+
+#: a character's width as a share of its font's size (DejaVu Sans, Cyrillic and digits,
+#: erring wide): the room a text needs, estimated before the browser draws it
+CHAR_WIDTH = 0.62
+#: the gap between a bar's end and its text, in pixels
+_TEXT_SHIFT = {False: 6, True: 4}
+_MARGIN = {"l": 4, "r": 8}
+
+
+def _text_width(text: str, font: int) -> float:
+    return len(text) * font * CHAR_WIDTH
+
+
+def _room_for_texts(
+    start: float,
+    end: float,
+    at: Sequence[float],
+    texts: Sequence[str],
+    *,
+    labels: Sequence[str],
+    compact: bool,
+) -> float:
+    """The axis's right end, at least ``end``, that leaves each row's text (written from
+    ``at``) room to its full length inside the figure: a bar near 100 % keeps its «99 %
+    (район: 54 %)» instead of losing it at the image's edge. The plot's width is the
+    figure's less the category labels' column (its longest line) and the margins; the
+    text's, its characters at :data:`CHAR_WIDTH`."""
+    size = _SIZES[compact]
+    lines = [unescape(line) for label in labels for line in label.split("<br>")]
+    column = max((_text_width(line, size["font"]) for line in lines), default=0.0) + 6
+    plot = (360 if compact else WIDTH) - _MARGIN["l"] - _MARGIN["r"] - column
+    for x, text in zip(at, texts, strict=True):
+        needed = _text_width(text, size["text"]) + _TEXT_SHIFT[compact] + 4
+        # (end − x) / (end − start) of the plot must hold the text; at most 70 % of the plot
+        # goes to a text, whatever its length
+        share = min(needed / max(plot, 1.0), 0.7)
+        end = max(end, (x - share * start) / (1 - share))
+    return end
+
+
+def _ticks(start: float, last: float, step: float) -> list[float]:
+    """The axis's ticks every ``step`` from the first at or after ``start`` to ``last``."""
+    first = math.ceil(round(start / step, 9)) * step
+    count = math.floor(round((last - first) / step, 9)) + 1
+    return [round(first + i * step, 9) for i in range(max(count, 0))]
+
+
+def _tick_text(value: float) -> str:
+    """A tick's number as the reference prints numbers, without trailing zeros: «−1,5», «0»."""
+    text = ru_number(value, 0 if float(value).is_integer() else 2)
+    return text.rstrip("0").rstrip(",") if "," in text else text
 
 
 def _top_label(x: float, text: str, font: int) -> dict[str, Any]:
@@ -464,17 +531,18 @@ def risk_profile_chart(
                 hover=hover,
             )
         )
-        where = NO_VALUE if value is None else _position_words(value, reference)
+        where = risk_position(value, factor.level, f"по {dative(reference)}") or NO_VALUE
         title = f"{factor.title} (показатель результатов)" if factor.outcome else factor.title
         rows.append((title, text, where))
     figure = horizontal_bars(
         bars,
         axis_title="",
+        # by the risk, not «лучше/хуже»: some factors describe who the pupils are
         directions=(
-            f"← лучше, чем в среднем по {dative(reference)}",
-            f"хуже, чем в среднем по {dative(reference)} →",
+            f"← риск ниже среднего по {dative(reference)}",
+            f"риск выше среднего по {dative(reference)} →",
         ),
-        short_directions=("← лучше", "хуже →"),
+        short_directions=("← риск ниже", "риск выше →"),
         value_range=(-1.5, 1.5),
         dtick=0.5,
         zones=(
@@ -514,16 +582,6 @@ def _nominative(reference: str) -> str:
     """«района» → «район», «эталона «…»» → «эталон «…»»."""
     head, _, rest = reference.partition(" ")
     return f"{head.removesuffix('а')} {rest}".strip()
-
-
-def _position_words(value: float, reference: str) -> str:
-    if value >= HIGH_COMPOSITE:
-        return f"значительно хуже среднего по {dative(reference)}"
-    if value >= RISK_ZONE:
-        return f"хуже среднего по {dative(reference)}"
-    if value > -RISK_ZONE:
-        return f"на уровне среднего по {dative(reference)}"
-    return f"лучше среднего по {dative(reference)}"
 
 
 @dataclass(frozen=True)
@@ -572,7 +630,7 @@ def share_chart(
         axis_title=f"доля, % (чёрная отметка — среднее по {dative(reference)})",
         value_range=(0, 100),
         dtick=20,
-        tick_suffix=" %",
+        tick_suffix=f"{NBSP}%",
         label_width=32,
     )
     return Chart(

@@ -20,7 +20,7 @@ from analysis.report.roadmap import (
     at_risk_factors,
     deadline,
 )
-from analysis.report.russian import ru_count, ru_join, ru_plural
+from analysis.report.russian import ru_count, ru_join, ru_percent, ru_plural
 from analysis.report.study import SPECIALISTS
 from instruments.risk_factors import RiskFactorCatalogue
 
@@ -157,13 +157,13 @@ def _coverage_sentence(coverage: Coverage | None) -> tuple[str | None, bool]:
         return None, False
     low = []
     for form in coverage.forms.values():
-        group = plain_name(form.total.label)
+        group = form.name or plain_name(form.total.label)
         for row in (form.total, *form.levels):
             if row.low and row.rate is not None:
                 label = (
                     group if row is form.total else f"{group}, {row.label.removeprefix('в т. ч. ')}"
                 )
-                low.append(f"{label} — {round(row.rate * 100)} %")
+                low.append(f"{label} — {ru_percent(row.rate)}")
     sentences = []
     if low:
         groups = ru_plural(len(low), "этой группе", "этим группам", "этим группам")

@@ -65,6 +65,8 @@ class FormCoverage:
     complete: int | None = None
     flagged: int | None = None
     partial: int | None = None
+    #: the group in a sentence («обучающиеся 5–11 классов», «педагоги»); "" when not known
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,7 @@ def _form_coverage(
             complete=facts.complete if facts else None,
             flagged=facts.flagged if facts else None,
             partial=facts.partial if facts else None,
+            name=_group_name(audience, grades),
         ),
         warnings,
     )

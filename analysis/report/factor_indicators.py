@@ -1,9 +1,10 @@
 """A risk factor's indicators at a school as the reference's factor part shows them: the
 school's value with its 95 % interval (Wilson's for shares, the t interval for 0–100 scores),
 the district's reference (the mean of the campaign's schools' own values, or the frozen
-benchmark's mean) and the school's position in words, by the value's own direction:
-«заметно выше среднего» from half an SD of the reference to one and a half (the band «хуже»
-or «лучше» of :mod:`analysis.risk`), «значительно» beyond, «на уровне среднего» within."""
+benchmark's mean) and the school's position in words, by the value's own direction: the
+bands of :data:`analysis.risk.BANDS` (read when a position is written, so the words and the
+appendix, which prints the same bands, cannot disagree) as «на уровне среднего» in the middle
+band, «заметно выше/ниже среднего» one band away, «значительно» beyond."""
 
 from __future__ import annotations
 
@@ -14,19 +15,33 @@ from typing import Any
 
 import pandas as pd
 
+from analysis import risk as bands
 from analysis.indicators import proportion_interval
 from analysis.report.factor_detail import ru_share, ru_share_interval
-from analysis.report.russian import ru_number, ru_range
+from analysis.report.russian import ru_number, ru_percent, ru_range
 from analysis.risk import Reference
 from instruments.audiences import AUDIENCE_NAMES
 from instruments.risk_factors import Indicator
 from instruments.schema import INSTITUTIONAL_AUDIENCES
 
-#: a position counts as "worse than the district" from this risk-aligned distance (the
-#: boundary of the band «хуже» of :mod:`analysis.risk`)
-WORSE = 0.5
-#: and as «значительно» from this one
-FAR = 1.5
+
+def band_step(z: float | None) -> int | None:
+    """How many bands of :data:`analysis.risk.BANDS` ``z`` lies from the middle one (the band
+    holding 0, «на уровне»): 0 there, +1 in the next band up («хуже» for a risk-aligned z),
+    −2 two bands down; None for no value."""
+    label = None if z is None else bands.band(z)
+    if label is None:
+        return None
+    labels = [name for *_, name in bands.BANDS]
+    middle = next(i for i, (low, high, _) in enumerate(bands.BANDS) if low <= 0 < high)
+    return labels.index(label) - middle
+
+
+def on_risk_side(risk_z: float | None) -> bool:
+    """The indicator is at least one band from the district's level on the risk side (the
+    band «хуже» of :data:`analysis.risk.BANDS` or beyond)."""
+    step = band_step(risk_z)
+    return step is not None and step >= 1
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,7 @@ def format_value(indicator: Indicator, value: float) -> str:
     if indicator.statistic == "pomp":
         return f"{_number(value)} из 100"
     if indicator.unit == "percent":
-        return f"{_number(value)} %"
+        return ru_percent(value / 100)
     if indicator.unit == "count":
         return _number(value, 0 if float(value).is_integer() else 1)
     return _number(value, 2)
@@ -105,12 +120,13 @@ def _interval(indicator: Indicator, row: Mapping[str, Any]) -> str | None:
 
 def position_text(z: float | None) -> str:
     """The school against the reference in words, by the value's own direction."""
-    if z is None or math.isnan(z):
+    step = band_step(z)
+    if step is None:
         return "не сравнивается"
-    if abs(z) < WORSE:
+    if step == 0:
         return "на уровне среднего"
-    where = "выше" if z > 0 else "ниже"
-    return f"{'значительно' if abs(z) >= FAR else 'заметно'} {where} среднего"
+    where = "выше" if step > 0 else "ниже"
+    return f"{'значительно' if abs(step) >= 2 else 'заметно'} {where} среднего"
 
 
 def reference_means(table: pd.DataFrame, reference: Reference | None) -> dict[str, float]:

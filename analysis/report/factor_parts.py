@@ -22,10 +22,11 @@ from analysis.indicators import AudienceAnswers, form_keys
 from analysis.privacy import reportable_audiences
 from analysis.report.factor_detail import ItemDetail, LevelTable, item_detail, level_table
 from analysis.report.factor_indicators import (
-    WORSE,
     IndicatorLine,
+    band_step,
     format_value,
     indicator_lines,
+    on_risk_side,
     reference_means,
 )
 from analysis.report.russian import ru_count, ru_join, ru_plural
@@ -110,16 +111,18 @@ def _findings(
     worse = [
         by_code[c]
         for c in drivers
-        if c in by_code and (by_code[c].risk or 0.0) >= WORSE and not by_code[c].beyond_cutoff
+        if c in by_code and on_risk_side(by_code[c].risk) and not by_code[c].beyond_cutoff
     ]
     paragraphs = []
     norm = "; ".join(f"«{line.title}» — {line.value}, {line.cutoff_text}" for line in beyond)
     if factor.raised_by_cutoff and beyond:
-        compared = "около среднего" if (factor.composite or 0.0) >= -WORSE else "лучше среднего"
+        # by the risk, never «лучше»: the factor may describe who the pupils are
+        step = band_step(factor.composite)
+        compared = "ниже среднего" if step is not None and step < 0 else "на уровне среднего"
         paragraphs.append(
             f"Уровень риска — {factor.level_label}, по порогу методики: {norm}. По сравнению "
-            f"со средним {against} положение школы {compared}: порог методики не зависит от "
-            "того, как обстоят дела в других школах, и это может быть общей проблемой района."
+            f"с другими школами риск в школе {compared} {against}: порог методики не зависит "
+            "от того, как обстоят дела в других школах, и это может быть общей проблемой района."
         )
     else:
         degree = "значительно" if factor.level == "high" else "заметно"
@@ -133,12 +136,19 @@ def _findings(
         listed = "; ".join(f"«{line.title}» — {line.compared(against)}" for line in worse[:3])
         paragraphs.append(f"Больше всего на оценку повлияли: {listed}.")
     rest = [
-        line for line in lines if not line.hidden and line.risk is not None and line.risk < WORSE
+        line
+        for line in lines
+        if not line.hidden and line.risk is not None and not on_risk_side(line.risk)
     ]
     if rest and (worse or beyond):
+        # of a factor describing who the pupils are, by the risk: never «лучше»
+        where = (
+            f"риск не выше среднего {against}"
+            if factor.pupils_weight > 0
+            else f"школа на уровне среднего {against} или лучше"
+        )
         paragraphs.append(
-            f"По остальным показателям фактора ({len(rest)} из {len(lines)}) школа на уровне "
-            f"среднего {against} или лучше."
+            f"По остальным показателям фактора ({len(rest)} из {len(lines)}) {where}."
         )
     if not credible and not factor.raised_by_cutoff:
         paragraphs.append(
@@ -216,7 +226,7 @@ def build_factor_parts(
         # The scales of the indicators beyond a cut-off first, then the furthest on the risk
         # side; two indicators of one scale (its mean and its prevalence) get one table.
         for line in sorted(
-            (x for x in shown if (x.risk or 0.0) >= WORSE or x.beyond_cutoff),
+            (x for x in shown if on_risk_side(x.risk) or x.beyond_cutoff),
             key=lambda x: (not x.beyond_cutoff, -(x.risk or 0.0)),
         ):
             indicator = next(i for i in indicators if i.code == line.code)

@@ -21,6 +21,7 @@ from analysis.indicators import (
 from analysis.privacy import reportable_audiences
 from analysis.report.cause_evidence import cause_text
 from analysis.report.factor_parts import FactorParts, build_factor_parts
+from analysis.report.factor_position import pupils_weight, risk_position
 from analysis.report.russian import NBSP, ru_count, ru_int, ru_join, ru_number, ru_percent
 from analysis.risk import LEVEL_LABELS, Reference, composition_band, factor_profiles
 from analysis.risk import level as composite_level
@@ -76,6 +77,10 @@ class FactorRow:
     #: answers ((audience, n), …): the profile names each group once, with every factor it
     #: holds back (:attr:`analysis.report.factor_parts.FactorParts.short_notes`)
     short_groups: tuple[tuple[str, int], ...] = ()
+    #: the share (0–1) of the factor's weight on indicators describing who the pupils are
+    #: (``describes: pupils``): above 0, no sentence calls the factor «хуже» or «лучше»
+    #: (:mod:`analysis.report.factor_position`)
+    pupils_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -250,22 +255,23 @@ def _factor_text(
     raised: bool = False,
     against: str = "школ кампании",
 ) -> str:
-    """The factor in plain Russian; ``cutoffs`` are the sentences on its indicators beyond
-    their high-risk cut-offs, ``raised`` whether those raised the level; ``against`` names
-    the reference in the genitive ("школ кампании", "эталона «…»")."""
+    """The factor in plain Russian (no SD: the position in words,
+    :func:`analysis.report.factor_position.risk_position`); ``cutoffs`` are the sentences on
+    its indicators beyond their high-risk cut-offs, ``raised`` whether those raised the level;
+    ``against`` names the reference in the genitive ("школ кампании", "эталона «…»")."""
     if composite is None or level is None:
         return f"{title}: данных недостаточно для оценки (мало ответов или нет анкет)."
-    where = "выше" if composite > 0 else "ниже"
-    distance = f"{_ru(abs(composite))} SD {where}"
     beyond = " ".join(cutoffs or [])
     if raised and beyond:
         compared = LEVEL_LABELS[composite_level(composite) or "moderate"]
         return (
             f"{title}: уровень риска — {LEVEL_LABELS[level]}, по порогу методики. {beyond} "
-            f"По сравнению со средним {against} уровень был бы «{compared}» ({distance} "
-            "среднего), но порог методики не зависит от того, как обстоят дела в других школах."
+            f"По сравнению со средним {against} уровень был бы «{compared}» "
+            f"({risk_position(composite, composite_level(composite), against)}), но порог "
+            "методики не зависит от того, как обстоят дела в других школах."
         )
-    text = f"{title}: уровень риска — {LEVEL_LABELS[level]} ({distance} среднего {against})."
+    position = risk_position(composite, level, against)
+    text = f"{title}: уровень риска — {LEVEL_LABELS[level]} ({position})."
     if drivers and composite > 0:
         text += " Больше всего на оценку повлияли: " + "; ".join(drivers[:3]) + "."
     return f"{text} {beyond}" if beyond else text
@@ -292,6 +298,7 @@ def build_risk_section(
     indicators: list[Indicator] = [i for items in by_factor.values() for i in items]
     titles = {i.code: text_in(i.title) for i in indicators}
     units = {i.code: i.unit for i in indicators}
+    weights = {i.code: float(i.weight) for i in indicators}
     # who the pupils are is not better or worse: «выше/ниже среднего»
     pupils = {i.code for i in indicators if i.describes == "pupils"}
     # The privacy gate: the schools below the minimum take no part in the shrinkage, the
@@ -372,6 +379,12 @@ def build_risk_section(
             if code in rows.index
         ]
         outcome = factor.role == "outcome"
+        # the weights the composite rests on at the school (all the factor's, if none placed)
+        placed = [
+            c
+            for c in factor_codes[factor.code]
+            if c in rows.index and pd.notna(rows.loc[c, "risk_z"])
+        ] or factor_codes[factor.code]
         text = _factor_text(
             text_in(factor.title), composite, level, drivers, sentences, raised, against
         )
@@ -393,9 +406,8 @@ def build_risk_section(
             and not pd.isna(entry["composite_low"])
         ):
             text += (
-                " С учётом погрешности оценки (не меньше "
-                f"{_ru(float(entry['composite_low']))} SD) школа не выходит достоверно за "
-                "границу зоны риска (0,5 SD), поэтому фактор не назван вероятной причиной."
+                " С учётом погрешности оценки нельзя уверенно сказать, что школа в зоне риска "
+                "по этому фактору, поэтому он не назван вероятной причиной."
             )
         if outcome:
             text += (
@@ -418,6 +430,7 @@ def build_risk_section(
                 composite_se=None
                 if composite is None or entry is None or pd.isna(entry["composite_se"])
                 else float(entry["composite_se"]),
+                pupils_weight=pupils_weight({c: weights[c] for c in placed}, pupils),
                 short_groups=tuple(
                     sorted(short.get(factor.code, []), key=lambda g: _audience_rank(g[0]))
                 ),

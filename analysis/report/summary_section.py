@@ -3,11 +3,13 @@ as a chart, a few plain sentences on each factor that is truly at risk, what the
 and whether probable causes were named, and an all-clear for the rest where it holds.
 
 The words are for a reader who has not read the appendix: no SD, z or intervals; the chart's
-interval is "погрешность". A factor is *at risk* when its level is «повышенный» or «высокий»
-and it is not a description of the results themselves (``outcome``, see
-:class:`analysis.report.profile.FactorRow`). The all-clear «По остальным факторам показатели
-школы на уровне района или лучше» is said only of factors that were assessed: a factor
-without a level is named as not assessed instead.
+interval is "погрешность". A factor whose indicators describe who the pupils are is placed by
+its risk («риск значительно выше среднего по району»), never «хуже»
+(:mod:`analysis.report.factor_position`). A factor is *at risk* when its level is
+«повышенный» or «высокий» and it is not a description of the results themselves
+(``outcome``, see :class:`analysis.report.profile.FactorRow`). The all-clear «По остальным
+факторам показатели школы на уровне района или лучше» is said only of factors that were
+assessed: a factor without a level is named as not assessed instead.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from analysis.report.charts import Chart, dative, factor_interval, risk_profile_chart
+from analysis.report.factor_position import school_position
 from analysis.report.profile import FactorRow, RiskSection
 from analysis.report.russian import ru_join
 from analysis.risk import RISK_ZONE
@@ -74,7 +77,9 @@ def _credible(factor: FactorRow) -> bool:
 
 def _finding(factor: FactorRow, risk: RiskSection, named: set[str], against: str) -> Finding:
     """Two or three short sentences: how far, which indicators, whether a probable cause."""
-    worse = "значительно хуже" if factor.level == "high" else "хуже"
+    position = school_position(
+        factor.composite, factor.level, f"по {against}", pupils=factor.pupils_weight
+    )
     sentences = []
     beyond = [i for i in factor.indicators if i.cutoff == "high" and i.cutoff_text]
     if factor.raised_by_cutoff and beyond:
@@ -84,10 +89,7 @@ def _finding(factor: FactorRow, risk: RiskSection, named: set[str], against: str
             + "."
         )
     else:
-        sentences.append(
-            f"«{factor.title}» — уровень риска {factor.level_label}: показатели школы {worse} "
-            f"среднего по {against}."
-        )
+        sentences.append(f"«{factor.title}» — уровень риска {factor.level_label}: {position}.")
         drivers = sorted(
             (i for i in factor.indicators if i.risk_z is not None and i.risk_z >= RISK_ZONE),
             key=lambda i: -(i.risk_z or 0.0),

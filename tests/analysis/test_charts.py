@@ -127,8 +127,8 @@ def test_risk_profile_reads_in_russian_with_decimal_commas() -> None:
     texts = [a["text"] for a in layout["annotations"]]
     assert "в среднем по району" in texts
     assert {"повышенный", "высокий"} <= set(texts)
-    assert "← лучше, чем в среднем по району" in texts
-    assert "хуже, чем в среднем по району →" in texts
+    assert "← риск ниже среднего по району" in texts
+    assert "риск выше среднего по району →" in texts
     assert chart.title.startswith("Профиль рисков школы")
     assert "В зоне риска" in chart.alt
     # no English, no SD, no z anywhere a reader sees
@@ -185,8 +185,34 @@ def test_share_chart_marks_the_district_and_writes_both_figures() -> None:
     ]
     # worse than the district: hatched; not worse: plain
     assert bars["marker"]["pattern"]["shape"] == ["/", "", ""]
-    assert chart.figure["layout"]["xaxis"]["ticksuffix"] == " %"
+    axis = chart.figure["layout"]["xaxis"]
+    assert axis["ticktext"] == [f"{v}\u00a0%" for v in (0, 20, 40, 60, 80, 100)]
     assert chart.table.rows[0] == ("Оскорбления", "31\u00a0%", "22\u00a0%")
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_share_chart_leaves_room_for_the_text_of_a_bar_near_100(compact: bool) -> None:
+    """A bar at 99 % keeps its «99 % (район: 54 %)» inside the image: the axis reaches far
+    enough right of the bar for the text at the image's type size (a character of DejaVu Sans
+    is about 0.55 of the font size, measured on a rendered PNG), and its ticks stop at 100 %."""
+    chart = share_chart(
+        "near",
+        "Доли",
+        [Share("В школе у меня есть с кем поговорить", 0.99, 0.54), Share("Мало", 0.1, 1.0)],
+    )
+    figure = chart.figure["layout"]["meta"]["compact"] if compact else chart.figure
+    layout = figure["layout"]
+    start, end = layout["xaxis"]["range"]
+    labels = figure["data"][0]["y"]
+    font, text_font = layout["font"]["size"], (9 if compact else 12)
+    column = max(len(line) for label in labels for line in label.split("<br>")) * font * 0.55
+    plot = layout["width"] - layout["margin"]["l"] - layout["margin"]["r"] - column
+    for note in layout["annotations"]:
+        if note.get("yref") != "y":
+            continue
+        room = (end - note["x"]) / (end - start) * plot - note["xshift"]
+        assert room >= len(note["text"]) * text_font * 0.55, (note["text"], room)
+    assert 80 <= max(layout["xaxis"]["tickvals"]) <= 100
 
 
 def test_charts_of_finds_every_chart_once_wherever_a_part_keeps_it() -> None:

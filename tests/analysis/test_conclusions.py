@@ -186,7 +186,7 @@ def test_low_coverage_makes_the_conclusions_preliminary(catalogue: RiskFactorCat
     )
     conclusions = _conclusions(catalogue, {"wellbeing": "high"}, coverage=coverage)
     assert conclusions.findings[1] == (
-        "Охват анкетированием ниже установленного порога: родители — 20 %. Выводы по этой "
+        "Охват анкетированием ниже установленного порога: родители — 20\u00a0%. Выводы по этой "
         "группе носят предварительный характер (см. раздел «Выборка и охват»)."
     )
     assert "((" not in conclusions.findings[1] and "))" not in conclusions.findings[1]

@@ -87,6 +87,8 @@ _LATIN = re.compile(r"[A-Za-z]+")
 #: the Latin the appendix may hold: statistical terms and the one-letter symbols of formulas
 APPENDIX_LATIN = {"SD", "ICC", "POMP"}
 _DATE = re.compile(r"\b\d{2}\.\d{2}\.\d{4}\b")
+#: statistical terms the body (everything before «Приложения») never uses, in any script
+BODY_JARGON = re.compile(r"\bSD\b|z-оценк|ρ|\bPOMP\b|\bICC\b|дисперси", re.IGNORECASE)
 
 
 def _agreeing(n: int) -> int:
@@ -147,7 +149,9 @@ def page_text(html: str) -> tuple[str, str]:
 
 def docx_text(data: bytes) -> tuple[str, str]:
     """The DOCX's paragraphs and table cells in document order, split at the appendix's
-    heading; the questionnaires' codes (the first column of the last table) left out."""
+    heading (not at its line in the table of contents, which lists every heading: the body
+    would be the contents alone); the questionnaires' codes (the first column of the last
+    table) left out."""
     from docx.oxml.ns import qn
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -156,7 +160,10 @@ def docx_text(data: bytes) -> tuple[str, str]:
     lines: list[str] = []
     for child in document.element.body.iterchildren():
         if child.tag == qn("w:p"):
-            lines.append(Paragraph(child, document).text)
+            paragraph = Paragraph(child, document)
+            if paragraph.style is not None and paragraph.style.name.startswith("TOC"):
+                continue
+            lines.append(paragraph.text)
         elif child.tag == qn("w:tbl"):
             table = Table(child, document)
             codes = [c.text for c in table.rows[0].cells][:1] == ["Код"]
@@ -309,6 +316,59 @@ def test_reference_docx_reads_as_russian(district: District) -> None:
     assert "Приложение 4. Использованные анкеты" in appendix
     assert problems(main) == []
     assert problems(appendix, appendix=True) == []
+    assert BODY_JARGON.findall(main) == []
+
+
+def _body_texts(model: ReferenceModel) -> list[str]:
+    """The sentences the body's builders make, whether a template shows them today or not:
+    the profile's rows, the warnings and notes of the causes, the causes, the summary."""
+    risk = model.risk
+    assert risk is not None
+    texts = [f.text for f in risk.factors] + list(risk.warnings) + [c.text for c in risk.causes]
+    texts += [risk.model_note or ""]
+    if model.summary is not None:
+        texts += [f.text for f in model.summary.findings]
+    return texts
+
+
+@pytest.fixture(scope="module")
+def few_schools(district: District) -> ReferenceModel:
+    """A reference of a district of three schools: too few to share the results' differences
+    out among the factors, so the causes part warns of it."""
+    kept = SCHOOLS[:3]
+    data = {
+        key: (instrument, answers[answers["school_code"].isin(kept)].reset_index(drop=True))
+        for key, (instrument, answers) in district.data.items()
+    }
+    results = district.results[district.results["school_code"].isin(kept)]
+    with memo_scope():
+        return build_school_reference(
+            school_code="S02",
+            school_name="МБОУ «Средняя общеобразовательная школа № 02»",
+            district_name="Тестовый муниципальный район",
+            campaign_title="Осенняя волна",
+            period="2026",
+            min_group_size=MIN_GROUP,
+            audiences=[(k, i, a) for k, (i, a) in data.items()],
+            generated_on=DAY,
+            catalogue=builtin_risk_factors(),
+            results=results[results["year"] == 2026],
+            study=_facts(data, "S02"),
+        )
+
+
+def test_body_has_no_statistical_terms(district: District, few_schools: ReferenceModel) -> None:
+    """SD, z-оценки, ρ, POMP, ICC and «дисперсия» are the appendix's words: not in the body of
+    any reference (a district of 22 schools, and one of three, whose causes part warns that
+    the schools are too few), nor in any sentence its builders make."""
+    assert few_schools.risk is not None and few_schools.risk.warnings
+    for model in [*district.models.values(), few_schools]:
+        main, appendix = page_text(render_html(model))
+        assert "Приложение 1" in appendix
+        assert BODY_JARGON.findall(main) == [], model.school_code
+        for text in _body_texts(model):
+            assert BODY_JARGON.findall(text) == [], text
+            assert problems(text) == [], text
 
 
 def _replace_rows(model: ReferenceModel, values: Iterator[dict[str, Any]]) -> ReferenceModel:
@@ -501,6 +561,77 @@ def test_pupils_indicators_are_positioned_without_judging(district: District) ->
     assert risk.parts is not None
     lines = [i for part in risk.parts.parts for i in part.indicators if i.title in pupils]
     assert lines and all("хуже" not in i.position and "лучше" not in i.position for i in lines)
+
+
+def test_factors_describing_pupils_are_never_worse(district: District) -> None:
+    """A factor whose indicators describe who the pupils are (another home language, special
+    needs) is «выше среднего по району», never «хуже» or «лучше», in every sentence that
+    speaks of the factor as a whole: the summary, the factor's part, the probable causes, the
+    risk profile chart's table and the profile's rows. The planted school has «Языковые и
+    культурные барьеры» at «высокий» (its pupils were given another home language)."""
+    catalogue = builtin_risk_factors()
+    about_pupils = {
+        text_in(f.title) for f in catalogue.factors if any(i.describes for i in f.indicators)
+    }
+    assert "Языковые и культурные барьеры" in about_pupils
+    judged = re.compile(r"хуже|лучше")
+    seen_at_risk = False
+    for model in district.models.values():
+        risk, summary = model.risk, model.summary
+        assert risk is not None and summary is not None and risk.parts is not None
+        texts = [f.text for f in summary.findings if f.title in about_pupils]
+        seen_at_risk |= bool(texts)
+        for finding in texts:
+            assert "выше среднего по району" in finding, finding
+        texts += [" ".join(p.findings) for p in risk.parts.parts if p.title in about_pupils]
+        texts += [str(line) for line in risk.parts.lines if line.title in about_pupils]
+        texts += [c.text for c in risk.causes if c.title in about_pupils]
+        texts += [f.text for f in risk.factors if f.title in about_pupils]
+        texts += [
+            " ".join(row)
+            for row in summary.chart.table.rows
+            if row[0].split(" (показатель")[0] in about_pupils
+        ]
+        for text in texts:
+            assert judged.findall(text) == [], text
+    assert seen_at_risk
+
+
+def test_conclusions_name_the_groups_with_low_coverage(district: District) -> None:
+    """The conclusions name a group with low coverage as the coverage part does
+    («обучающиеся 2–4 классов — 31 %»), not by the table's label with the form's title
+    («обучающиеся — Анкета для обучающихся 2–4 классов — 31 %»), and its share as a
+    percentage with a no-break space."""
+    conclusions = district.models[PLANTED].conclusions
+    assert conclusions is not None
+    (low,) = [p for p in conclusions.findings if p.startswith("Охват анкетированием")]
+    assert "обучающиеся 2–4 классов — " in low and "обучающиеся 5–11 классов — " in low
+    assert "Анкета" not in low and problems(low) == []
+
+
+def test_positions_follow_the_bands_of_analysis_risk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The words of an indicator's position are read from :data:`analysis.risk.BANDS` (which
+    the appendix prints), not from thresholds typed again: move the bands and the words move
+    with them."""
+    from analysis import risk
+    from analysis.report.factor_indicators import position_text
+
+    assert [position_text(z) for z in (-2.0, -1.0, 0.0, 0.7, 1.6)] == [
+        "значительно ниже среднего",
+        "заметно ниже среднего",
+        "на уровне среднего",
+        "заметно выше среднего",
+        "значительно выше среднего",
+    ]
+    wider = tuple((low * 2, high * 2, label) for low, high, label in risk.BANDS)  # ±1 and ±3
+    monkeypatch.setattr(risk, "BANDS", wider)
+    assert position_text(0.7) == "на уровне среднего"
+    assert position_text(2.0) == "заметно выше среднего"
+    assert position_text(-3.5) == "значительно ниже среднего"
+    # the indicators the parts name as «повлияли» follow the same bands
+    from analysis.report.factor_indicators import on_risk_side
+
+    assert not on_risk_side(0.7) and on_risk_side(2.0)
 
 
 _GRADES = re.compile(r" \(ученики \d+–\d+ классов\)$")
