@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from analysis import causes, indicators, risk
 from analysis.report.russian import ru_number, ru_percent, ru_plural
-from instruments.schema import Instrument, text_in
+from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument, text_in
 
 if TYPE_CHECKING:
     from analysis.benchmark import Benchmark
@@ -189,13 +189,43 @@ def scores_part(instruments: Sequence[Instrument], min_group_size: int) -> Metho
     )
 
 
-def indicators_part(benchmark: Benchmark | None) -> MethodPart:
-    """School indicators, shrinkage and z (:mod:`analysis.indicators`, :mod:`analysis.risk`)."""
+def _facts_forms(instruments: Sequence[Instrument]) -> str | None:
+    """The forms of many respondents whose facts about the school (items marked ``fact``) are
+    read as the school's figures, «анкете «…»», or None."""
+    titles = [
+        f"«{text_in(i.title)}»"
+        for i in instruments
+        if i.audience not in INSTITUTIONAL_AUDIENCES and any(x.fact for x in i.items())
+    ]
+    if not titles:
+        return None
+    return f"{'анкете' if len(titles) == 1 else 'анкетах'} {', '.join(titles)}"
+
+
+def indicators_part(
+    benchmark: Benchmark | None, instruments: Sequence[Instrument] = ()
+) -> MethodPart:
+    """School indicators, shrinkage and z (:mod:`analysis.indicators`, :mod:`analysis.risk`);
+    the facts about the school on ``instruments`` are read like the administration's answer
+    (:func:`analysis.indicators.is_fact`)."""
+    forms = _facts_forms(instruments)
+    facts = (
+        f"; показатель из чисел документов школы в {forms} — среднее на одного ответившего "
+        "или доля одной суммы от другой по ответам всех ответивших, при любом их числе"
+        if forms
+        else ""
+    )
+    whose = (
+        "Ответ администрации и сведения школы не сглаживаются"
+        if forms
+        else "Ответ администрации не сглаживается"
+    )
+    error = "у ответа администрации и сведений школы" if forms else "у ответа администрации"
     blocks = [
         Block(
             "Показатель школы — средний балл шкалы, балл 0–100, распространённость или доля "
             "респондентов, давших определённый ответ (y — по ответам n респондентов школы); "
-            "показатель анкеты администрации — её ответ, как он дан."
+            f"показатель анкеты администрации — её ответ, как он дан{facts}."
         ),
         Block(
             "Чтобы случайные колебания в малых школах не выдавались за различия, показатель "
@@ -203,7 +233,7 @@ def indicators_part(benchmark: Benchmark | None) -> MethodPart:
             "дисперсия ответов внутри школ, τ² — дисперсия различий между школами (по "
             "однофакторному дисперсионному анализу, не меньше нуля), ȳ — среднее по школам с "
             "весами 1 / (τ² + σ² / n). Чем меньше ответов, тем меньше w и тем ближе оценка к "
-            "среднему. Ответ администрации не сглаживается:"
+            f"среднему. {whose}:"
         ),
         Block("ŷ = ȳ + w × (y − ȳ),   w = τ² / (τ² + σ² / n)", formula=True),
         Block(
@@ -220,7 +250,7 @@ def indicators_part(benchmark: Benchmark | None) -> MethodPart:
             "Для оценки риска у показателей, у которых больше — лучше, знак меняется: z′ = z у "
             "показателей риска и z′ = −z у благоприятных, так что положительное z′ всегда "
             "означает риск выше среднего. Погрешность z′ (s — стандартное отклонение ответов в "
-            "школе) у ответа администрации равна нулю:"
+            f"школе) {error} равна нулю:"
         ),
         Block("s(z′) = √w × s / √n / SD", formula=True),
     ]
@@ -367,7 +397,7 @@ def method_parts(
     parts = [scores_part(instruments, min_group_size)]
     if with_risk:
         parts += [
-            indicators_part(benchmark),
+            indicators_part(benchmark, instruments),
             levels_part(instruments),
             causes_part(catalogue, min_group_size),
         ]

@@ -307,3 +307,19 @@ def test_a_form_whose_scales_no_school_answered_enough_says_so_in_a_sentence() -
     )
     reason = again.forms[0].no_reliability
     assert reason is not None and "ни в одной школе кампании нет 5 ответов на эту анкету" in reason
+
+
+def test_the_method_reads_the_specialists_counts_like_the_administration_s_answer() -> None:
+    """The facts of the specialists' form are neither smoothed nor given an error, like the
+    administration's answer (analysis.indicators: facts are read as the school's figures)."""
+    fielded = [builtin("teacher"), builtin("specialist")]
+    parts = method_parts(fielded, min_group_size=5, with_risk=True)
+    text = next(p for p in parts if p.title.startswith("Показатели школы")).blocks
+    said = " ".join(b.text for b in text)
+    assert "числ" in said and "«Анкета для специалистов сопровождения»" in said
+    assert "при любом их числе" in said
+    assert "Ответ администрации и сведения школы не сглаживаются" in said
+    assert "у ответа администрации и сведений школы равна нулю" in said
+    plain = method_parts([builtin("teacher")], min_group_size=5, with_risk=True)
+    said = " ".join(b.text for p in plain for b in p.blocks)
+    assert "Ответ администрации не сглаживается" in said and "сведения школы" not in said
