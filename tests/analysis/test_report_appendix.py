@@ -323,3 +323,7 @@ def test_the_method_reads_the_specialists_counts_like_the_administration_s_answe
     plain = method_parts([builtin("teacher")], min_group_size=5, with_risk=True)
     said = " ".join(b.text for p in plain for b in p.blocks)
     assert "Ответ администрации не сглаживается" in said and "сведения школы" not in said
+    # a group under the minimum: the factor rests on the other groups, or is «не оценён»
+    causes_text = " ".join(b.text for p in parts for b in p.after)
+    assert "оценивается по показателям других групп" in causes_text
+    assert "каждая такая группа названа один раз" in causes_text
