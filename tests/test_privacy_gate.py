@@ -864,7 +864,7 @@ def test_no_output_moves_with_a_hidden_schools_answers(
     campaign.benchmark_id = freeze_benchmark(db, scenario.previous_id, "Прошлый год").id
     db.commit()
     with_benchmark = _render_all(app, scenario, tmp_path, references_only=True)
-    assert "относительно: эталон «Прошлый год»" in with_benchmark[f"reference {scenario.small}"]
+    assert "в сравнении с эталоном «Прошлый год»" in with_benchmark[f"reference {scenario.small}"]
     _flip_small_school(db, scenario)
     _assert_same(with_benchmark, _render_all(app, scenario, tmp_path, references_only=True))
 

@@ -201,8 +201,8 @@ def test_z_against_a_lower_benchmark_is_higher_than_against_own_schools(db: Sess
     row = next(i for i in wellbeing.indicators if i.title.startswith("Доля учеников 5–11"))
     assert row.risk_z is not None and row.risk_z > 0.5
     html = render_html(against)
-    assert "относительно: эталон «Волна 1», зафиксирован" in html
-    assert "относительно: школы кампании" in render_html(own)
+    assert "в сравнении с эталоном «Волна 1», зафиксированным" in html
+    assert "в сравнении со школами кампании" in render_html(own)
 
 
 def test_an_indicator_missing_from_the_benchmark_has_no_position(db: Session) -> None:

@@ -179,7 +179,7 @@ def test_coordinator_freezes_a_benchmark_and_compares_with_it(
 
     reference = client.get(f"/staff/campaigns/{demo.campaign_id}/schools/S001/reference.html").text
     frozen_on = benchmark.created_at.strftime("%d.%m.%Y")
-    assert f"относительно: эталон «Осень &lt;2026&gt;», зафиксирован {frozen_on}" in reference
+    assert f"в сравнении с эталоном «Осень &lt;2026&gt;», зафиксированным {frozen_on}" in reference
 
     # Back to the campaign's own schools; an unchanged setting records nothing.
     client.post(

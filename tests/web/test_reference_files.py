@@ -16,11 +16,13 @@ import io
 import re
 import shutil
 import subprocess
+import threading
 import zipfile
 from collections.abc import Iterator
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import docx
@@ -737,7 +739,12 @@ def test_web_reference_draws_its_chart_with_the_apps_own_plotly(
         answer.close()
 
     problems: list[str] = []
-    with sync_playwright() as playwright:
+
+    def look() -> None:
+        with sync_playwright() as playwright:
+            _look(playwright)
+
+    def _look(playwright: Any) -> None:
         browser = playwright.chromium.launch(
             executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"]
         )
@@ -769,5 +776,21 @@ def test_web_reference_draws_its_chart_with_the_apps_own_plotly(
                 page.close()
         finally:
             browser.close()
+
+    # Sync Playwright in a thread of its own: the browser tests of tests/e2e keep theirs
+    # running in the main thread for the whole session, and two cannot share one.
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            look()
+        except BaseException as exc:  # re-raised in the test's thread
+            failure.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
     # the page and the app's two scripts: nothing else was asked for
     assert fetched[0] == url and set(fetched) == {url, scripts[0], "/static/charts.js"}
