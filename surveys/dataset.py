@@ -148,6 +148,31 @@ def load_form(
     return FormData(form=form, answers=frame, min_group_size=campaign.min_group_size)
 
 
+def responses_fingerprint(
+    session: Session, campaign_id: int, version_id: int | None = None
+) -> tuple[int, int, int, str, str]:
+    """What identifies the set of a campaign's complete responses (to one instrument version,
+    when given), read in one aggregate query: their count, largest id, sum of ids, and the
+    smallest and largest submission id (random UUIDs). Complete responses are only ever added
+    or removed, never edited, so any change of the set changes it; the UUIDs make a
+    coincidental match harmless even after a database is emptied and refilled (SQLite reuses
+    row ids). The key of the in-process caches of answers and their analysis."""
+    query = select(
+        func.count(m.Response.id),
+        func.max(m.Response.id),
+        func.sum(m.Response.id),
+        func.min(m.Response.submission_id),
+        func.max(m.Response.submission_id),
+    ).where(
+        m.Response.campaign_id == campaign_id,
+        m.Response.status == m.ResponseStatus.complete.value,
+    )
+    if version_id is not None:
+        query = query.where(m.Response.instrument_version_id == version_id)
+    count, largest, total, first, last = session.execute(query).one()
+    return (int(count or 0), int(largest or 0), int(total or 0), str(first or ""), str(last or ""))
+
+
 def school_status_frame(session: Session, school_codes: list[str]) -> pd.DataFrame:
     """The schools' official status, index school_code: ``low_results`` (listed by the
     region as a school with low results, ШНОР) and ``adverse_conditions`` (ШНСУ), as bools;

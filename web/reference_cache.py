@@ -25,13 +25,13 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.memo import MemoStore
 from surveys import models as m
 from surveys.benchmarks import Answers, campaign_answers
 from surveys.campaign_forms import campaign_forms
+from surveys.dataset import responses_fingerprint
 
 #: campaigns kept per worker process
 CACHE_SIZE = 8
@@ -56,22 +56,6 @@ _cache: OrderedDict[Fingerprint, CampaignEntry] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _responses(session: Session, campaign_id: int) -> tuple[object, ...]:
-    count, largest, total, first, last = session.execute(
-        select(
-            func.count(m.Response.id),
-            func.max(m.Response.id),
-            func.sum(m.Response.id),
-            func.min(m.Response.submission_id),
-            func.max(m.Response.submission_id),
-        ).where(
-            m.Response.campaign_id == campaign_id,
-            m.Response.status == m.ResponseStatus.complete.value,
-        )
-    ).one()
-    return (int(count or 0), int(largest or 0), int(total or 0), str(first or ""), str(last or ""))
-
-
 def _campaign_key(session: Session, campaign: m.Campaign) -> tuple[object, ...]:
     forms = tuple(
         (form.instrument_code, form.version_id) for form in campaign_forms(session, campaign.id)
@@ -81,7 +65,7 @@ def _campaign_key(session: Session, campaign: m.Campaign) -> tuple[object, ...]:
         forms,
         bool(campaign.exclude_flagged),
         int(campaign.min_group_size),
-        _responses(session, campaign.id),
+        responses_fingerprint(session, campaign.id),
     )
 
 

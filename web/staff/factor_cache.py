@@ -33,7 +33,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.errors import AnalysisError
@@ -41,7 +40,7 @@ from analysis.factor_scores import SchoolFactorScores, school_factor_scores
 from analysis.privacy import reportable
 from surveys import models as m
 from surveys.campaign_forms import campaign_form
-from surveys.dataset import form_data
+from surveys.dataset import form_data, responses_fingerprint
 
 #: solutions kept per worker process (campaign × form pairs)
 CACHE_SIZE = 32
@@ -76,30 +75,13 @@ def cache_key(session: Session, campaign: m.Campaign, instrument_code: str) -> C
     """What the form's factor solution depends on (one aggregate query once the form is
     known)."""
     version_id = campaign_form(session, campaign.id, instrument_code).version_id
-    count, largest, total, first, last = session.execute(
-        select(
-            func.count(m.Response.id),
-            func.max(m.Response.id),
-            func.sum(m.Response.id),
-            func.min(m.Response.submission_id),
-            func.max(m.Response.submission_id),
-        ).where(
-            m.Response.campaign_id == campaign.id,
-            m.Response.instrument_version_id == version_id,
-            m.Response.status == m.ResponseStatus.complete.value,
-        )
-    ).one()
     return (
         campaign.id,
         instrument_code,
         version_id,
         bool(campaign.exclude_flagged),
         int(campaign.min_group_size),
-        int(count or 0),
-        int(largest or 0),
-        int(total or 0),
-        str(first or ""),
-        str(last or ""),
+        *responses_fingerprint(session, campaign.id, version_id),
     )
 
 
