@@ -222,10 +222,13 @@ def _form_coverage(
             if n and any(item.fact is not None for item in instrument.items())
             else "поэтому результаты этой группы в справке не показываются."
         )
-        warnings.append(
-            f"{_group_name(audience, grades)[:1].upper()}{_group_name(audience, grades)[1:]}: "
+        group = _group_name(audience, grades)
+        answered = (
             f"{ru_count(n, 'анкета', 'анкеты', 'анкет')} — меньше {min_group_size}, {shown}"
+            if n
+            else "ни одной анкеты, " + shown
         )
+        warnings.append(f"{group[:1].upper()}{group[1:]}: {answered}")
     elif (message := _warning(total, _group_name(audience, grades), audience)) is not None:
         warnings.append(message)
     levels: list[CoverageRow] = []
