@@ -142,10 +142,6 @@ def _rate(n: int, eligible: int | None) -> tuple[float | None, bool]:
     return min(n / eligible, 1.0), n > eligible
 
 
-def _pct(rate: float) -> str:
-    return ru_percent(rate)
-
-
 def _row(
     label: str,
     audience: str,
@@ -167,14 +163,15 @@ def _warning(row: CoverageRow, name: str, audience: str) -> str | None:
     if row.over:
         return (
             f"{subject}: анкет в анализе ({ru_int(row.n)}) больше, чем указано в карточке школы "
-            f"({ru_int(row.eligible)}); охват принят за {_pct(1.0)}. Проверьте численность в "
+            f"({ru_int(row.eligible)}); охват принят за {ru_percent(1.0)}. Проверьте численность в "
             "карточке школы."
         )
     if row.low and row.rate is not None and row.eligible:
         threshold = LOW_RATE[audience]
         return (
-            f"{subject}: охват {_pct(row.rate)} ({ru_count(row.n, 'анкета', 'анкеты', 'анкет')}"
-            f" из {ru_int(row.eligible)}) — ниже порога {_pct(threshold)}. Выводы по этой группе "
+            f"{subject}: охват {ru_percent(row.rate)} "
+            f"({ru_count(row.n, 'анкета', 'анкеты', 'анкет')} из {ru_int(row.eligible)}) — "
+            f"ниже порога {ru_percent(threshold)}. Выводы по этой группе "
             "носят предварительный характер: ответившие могут отличаться от тех, кто анкету не "
             "заполнил."
         )
@@ -362,7 +359,7 @@ def coverage_rule(min_group_size: int) -> str:
         by_threshold.setdefault(threshold, []).append(_GENITIVE[audience])
     thresholds = ru_join(
         [
-            f"не ниже {_pct(threshold)} для {ru_join(groups)}"
+            f"не ниже {ru_percent(threshold)} для {ru_join(groups)}"
             for threshold, groups in sorted(by_threshold.items(), reverse=True)
         ]
     )

@@ -33,11 +33,6 @@ STATISTIC_UNITS = {"mean": "балл", "pomp": "из 100", "prevalence": "%", "s
 CAUSES_SHOWN = 3
 
 
-def _ru(value: float, digits: int = 2) -> str:
-    """A number in the reference's typography (:func:`analysis.report.russian.ru_number`)."""
-    return ru_number(value, digits)
-
-
 @dataclass(frozen=True)
 class IndicatorRow:
     title: str
@@ -197,17 +192,18 @@ def _value_text(row: pd.Series, unit: str | None = None) -> str:
             return "да" if float(value) >= 0.5 else "нет"
         return ru_percent(value)
     if row["statistic"] == "pomp":
-        return f"{_ru(value, 0)} из 100"
+        return f"{ru_number(value, 0)} из 100"
     if unit == "percent":
         return ru_percent(float(value) / 100)
     if unit == "count":
         return ru_int(round(float(value)))
-    return _ru(value)
+    return ru_number(value)
 
 
 def _threshold_text(statistic: str, threshold: float) -> str:
     """A cut-off as written in the instrument (shares in percent), in Russian numbers."""
-    number = _ru(threshold, 0) if float(threshold).is_integer() else _ru(threshold).rstrip("0")
+    whole = float(threshold).is_integer()
+    number = ru_number(threshold, 0) if whole else ru_number(threshold).rstrip("0")
     if statistic in ("prevalence", "share"):
         return f"{number}{NBSP}%"
     return f"{number} из 100" if statistic == "pomp" else number
