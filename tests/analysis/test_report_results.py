@@ -23,17 +23,9 @@ from analysis.report.results_section import (
     trend_statement,
 )
 from instruments.library import builtin
+from surveys.dataset import ASSESSMENT_COLUMNS
 
-COLUMNS = [
-    "school_code",
-    "year",
-    "assessment",
-    "subject",
-    "grade",
-    "participants",
-    "mean_score",
-    "share_failing",
-]
+COLUMNS = ASSESSMENT_COLUMNS  # the columns surveys.dataset reads results into
 NAN = float("nan")
 
 
