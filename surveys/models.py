@@ -26,6 +26,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Defined without SQLAlchemy so that the command line can offer them cheaply; used here as
+# m.Role, m.AudienceKind and so on.
+from surveys.enums import (
+    AudienceKind,
+    CampaignStatus,
+    Locality,
+    ResponseStatus,
+    Role,
+    VersionStatus,
+)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -56,42 +67,6 @@ created_at = Annotated[dt.datetime, mapped_column(server_default=func.now())]
 def _choices(column: str, values: type[StrEnum]) -> CheckConstraint:
     allowed = ", ".join(f"'{v.value}'" for v in values)
     return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_allowed")
-
-
-class Role(StrEnum):
-    admin = "admin"
-    coordinator = "coordinator"
-    psychologist = "psychologist"
-    deputy = "deputy"
-
-
-class AudienceKind(StrEnum):
-    student = "student"
-    parent = "parent"
-    teacher = "teacher"
-    specialist = "specialist"
-    administration = "administration"
-
-
-class Locality(StrEnum):
-    urban = "urban"
-    rural = "rural"
-
-
-class VersionStatus(StrEnum):
-    draft = "draft"
-    published = "published"
-
-
-class CampaignStatus(StrEnum):
-    draft = "draft"
-    open = "open"
-    closed = "closed"
-
-
-class ResponseStatus(StrEnum):
-    complete = "complete"
-    partial = "partial"
 
 
 class District(Base):
