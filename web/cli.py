@@ -5,14 +5,11 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Engine, func, select
-from werkzeug.serving import WSGIRequestHandler
 
 from instruments.errors import InstrumentError
-from surveys import models as m
-from surveys.db import session_scope, upgrade
 from surveys.errors import SurveysError
 from web.cli_benchmark import benchmark, set_previous_command, set_reference_command
 from web.cli_campaigns import copy_campaign_command, create_campaign_command
@@ -24,7 +21,23 @@ from web.cli_links import links
 from web.cli_schools import districts, import_schools_command
 from web.cli_tokens import forget_token_progress_command
 from web.cli_users import import_users_command, user
-from web.logprivacy import scrub
+
+# SQLAlchemy, the models, the services and werkzeug are imported by the commands that use
+# them: `rootcause --help` must not load them (tests/web/test_cli_startup.py).
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from web.devserver import AnonymousRequestHandler as AnonymousRequestHandler
+
+
+def __getattr__(name: str) -> Any:
+    # web.cli.AnonymousRequestHandler, where it was defined before werkzeug.serving was
+    # kept out of the command line's start-up.
+    if name == "AnonymousRequestHandler":
+        from web.devserver import AnonymousRequestHandler
+
+        return AnonymousRequestHandler
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _fail(message: str) -> None:
@@ -57,6 +70,7 @@ def main() -> None:
 
 def initialise(engine: Engine) -> int:
     """Create or upgrade the schema and load the built-in instruments; returns their count."""
+    from surveys.db import session_scope, upgrade
     from surveys.instrument_store import load_builtin_instruments
 
     upgrade(engine)
@@ -97,6 +111,10 @@ def init() -> None:
 )
 def demo(n_schools: int, seed: int, skip_if_present: bool) -> None:
     """Load a demo district: schools, accounts, an open campaign and simulated answers."""
+    from sqlalchemy import select
+
+    from surveys import models as m
+    from surveys.db import session_scope
     from surveys.demo import DEMO_PASSWORD, DISTRICT_NAME, generate_demo
 
     with database_cli() as engine:
@@ -137,6 +155,7 @@ def demo(n_schools: int, seed: int, skip_if_present: bool) -> None:
 def serve(host: str, port: int, debug: bool) -> None:
     """Serve the web application (for production run gunicorn 'web:create_app()')."""
     from web import create_app
+    from web.devserver import AnonymousRequestHandler
 
     app = create_app()
     click.echo(f"rootcause: http://{host}:{port}/")
@@ -150,22 +169,13 @@ def serve(host: str, port: int, debug: bool) -> None:
     )
 
 
-class AnonymousRequestHandler(WSGIRequestHandler):
-    """The development server's log without client addresses or query strings: respondents
-    are anonymous, an IP address beside a time would identify a household, and a personal
-    token comes in the query string of its QR link (/s/<code>/token?t=...)."""
-
-    def address_string(self) -> str:
-        return "-"
-
-    def log(self, type: str, message: str, *args: object) -> None:
-        # Every line (requests, and errors that quote a bad request line) passes here.
-        super().log(type, "%s", scrub(message % args if args else message))
-
-
 @main.command()
 def schools() -> None:
     """List schools: code, name, district, locality, enrolment, active/inactive (tab-separated)."""
+    from sqlalchemy import select
+
+    from surveys import models as m
+
     with session_scope_cli() as session:
         rows = session.execute(
             select(m.School, m.District.name)
@@ -200,6 +210,10 @@ def campaigns(ctx: click.Context) -> None:
     the subcommands set a campaign's reference and previous wave."""
     if ctx.invoked_subcommand is not None:
         return
+    from sqlalchemy import func, select
+
+    from surveys import models as m
+
     with session_scope_cli() as session:
         n_schools = (
             select(func.count())

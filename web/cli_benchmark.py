@@ -4,14 +4,13 @@ campaigns``: what a campaign's schools are compared with, and which wave it foll
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
-from surveys import models as m
 from surveys.errors import NotFound
 from web.cli_common import session_scope_cli
 
-# The services are imported by the commands that use them: `rootcause --help` must not load
-# surveys.benchmarks (pandas, scipy) nor the instrument models (tests/web/test_cli_startup.py).
+# The services, SQLAlchemy and the models are imported by the commands that use them:
+# `rootcause --help` must not load surveys.benchmarks (pandas, scipy), the instrument models
+# nor the database (tests/web/test_cli_startup.py).
 
 
 @click.group()
@@ -40,6 +39,9 @@ def benchmark_freeze(campaign_id: int, title: str) -> None:
 def benchmark_list(district_name: str | None) -> None:
     """List benchmarks: id, title, district, source campaign, frozen on, schools
     (tab-separated)."""
+    from sqlalchemy import select
+
+    from surveys import models as m
     from surveys.benchmarks import list_benchmarks
 
     with session_scope_cli() as session:

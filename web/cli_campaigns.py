@@ -4,24 +4,29 @@ roadmaps run several a year (January, February, April) across a district's schoo
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from surveys import models as m
-from surveys.districts import find_district
 from surveys.errors import InvalidInput, NotFound
 from web.cli_common import session_scope_cli
 
-# The services are imported by the commands that use them: `rootcause --help` must not load
-# the instrument models (tests/web/test_cli_startup.py).
+# The services, SQLAlchemy and the models are imported by the commands that use them:
+# `rootcause --help` must not load the instrument models nor the database
+# (tests/web/test_cli_startup.py).
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from surveys import models as m
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _report(session: Session, campaign: m.Campaign) -> None:
     """The new campaign's id alone on stdout (for scripts); what it fields on stderr."""
+    from sqlalchemy import func, select
+
+    from surveys import models as m
     from surveys.campaign_forms import campaign_forms
 
     links = session.scalar(select(func.count()).where(m.SurveyLink.campaign_id == campaign.id))
@@ -80,6 +85,7 @@ def create_campaign_command(
     if school_codes and all_schools:
         raise click.UsageError("Укажите одно из двух: --schools или --all-schools.")
     from surveys.campaign_forms import default_versions, versions_from_specs
+    from surveys.districts import find_district
     from surveys.waves import offered_schools, schools_by_code, start_campaign
 
     with session_scope_cli() as session:

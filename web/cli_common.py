@@ -6,19 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from surveys import models as m
-from surveys.db import database_url, make_engine, session_scope
+from surveys.enums import AudienceKind
+
+# SQLAlchemy and the database are imported when a command opens it: `rootcause --help` must
+# not load them (tests/web/test_cli_startup.py).
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 F = TypeVar("F", bound=Callable[..., object])
 
 #: the respondent groups an ``--audience`` option accepts
-AUDIENCES = [a.value for a in m.AudienceKind]
+AUDIENCES = [a.value for a in AudienceKind]
 
 #: ``--form``: which of the audience's forms a command is about (None: the audience's only one)
 form_option = click.option(
@@ -38,6 +41,7 @@ def audience_option(help: str, *, required: bool = True) -> Callable[[F], F]:
 @contextmanager
 def database_cli() -> Iterator[Engine]:
     """The configured database; its connections are closed when the command ends."""
+    from surveys.db import database_url, make_engine
     from web import instance_path
 
     engine = make_engine(database_url(instance_path()))
@@ -50,6 +54,8 @@ def database_cli() -> Iterator[Engine]:
 @contextmanager
 def session_scope_cli() -> Iterator[Session]:
     """A session on the configured database, committed if the command succeeds."""
+    from surveys.db import session_scope
+
     with database_cli() as engine, session_scope(engine) as session:
         yield session
 

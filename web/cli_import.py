@@ -8,13 +8,12 @@ from pathlib import Path
 
 import click
 
-from surveys import audit
 from surveys.errors import InvalidInput
 from web.cli_common import audience_option, form_option, session_scope_cli, write_atomic
 
 # The services are imported by the commands that use them: `rootcause --help` must not load
-# the readers and writers of files (openpyxl, pandas) nor the instrument models
-# (tests/web/test_cli_startup.py).
+# the readers and writers of files (openpyxl, pandas), the instrument models nor the
+# database (tests/web/test_cli_startup.py).
 
 
 def _read(path: Path) -> bytes:
@@ -104,6 +103,7 @@ def responses(
     Timestamps and e-mail addresses are never imported. When the campaign gives the audience
     several forms, --form names the one the file answers; the rows pin its version.
     """
+    from surveys import audit
     from surveys.campaigns import get_campaign
     from surveys.imports import (
         fielded_version,
@@ -156,6 +156,7 @@ def results(file: Path, dry_run: bool) -> None:
     Columns: school_code, year, assessment, subject, grade, participants, mean_score,
     share_failing (Russian headers are recognised too). Any error stops the whole import.
     """
+    from surveys import audit
     from surveys.assessments import import_results
 
     data = _read(file)

@@ -5,16 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from instruments.io.formats import FORMATS
-from surveys import audit
-from surveys import models as m
 from surveys.errors import NotFound
 from web.cli_common import session_scope_cli, write_atomic
 
 # The readers, writers and services are imported by the commands that use them: `rootcause
-# --help` must not load the instrument models, YAML or openpyxl
+# --help` must not load the instrument models, YAML, openpyxl nor the database
 # (tests/web/test_cli_startup.py).
 
 
@@ -42,7 +39,7 @@ def validate(file: Path) -> None:
 def import_(file: Path, publish: bool) -> None:
     """Import an instrument file as a draft (a new instrument, or its next version)."""
     from instruments.io.files import read_instrument_file
-    from surveys import drafts
+    from surveys import audit, drafts
 
     loaded = read_instrument_file(file)
     with session_scope_cli() as session:
@@ -84,7 +81,10 @@ def import_(file: Path, publish: bool) -> None:
 )
 def export(code: str, number: int | None, fmt: str, output: Path) -> None:
     """Write an instrument version to a YAML or XLSX (XLSForm) file."""
+    from sqlalchemy import select
+
     from instruments.io.files import instrument_bytes
+    from surveys import models as m
     from surveys.instrument_store import instrument_of
 
     with session_scope_cli() as session:
@@ -108,6 +108,10 @@ def export(code: str, number: int | None, fmt: str, output: Path) -> None:
 @instrument.command("list")
 def list_() -> None:
     """List instruments: code, audience, version, status, title (tab-separated)."""
+    from sqlalchemy import select
+
+    from surveys import models as m
+
     with session_scope_cli() as session:
         rows = session.execute(
             select(m.Instrument, m.InstrumentVersion)

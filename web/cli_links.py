@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 
 import click
-from sqlalchemy import func, select
 
-from surveys import models as m
 from web.cli_common import audience_option, session_scope_cli
 
 BASE_URL_ENV = "ROOTCAUSE_BASE_URL"
@@ -26,8 +24,11 @@ BASE_URL_ENV = "ROOTCAUSE_BASE_URL"
 def links(campaign_id: int, school_code: str | None, audience: str | None, base_url: str) -> None:
     """List survey links: URL, school, audience, class, complete responses, form
     (instrument code:version) (tab-separated)."""
-    # Imported here: `rootcause --help` must not load the instrument models
-    # (tests/web/test_cli_startup.py).
+    # Imported here: `rootcause --help` must not load the instrument models nor the
+    # database (tests/web/test_cli_startup.py).
+    from sqlalchemy import func, select
+
+    from surveys import models as m
     from surveys.campaigns import get_campaign
 
     with session_scope_cli() as session:

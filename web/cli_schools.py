@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from surveys.districts import create_district, district_rows
 from surveys.errors import InvalidInput
 from web.cli_common import session_scope_cli, write_atomic
 
-# The readers and writers of files (openpyxl) are imported by the command that uses them:
-# `rootcause --help` must not load them (tests/web/test_cli_startup.py).
+# The readers and writers of files (openpyxl) and the services (SQLAlchemy) are imported by
+# the commands that use them: `rootcause --help` must not load them
+# (tests/web/test_cli_startup.py).
 
 
 @click.command("schools")
@@ -34,6 +34,7 @@ def import_schools_command(file: Path | None, dry_run: bool, template: Path | No
     if template is not None:
         if file is not None:
             raise click.UsageError("укажите либо файл для загрузки, либо --template.")
+        from surveys.districts import district_rows
         from surveys.school_template import schools_template
 
         with session_scope_cli() as session:
@@ -62,6 +63,8 @@ def districts(ctx: click.Context) -> None:
     """List districts: id, name, region, schools, active schools (tab-separated); add one."""
     if ctx.invoked_subcommand is not None:
         return
+    from surveys.districts import district_rows
+
     with session_scope_cli() as session:
         rows = district_rows(session)
         if not rows:
@@ -90,6 +93,8 @@ def districts(ctx: click.Context) -> None:
 @click.option("--region", default="", help="Region (субъект РФ) the district belongs to.")
 def districts_add(name: str, region: str) -> None:
     """Create a district (its name must be new)."""
+    from surveys.districts import create_district
+
     with session_scope_cli() as session:
         district = create_district(session, name, region, user_id=None, via="cli")
         click.echo(f"Создан район «{district.name}» (id {district.id}).")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import click
 
-from surveys import audit
 from web.cli_common import session_scope_cli
 
 
@@ -14,8 +13,9 @@ def forget_token_progress_command() -> None:
     """Clear what ties personal tokens to unfinished answers in campaigns that are closed or
     past their close date (closing a campaign on its page does this at once; run this daily,
     e.g. from cron, for campaigns that simply run out). Safe to repeat."""
-    # Imported here: `rootcause --help` must not load the instrument models
-    # (tests/web/test_cli_startup.py).
+    # Imported here: `rootcause --help` must not load the instrument models nor the
+    # database (tests/web/test_cli_startup.py).
+    from surveys import audit
     from surveys.tokens import forget_progress
 
     with session_scope_cli() as session:

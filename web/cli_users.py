@@ -12,15 +12,15 @@ from pathlib import Path
 
 import click
 
-from surveys import audit
-from surveys import models as m
+from surveys.enums import Role
 from web.cli_common import session_scope_cli
 from web.cli_import import _read
 from web.cli_links import BASE_URL_ENV
 
 # The account services are imported by the commands that use them: `rootcause --help` must
-# not load surveys.user_import (openpyxl) nor surveys.users, which hashes a dummy password
-# (a tenth of a second of scrypt) when imported (tests/web/test_cli_startup.py).
+# not load surveys.user_import (openpyxl), surveys.users, which hashes a dummy password
+# (a tenth of a second of scrypt) when imported, nor the database
+# (tests/web/test_cli_startup.py).
 
 _base_url = click.option(
     "--base-url",
@@ -49,7 +49,7 @@ def user() -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice([r.value for r in m.Role]),
+    type=click.Choice([r.value for r in Role]),
     help="What the account may do.",
 )
 @click.option("--login", required=True, help="Login name.")
@@ -81,6 +81,7 @@ def user_add(
             password = click.prompt("Пароль", hide_input=True, confirmation_prompt=True)
         else:
             password = sys.stdin.readline().rstrip("\r\n")
+    from surveys import audit
     from surveys.password_links import issue_token, link_url
     from surveys.users import create_user
 
@@ -113,6 +114,7 @@ def user_add(
 @_base_url
 def user_reset_password(login: str, base_url: str) -> None:
     """End LOGIN's password and sessions and print a one-time set-password link."""
+    from surveys import audit
     from surveys.password_links import link_url, reset_password
     from surveys.users import user_by_login
 
@@ -128,6 +130,7 @@ def user_reset_password(login: str, base_url: str) -> None:
 @click.argument("login")
 def user_deactivate(login: str) -> None:
     """Deactivate LOGIN: its sessions end and it cannot sign in; its history stays."""
+    from surveys import audit
     from surveys.users import set_active, user_by_login
 
     with session_scope_cli() as session:
@@ -155,6 +158,7 @@ def import_users_command(file: Path, dry_run: bool, base_url: str) -> None:
     refused. Each new account's one-time set-password link is printed once, tab-separated
     after its login.
     """
+    from surveys import audit
     from surveys.password_links import link_url
     from surveys.user_import import import_users
 
