@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: what the ``rootcause`` console script runs
 CONSOLE_SCRIPT = "import sys; from web.cli import main; sys.exit(main())"
 #: libraries a command that only prints help should never import (alembic and pydantic are
-#: not large, but each took a tenth of a second or more of the start-up)
+#: not large, but each took a tenth of a second or more of the start-up; Flask with Werkzeug
+#: and Jinja, and SQLAlchemy with the models, were 0.1 and 0.3 s)
 HEAVY = (
     "pandas",
     "numpy",
@@ -46,6 +47,11 @@ HEAVY = (
     "playwright",
     "alembic",
     "pydantic",
+    "flask",
+    "flask_wtf",
+    "werkzeug",
+    "jinja2",
+    "sqlalchemy",
 )
 
 

@@ -1,6 +1,7 @@
 """The command line starts fast: printing help imports no statistics, report or file-format
-library, nor the instrument models or the migrations (issue 15; bench/cli_startup.py times
-it). Each test starts a fresh interpreter, since this one has long since imported them all."""
+library, nor the instrument models, the migrations, Flask or SQLAlchemy (issue 15;
+bench/cli_startup.py times it). Each test starts a fresh interpreter, since this one has long
+since imported them all."""
 
 from __future__ import annotations
 
@@ -28,6 +29,43 @@ def test_importing_the_cli_loads_no_heavy_library() -> None:
         f"import web.cli, sys; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
     assert loaded == "[]"
+
+
+def test_importing_the_cli_loads_neither_the_web_application_nor_the_database() -> None:
+    # Named one by one, besides HEAVY: these are what `rootcause --help` spent most of its
+    # time on once the statistics libraries were gone (web/__init__, the CLI modules' tops).
+    modules = (
+        "flask",
+        "sqlalchemy",
+        "werkzeug.serving",
+        "pandas",
+        "numpy",
+        "scipy",
+        "web.app",
+        "surveys.db",
+        "surveys.models",
+    )
+    loaded = _python(
+        f"import web.cli, sys; print(sorted(m for m in {modules!r} if m in sys.modules))"
+    )
+    assert loaded == "[]"
+
+
+def test_the_web_package_still_hands_out_the_application_factory() -> None:
+    # `from web import create_app` and gunicorn's 'web:create_app()' (a getattr on the
+    # module) get web.app's objects, imported on first use; the development server's
+    # handler is still web.cli's.
+    out = _python(
+        "import sys, web\n"
+        "before = 'flask' in sys.modules\n"
+        "from web import create_app, csrf\n"
+        "import web.app\n"
+        "from web.cli import AnonymousRequestHandler\n"
+        "from web.devserver import AnonymousRequestHandler as handler\n"
+        "print(before, create_app is web.app.create_app, getattr(web, 'csrf') is web.app.csrf,"
+        " AnonymousRequestHandler is handler, hasattr(web, 'no_such_name'))"
+    )
+    assert out == "False True True True False"
 
 
 def test_help_of_every_command_and_group_loads_no_heavy_library() -> None:
