@@ -2,9 +2,12 @@
 internet, and the reference never loads a script from elsewhere), and the reference as a web
 page whose charts they draw.
 
-plotly.js is the copy inside the installed ``plotly`` package (4.8 MB; 1.4 MB gzipped, which is
-done once per process and kept): its URL carries the file's hash, so browsers keep it for a
-year and still never run a stale copy. It is public, like the app's other static files: a
+plotly.js is the app's own copy of plotly.js's basic bundle (bar, scatter and pie traces, all
+the reference needs; :mod:`web.chart_browser` says why not the full one), the same file
+Chromium draws the DOCX's and PDF's charts with (:func:`web.chart_browser.plotly_js_path`):
+1.2 MB, 0.4 MB gzipped, which is done once per process and kept. It has a route of its own,
+not /static, which sends it gzipped; its URL carries the file's hash, so browsers keep it for
+a year and still never run a stale copy. It is public, like the app's other static files: a
 library, no data.
 """
 
@@ -34,7 +37,7 @@ _gzip_lock = threading.Lock()
 
 @cache
 def _plotly() -> tuple[bytes, str]:
-    """plotly.min.js and the first 12 hex digits of its SHA-256."""
+    """plotly.js and the first 12 hex digits of its SHA-256."""
     from web.chart_browser import plotly_js_path
 
     content = plotly_js_path().read_bytes()
@@ -53,7 +56,7 @@ def plotly_url() -> str:
 
 @bp.route("/assets/plotly-<digest>.min.js")
 def plotly_js(digest: str) -> Response:
-    """plotly.min.js, gzipped for a browser that accepts it; cached for a year when the URL
+    """plotly.js, gzipped for a browser that accepts it; cached for a year when the URL
     names this copy, revalidated otherwise (a page from before an upgrade)."""
     content, current = _plotly()
     if request.if_none_match.contains(current):

@@ -7,7 +7,7 @@ choice, made by whoever renders the page (templates/chart.html):
 
 * **images** (PNG bytes by chart key, rendered by one headless Chromium per process:
   :mod:`web.chart_browser`): the DOCX, the PDF and the CLI's standalone HTML file. That file
-  must hold no external resource and plotly.js is 4.8 MB, so it carries the chart as a PNG
+  must hold no external resource and plotly.js is 1.2 MB, so it carries the chart as a PNG
   data URI (about 100 KB): it opens offline, in any browser or mail client, and prints like
   the PDF. Inlining the figure instead would need either plotly.js inside every file or a
   fallback in every viewer, and the image is the one the DOCX and PDF already need;

@@ -1,5 +1,6 @@
 """Chart images and printing through one persistent headless Chromium (web/chart_browser.py),
-and plotly.js served by the app itself (web/chart_assets.py).
+and plotly.js served by the app itself (web/chart_assets.py): the app's vendored basic bundle,
+of the plotly.js version the Python ``plotly`` package ships.
 
 The Chromium tests need Debian's chromium and Playwright: without them they are skipped with
 the reason, except under CI=true, where they fail.
@@ -22,6 +23,8 @@ from analysis.risk import LEVEL_LABELS
 from surveys.db import make_engine, upgrade
 from tests.conftest import _missing, make_app
 from web.chart_browser import (
+    PLOTLY_JS_VERSION,
+    PLOTLY_TRACES,
     BrowserUnavailable,
     ChartBrowser,
     plotly_js_path,
@@ -104,6 +107,20 @@ def test_the_process_keeps_one_shared_browser(chromium: str) -> None:
     assert ChartBrowser.launches - before <= 1  # 0 when an earlier test started it
 
 
+def test_the_chart_page_holds_the_trace_types_the_charts_may_use(chromium: str) -> None:
+    """The charts are checked against :data:`PLOTLY_TRACES` (tests/web/test_reference_files.py):
+    the plotly.js Chromium loads registers exactly those."""
+    browser = shared_browser()
+    browser.images([_charts()[0]])  # the page is loaded
+
+    def trace_types() -> list[str]:
+        page = browser._chart
+        assert page is not None
+        return page.evaluate("() => Object.keys(Plotly.PlotSchema.get().traces)")
+
+    assert set(browser._call(trace_types)) == PLOTLY_TRACES
+
+
 def test_without_chromium_the_message_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -143,8 +160,26 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     engine.dispose()
 
 
-def test_plotly_js_is_the_packages_copy_gzipped_and_cached_for_a_year(app: Flask) -> None:
+def test_vendored_plotly_js_is_the_version_the_plotly_package_ships() -> None:
+    """The app draws with its own basic bundle and checks its figures with the ``plotly``
+    package's schema: the two must be one plotly.js version, so an upgrade of ``plotly``
+    fails here until the bundle follows it (web/vendor/README.md says how)."""
+    from plotly.offline import get_plotlyjs_version
+
+    path = plotly_js_path()
+    assert path.parent == Path(__file__).parents[2] / "web" / "vendor"
+    # the file as published, its license header first
+    header = path.read_text(encoding="utf-8")[:200].splitlines()
+    assert header[:2] == ["/**", f"* plotly.js (basic - minified) v{PLOTLY_JS_VERSION}"]
+    assert "* Licensed under the MIT license" in header
+    assert get_plotlyjs_version() == PLOTLY_JS_VERSION
+    license_text = (path.parent / "PLOTLY-LICENSE.txt").read_text(encoding="utf-8")
+    assert license_text.startswith("MIT License")
+
+
+def test_plotly_js_is_the_apps_basic_bundle_gzipped_and_cached_for_a_year(app: Flask) -> None:
     content = plotly_js_path().read_bytes()
+    assert 0 < len(content) < 2_000_000  # the basic bundle, not the full one (4.8 MB)
     digest = hashlib.sha256(content).hexdigest()[:12]
     with app.test_request_context():
         from web.chart_assets import plotly_url

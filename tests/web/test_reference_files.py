@@ -10,6 +10,7 @@ school with a planted cause is computed once.
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import datetime as dt
 import io
@@ -609,6 +610,34 @@ def test_pdf_carries_the_chart(demo: Demo, tmp_path: Path) -> None:
     chart = demo.model.summary.chart
     assert (width, height) == (2 * chart.width, 2 * chart.height)
     assert len(images) == len(charts_of(demo.model))
+
+
+def test_every_chart_is_a_valid_figure_for_the_apps_plotly_js(demo: Demo) -> None:
+    """The charts are plain dicts, which plotly.js draws ignoring what it does not know: the
+    Python ``plotly`` package, of the same plotly.js version as the app's bundle
+    (tests/web/test_chart_browser.py), checks each against plotly's schema
+    (``plotly.graph_objects.Figure`` raises on an unknown property or trace type), and each
+    uses only the trace types of that basic bundle. The phone layout (``layout.meta.compact``,
+    drawn by the web page's loader) too."""
+    import plotly.graph_objects as go
+
+    from web.chart_browser import PLOTLY_TRACES
+
+    charts = charts_of(demo.model)
+    # the summary's risk profile and the factor parts' shares against the district
+    assert "risk-profile" in {c.key for c in charts} and len(charts) >= 2
+    for chart in charts:
+        compact = chart.figure["layout"].get("meta", {}).get("compact")
+        for figure in (chart.figure, *([compact] if compact else [])):
+            go.Figure(copy.deepcopy(figure))
+            assert {trace["type"] for trace in figure["data"]} <= PLOTLY_TRACES, chart.key
+    # what the check catches
+    with pytest.raises(ValueError, match="nonsense"):
+        go.Figure({"data": [{"type": "bar", "nonsense": 1}]})
+    with pytest.raises(ValueError, match="nonsense"):
+        go.Figure({"data": [{"type": "bar"}], "layout": {"xaxis": {"nonsense": 1}}})
+    with pytest.raises(ValueError):
+        go.Figure({"data": [{"type": "nonsense"}]})
 
 
 # -- the staff pages ---------------------------------------------------------------------------

@@ -172,7 +172,7 @@ def _fill() -> None:
     TABLE["public.index"] = Route("GET", lambda w, s: "/", public("200"), scoped=False)
     TABLE["public.healthz"] = Route("GET", lambda w, s: "/healthz", public("200"), scoped=False)
     TABLE["static"] = Route("GET", lambda w, s: "/static/app.css", public("200"), scoped=False)
-    # plotly.js from the installed package (web/chart_assets.py): a library, public like /static.
+    # The app's own plotly.js (web/chart_assets.py): a library, public like /static.
     TABLE["charts.plotly_js"] = Route(
         "GET", lambda w, s: "/assets/plotly-0123456789ab.min.js", public("200"), scoped=False
     )
