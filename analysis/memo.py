@@ -12,13 +12,25 @@ How arguments are told apart (the key of a call):
 
 - numbers, strings, dates, ``None`` and enums by value; tuples, lists, dicts and sets by
   their elements;
-- a small pandas frame or series (up to ``CONTENT_CELLS`` cells) by its content: index,
+- a frame or series the store knows, by identity: the results of memoized functions (never
+  modified, by the rule below) and the objects a caller hands to :meth:`MemoStore.pin` (a
+  cached campaign's answers);
+- another small pandas frame or series (up to ``CONTENT_CELLS`` cells) by its content: index,
   columns, dtypes and a hash of every value, so a table re-read from the database for each
   request (assessment results, school status) still finds its result;
-- anything else (a large answers frame, an instrument, an indicator) by identity. The store
-  keeps a reference to each such object, so its ``id`` cannot be reused by another object
-  while the store lives. A caller gets the benefit only by passing the *same* objects again,
-  which is what a cached campaign's answers are.
+- a pydantic model (an instrument, an indicator of the catalogue) by a digest of its JSON,
+  computed once per object and store: equal definitions read anew in another process find
+  the results;
+- anything else (a large answers frame, a result passed on to another function) by identity.
+  The store keeps a reference to each such object, so its ``id`` cannot be reused by another
+  object while the store lives. A caller gets the benefit only by passing the *same* objects
+  again, which is what a cached campaign's answers are.
+
+A store can be carried to another process (:meth:`MemoStore.snapshot` and
+:meth:`MemoStore.restore`, pickled by ``web.reference_cache`` together with the answers it was
+computed from): identity keys become positions in the list of the objects they name, and the
+objects travel in the same pickle as the answers that hold them, so after loading they are
+again the very objects the caller passes.
 
 Memoized functions must be pure, and their results are shared: callers must not modify a
 result in place (the reference builders only select and copy). ``tests/analysis/test_memo.py``
@@ -38,7 +50,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
+import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 #: frames and series up to this many cells are keyed by content, larger ones by identity
 CONTENT_CELLS = 20_000
@@ -59,9 +73,50 @@ class MemoStore:
     results: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     #: objects keyed by identity, kept alive so that their ids stay theirs
     pinned: dict[int, Any] = field(default_factory=dict)
+    #: pydantic models seen, by identity: the model (kept alive) and its content key
+    models: dict[int, tuple[Any, tuple[str, str, str]]] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def pin(self, obj: Any) -> None:
+        """Key ``obj`` by identity from now on, whatever its size: the caller promises never
+        to modify it and to pass this very object again."""
+        with self.lock:
+            self.pinned.setdefault(id(obj), obj)
+
+    def snapshot(self) -> tuple[dict[Any, Any], list[Any]]:
+        """The results with identity keys made portable, and the objects they name: pickle
+        both together with whatever holds those objects (see the module's docstring)."""
+        with self.lock:
+            objects = list(self.pinned.values())
+            position = {id(obj): n for n, obj in enumerate(objects)}
+            return {_portable(k, position): v for k, v in self.results.items()}, objects
+
+    @classmethod
+    def restore(cls, results: dict[Any, Any], objects: list[Any]) -> MemoStore:
+        """A store holding a :meth:`snapshot`'s results, keyed by the objects as loaded."""
+        ids = [id(obj) for obj in objects]
+        return cls(
+            results={_local(k, ids): v for k, v in results.items()},
+            pinned={id(obj): obj for obj in objects},
+        )
+
+
+def _portable(key: Any, position: dict[int, int]) -> Any:
+    if isinstance(key, tuple):
+        if len(key) == 2 and key[0] == "id" and type(key[1]) is int:
+            return ("ref", position[key[1]])
+        return tuple(_portable(part, position) for part in key)
+    return key
+
+
+def _local(key: Any, ids: list[int]) -> Any:
+    if isinstance(key, tuple):
+        if len(key) == 2 and key[0] == "ref" and type(key[1]) is int:
+            return ("id", ids[key[1]])
+        return tuple(_local(part, ids) for part in key)
+    return key
 
 
 _current: ContextVar[MemoStore | None] = ContextVar("rootcause_memo", default=None)
@@ -84,8 +139,12 @@ def _content(obj: pd.DataFrame | pd.Series) -> tuple[Any, ...] | None:
         return None
     try:
         hashed = pd.util.hash_pandas_object(frame, index=True)
-    except TypeError:  # unhashable cells (lists): identity
-        return None
+    except TypeError:  # unhashable cells (a multiple choice's list): hashed as their repr
+        printable = frame.copy()
+        for column, dtype in frame.dtypes.items():
+            if dtype == np.dtype(object):
+                printable[column] = frame[column].map(repr)
+        hashed = pd.util.hash_pandas_object(printable, index=True)
     digest = hashlib.blake2b(hashed.to_numpy().tobytes(), digest_size=16).hexdigest()
     return (
         type(obj).__name__,
@@ -100,6 +159,8 @@ def _content(obj: pd.DataFrame | pd.Series) -> tuple[Any, ...] | None:
 def _key(obj: Any, store: MemoStore) -> Any:
     if isinstance(obj, _SCALARS):
         return (type(obj).__name__, obj)
+    if store.pinned.get(id(obj)) is obj:
+        return ("id", id(obj))
     if isinstance(obj, (tuple, list)):
         return (type(obj).__name__, tuple(_key(x, store) for x in obj))
     if isinstance(obj, dict):
@@ -110,8 +171,33 @@ def _key(obj: Any, store: MemoStore) -> Any:
         content = _content(obj)
         if content is not None:
             return ("content", content)
+    if isinstance(obj, BaseModel):
+        seen = store.models.get(id(obj))
+        if seen is None:
+            digest = hashlib.blake2b(obj.model_dump_json().encode(), digest_size=16).hexdigest()
+            seen = store.models[id(obj)] = (obj, ("model", type(obj).__qualname__, digest))
+        return seen[1]
     store.pinned.setdefault(id(obj), obj)
     return ("id", id(obj))
+
+
+def _frames(result: Any) -> Iterator[pd.DataFrame | pd.Series]:
+    """The frames and series a result is or holds (in a tuple, list, dict or dataclass, one
+    level deep): callers pass them on to other memoized functions."""
+    if isinstance(result, (pd.DataFrame, pd.Series)):
+        yield result
+        return
+    if isinstance(result, (tuple, list)):
+        parts: Any = result
+    elif isinstance(result, dict):
+        parts = result.values()
+    elif hasattr(result, "__dataclass_fields__"):
+        parts = (getattr(result, name, None) for name in result.__dataclass_fields__)
+    else:
+        return
+    for part in parts:
+        if isinstance(part, (pd.DataFrame, pd.Series)):
+            yield part
 
 
 def memoized(fn: Callable[P, R]) -> Callable[P, R]:
@@ -123,9 +209,10 @@ def memoized(fn: Callable[P, R]) -> Callable[P, R]:
         if store is None:
             return fn(*args, **kwargs)
         with store.lock:
-            if len(store.pinned) >= MAX_PINNED:  # (before a key is made: its objects stay)
+            if len(store.pinned) + len(store.models) >= MAX_PINNED:  # (before a key is made)
                 store.results.clear()
                 store.pinned.clear()
+                store.models.clear()
             key = (
                 fn.__module__,
                 fn.__qualname__,
@@ -138,6 +225,9 @@ def memoized(fn: Callable[P, R]) -> Callable[P, R]:
         result = fn(*args, **kwargs)
         with store.lock:
             store.misses += 1
-            return store.results.setdefault(key, result)
+            kept = store.results.setdefault(key, result)
+            for frame in _frames(kept):
+                store.pinned.setdefault(id(frame), frame)
+            return kept
 
     return wrapper

@@ -49,6 +49,22 @@ def _create_pg_database() -> tuple[str, Engine]:
     return url, admin
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _analysis_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The district analyses kept on disk (``web.reference_cache``) go to a folder of this
+    session, for the commands run in subprocesses too, never to ``./instance``."""
+    from web.reference_cache import CACHE_DIR_ENV
+
+    path = tmp_path_factory.mktemp("analysis-cache")
+    before = os.environ.get(CACHE_DIR_ENV)
+    os.environ[CACHE_DIR_ENV] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop(CACHE_DIR_ENV, None)
+    else:
+        os.environ[CACHE_DIR_ENV] = before
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

@@ -8,6 +8,17 @@ loaded answers (this wave's and the previous wave's) and an :class:`analysis.mem
 holding the district-wide results (:mod:`analysis.memo`); the staff school page, the web
 reference and its DOCX and PDF then cost the school's own part only.
 
+A process that starts afresh (each ``rootcause report``, each new web worker) would pay for the
+whole analysis again, seconds, so an entry is also written to disk after its first reference
+(:func:`persist`: the answers and the store, pickled together so that the store's identity
+keys find the very frames they name; :meth:`analysis.memo.MemoStore.snapshot`) and read back
+by the next process whose key is the same. The file's name is a digest of the key, of the
+database's URL and of :func:`code_version` (the analysis code and library versions), so a
+change of any of them is never answered from an older file; the newest ``DISK_ENTRIES``
+files are kept, readable by the instance's user only, in ``<instance>/cache/analysis`` or
+``ROOTCAUSE_CACHE_DIR`` (``off`` keeps nothing on disk). They hold answers as the database
+does, and are trusted as the SQLite file beside them is: only this code writes them.
+
 An entry is keyed, as ``web.staff.factor_cache`` is, by what the answers depend on: the
 campaign's forms (instrument versions) and settings (``exclude_flagged``, ``min_group_size``,
 the previous wave), and a fingerprint of the complete responses of the campaign and of its
@@ -21,9 +32,16 @@ response counts for the title block) is read for every reference and is not part
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import pickle
+import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -38,6 +56,16 @@ CACHE_SIZE = 8
 #: results a store keeps before it starts afresh (a safety bound: a campaign's references
 #: need a few hundred)
 MAX_RESULTS = 20_000
+#: where the entries are kept on disk (``off`` to keep none); ``<instance>/cache/analysis``
+#: by default
+CACHE_DIR_ENV = "ROOTCAUSE_CACHE_DIR"
+#: entries kept on disk (the newest; each is a few megabytes)
+DISK_ENTRIES = 16
+#: the layout of a file on disk; a change of it, of the code or of the libraries that pickled
+#: it makes older files unreachable (their names differ) and they age out
+_DISK_FORMAT = 1
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,6 +76,10 @@ class CampaignEntry:
     #: the previous wave's answers to the forms both waves fielded, or None
     previous: Answers | None
     store: MemoStore = field(default_factory=MemoStore)
+    #: its file on disk (None: not kept on disk)
+    path: Path | None = None
+    #: the store's size when written to or read from disk (-1: neither yet)
+    saved: int = -1
 
 
 Fingerprint = tuple[object, ...]
@@ -80,7 +112,8 @@ def fingerprint(session: Session, campaign: m.Campaign) -> Fingerprint:
 
 
 def campaign_entry(session: Session, campaign: m.Campaign) -> CampaignEntry:
-    """The campaign's answers and shared analysis, from the cache while still valid."""
+    """The campaign's answers and shared analysis, from the cache while still valid: this
+    process's, else the one on disk, else loaded from the database."""
     key = fingerprint(session, campaign)
     with _lock:
         hit = _cache.get(key)
@@ -89,17 +122,153 @@ def campaign_entry(session: Session, campaign: m.Campaign) -> CampaignEntry:
             if len(hit.store.results) > MAX_RESULTS:
                 hit.store = MemoStore()
             return hit
-    answers = campaign_answers(session, campaign.id)
-    previous = None
-    if campaign.previous_campaign_id is not None:
-        previous = campaign_answers(session, campaign.previous_campaign_id, list(answers))
-    entry = CampaignEntry(answers=answers, previous=previous)
+    path = _disk_path(session, key)
+    entry = _read(path) if path is not None else None
+    if entry is None:
+        answers = campaign_answers(session, campaign.id)
+        previous = None
+        if campaign.previous_campaign_id is not None:
+            previous = campaign_answers(session, campaign.previous_campaign_id, list(answers))
+        entry = CampaignEntry(answers=answers, previous=previous, path=path)
+        for data in (answers, previous or {}):
+            for _instrument, frame in data.values():
+                entry.store.pin(frame)
     with _lock:
         entry = _cache.setdefault(key, entry)
         _cache.move_to_end(key)
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return entry
+
+
+def persist(entry: CampaignEntry) -> None:
+    """Write the entry to disk once, after its first reference (which computed the district's
+    analysis), so that the next process (the next ``rootcause report``, another web worker)
+    starts from it. What later references add is their own school's part, cheap to compute
+    again, so it is not written (each write costs about a tenth of a second). A failure to
+    write is logged and changes nothing else."""
+    if entry.path is None or entry.saved >= 0:
+        return
+    with entry.store.lock:
+        size = len(entry.store.results)
+        results, objects = entry.store.snapshot()
+        try:
+            content = pickle.dumps(
+                (_DISK_FORMAT, entry.answers, entry.previous, results, objects),
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
+        except Exception:  # a result that cannot be pickled: keep it in this process only
+            log.warning("Анализ кампании не сохранён на диск", exc_info=True)
+            entry.path = None
+            return
+        entry.saved = size
+    try:
+        _write(entry.path, content)
+    except OSError as exc:
+        log.warning("Анализ кампании не сохранён на диск (%s): %s", entry.path, exc)
+
+
+def cache_dir() -> Path | None:
+    """Where entries are kept on disk, or None (``ROOTCAUSE_CACHE_DIR=off``)."""
+    value = os.environ.get(CACHE_DIR_ENV)
+    if value is not None:
+        return None if value.strip().lower() in ("", "off") else Path(value)
+    from web import instance_path
+
+    return instance_path() / "cache" / "analysis"
+
+
+@cache
+def code_version() -> str:
+    """A digest of what the cached results were computed by: the source and data files of
+    the packages that compute them, and the versions of Python, numpy and pandas."""
+    import numpy
+    import pandas
+
+    digest = hashlib.sha256(
+        f"{sys.version}|{numpy.__version__}|{pandas.__version__}|{_DISK_FORMAT}".encode()
+    )
+    root = Path(__file__).resolve().parents[1]
+    for package in ("analysis", "instruments", "surveys"):
+        for path in sorted((root / package).rglob("*")):
+            if path.suffix in (".py", ".yaml", ".yml", ".json", ".csv") and path.is_file():
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _disk_path(session: Session, key: Fingerprint) -> Path | None:
+    folder = cache_dir()
+    if folder is None or not _private(folder):
+        return None
+    database = session.get_bind().url.render_as_string(hide_password=True)
+    name = hashlib.sha256(repr((code_version(), database, key)).encode()).hexdigest()[:40]
+    return folder / f"{name}.pickle"
+
+
+def _private(folder: Path) -> bool:
+    """Whether ``folder`` (created if missing) is this user's and nobody else may write in
+    it: a pickle is code, so files another user could have put there are never read."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        status = folder.stat()
+    except OSError as exc:
+        log.warning("Кэш анализа на диске отключён: папка %s недоступна (%s)", folder, exc)
+        return False
+    if status.st_uid != os.getuid() or status.st_mode & 0o022:
+        log.warning(
+            "Кэш анализа на диске отключён: в папку %s может писать другой пользователь", folder
+        )
+        return False
+    return True
+
+
+def _read(path: Path) -> CampaignEntry | None:
+    """The entry kept at ``path``, or None (none there, or unreadable: then it is removed).
+
+    Files are only ever written by :func:`persist` into the instance's own folder (mode 600),
+    which is trusted as the SQLite database beside it is."""
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        # Only this process's user can have written it (see _private).
+        layout, answers, previous, results, objects = pickle.loads(content)  # noqa: S301
+        if layout != _DISK_FORMAT:
+            raise ValueError(f"layout {layout}")
+        store = MemoStore.restore(results, objects)
+    except Exception as exc:
+        log.warning("Кэш анализа %s не читается (%s): пересчитывается", path, exc)
+        path.unlink(missing_ok=True)
+        return None
+    return CampaignEntry(
+        answers=answers, previous=previous, store=store, path=path, saved=len(store.results)
+    )
+
+
+def _write(path: Path, content: bytes) -> None:
+    """``content`` at ``path`` atomically (readable by this user only), then only the newest
+    :data:`DISK_ENTRIES` files kept."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    files = sorted(path.parent.glob("*.pickle"), key=_mtime, reverse=True)
+    for old in files[DISK_ENTRIES:]:
+        old.unlink(missing_ok=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def cached_campaigns() -> int:
@@ -109,6 +278,11 @@ def cached_campaigns() -> int:
 
 
 def clear() -> None:
-    """Forget every cached campaign (tests; a deployment never needs it)."""
+    """Forget every cached campaign, in this process and on disk (tests; a deployment never
+    needs it)."""
     with _lock:
         _cache.clear()
+        folder = cache_dir()
+        if folder is not None and folder.is_dir():
+            for path in folder.glob("*.pickle"):
+                path.unlink(missing_ok=True)

@@ -15,7 +15,7 @@ from surveys.benchmarks import Answers, campaign_benchmark
 from surveys.campaigns import get_campaign
 from surveys.dataset import assessment_frame, assessment_history, school_status_frame
 from surveys.errors import NotFound
-from web.reference_cache import campaign_entry
+from web.reference_cache import campaign_entry, persist
 from web.reference_facts import study_facts
 
 __all__ = ["previous_wave", "school_in_campaign", "school_reference"]
@@ -64,7 +64,7 @@ def school_reference(session: Session, campaign_id: int, school_code: str) -> Re
         )
     )
     with memo_scope(entry.store):
-        return build_school_reference(
+        model = build_school_reference(
             school_code=school.code,
             school_name=school.name,
             district_name=district.name if district else "",
@@ -80,3 +80,5 @@ def school_reference(session: Session, campaign_id: int, school_code: str) -> Re
             study=study_facts(session, campaign, school, district),
             assessment_history=assessment_history(session, school_codes),
         )
+    persist(entry)
+    return model

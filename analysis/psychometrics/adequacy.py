@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
+from scipy.special import chdtrc
 
 from analysis.errors import AnalysisError
 from analysis.psychometrics._common import correlation, item_frame, smc
@@ -86,7 +86,7 @@ def bartlett(data: pd.DataFrame, *, items: Sequence[str] | None = None) -> Bartl
     statistic = -logdet * (n - 1 - (2 * p + 5) / 6)
     df = p * (p - 1) // 2
     return Bartlett(
-        chi_square=float(statistic), df=df, p_value=float(chi2.sf(statistic, df)), n_obs=n
+        chi_square=float(statistic), df=df, p_value=float(chdtrc(df, statistic)), n_obs=n
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.stats import chi2
+from scipy.special import chdtrc
 
 from analysis.errors import AnalysisError
 from analysis.psychometrics._common import complete_rows, item_frame, labelled
@@ -192,7 +192,7 @@ def cfa(data: pd.DataFrame, model: dict[str, list[str]]) -> CFAResult:
         n_obs=n,
         chi_square=chi_square,
         df=df,
-        p_value=float(chi2.sf(chi_square, df)) if df > 0 else float("nan"),
+        p_value=float(chdtrc(df, chi_square)) if df > 0 else float("nan"),
         cfi=float(_cfi(chi_square, df, baseline, df_baseline)),
         tli=float(_tli(chi_square, df, baseline, df_baseline)),
         rmsea=float(np.sqrt(max(chi_square - df, 0.0) / (df * n))) if df > 0 else 0.0,

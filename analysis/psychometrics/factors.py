@@ -26,8 +26,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from factor_analyzer import Rotator
-from scipy.optimize import minimize
 
 from analysis.errors import AnalysisError
 from analysis.psychometrics._common import correlation, item_frame, labelled, smc
@@ -197,6 +195,10 @@ def extract(r: np.ndarray, n_factors: int, method: Method) -> tuple[np.ndarray, 
     """
     objective = _ml_objective if method == "ml" else _minres_objective
     start = np.clip(1.0 - smc(r), *_PSI_BOUNDS)
+    # Imported here: scipy.optimize and factor_analyzer (which imports scikit-learn) cost
+    # about a second, and a reference whose appendix comes from the cache never needs them.
+    from scipy.optimize import minimize
+
     result = minimize(
         objective,
         start,
@@ -221,6 +223,8 @@ def rotate(
     """
     if rotation is None or unrotated.shape[1] < 2:
         return unrotated, None
+    from factor_analyzer import Rotator  # (imported here: see extract)
+
     settings = dict(_ROTATORS[rotation], max_iter=1000)
     with warnings.catch_warnings():
         # third-party numerics; our suite turns warnings into errors
