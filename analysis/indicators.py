@@ -137,6 +137,11 @@ def respondent_values(
             return np.nan
         return 1.0 if texts & wanted else 0.0
 
+    if column.dtype == np.float64:
+        # A numeric column holds a few distinct answers: each is read once.
+        codes, distinct = pd.factorize(column.to_numpy())
+        read = np.array([chosen(value) for value in distinct.tolist()] + [np.nan])
+        return pd.Series(read[codes], index=column.index, name=column.name, dtype="float64")
     return column.map(chosen).astype("float64")
 
 
@@ -266,34 +271,62 @@ def scale_cutoff_position(
     return None if position is None else str(position)
 
 
-def _shrink(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add reliability and shrunken columns to one indicator's per-school rows (unsuppressed)."""
-    ok = frame[~frame["suppressed"] & frame["n"].gt(0)]
-    if len(ok) < 2 or frame["institutional"].any():
-        frame["reliability"] = np.where(frame["suppressed"], np.nan, 1.0)
-        frame["shrunken"] = frame["value"]
-        return frame
-    n = ok["n"].to_numpy(dtype=float)
-    means = ok["value"].to_numpy(dtype=float)
-    within = ok["var"].fillna(0).to_numpy(dtype=float)
-    k, total = len(ok), n.sum()
-    grand = float(np.sum(n * means) / total)
-    ms_within = float(np.sum((n - 1) * within) / max(total - k, 1))
-    ms_between = float(np.sum(n * (means - grand) ** 2) / (k - 1))
-    n0 = (total - np.sum(n**2) / total) / (k - 1)
+def _shrink(
+    n: np.ndarray, value: np.ndarray, var: np.ndarray, suppressed: np.ndarray, institutional: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reliability and shrunken value of one indicator's per-school rows (NaN where
+    suppressed): the schools not suppressed with answers are pooled."""
+    ok = ~suppressed & (n > 0)
+    if np.count_nonzero(ok) < 2 or institutional:
+        return np.where(suppressed, np.nan, 1.0), value.copy()
+    sizes = n[ok].astype(float)
+    means = value[ok]
+    within = np.where(np.isnan(var[ok]), 0.0, var[ok])
+    k, total = len(sizes), sizes.sum()
+    grand = float(np.sum(sizes * means) / total)
+    ms_within = float(np.sum((sizes - 1) * within) / max(total - k, 1))
+    ms_between = float(np.sum(sizes * (means - grand) ** 2) / (k - 1))
+    n0 = (total - np.sum(sizes**2) / total) / (k - 1)
     tau2 = max((ms_between - ms_within) / n0, 0.0)
-    reliability = np.where(
-        frame["n"].gt(0), tau2 / (tau2 + ms_within / frame["n"].clip(lower=1)), np.nan
-    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reliability = np.where(n > 0, tau2 / (tau2 + ms_within / np.maximum(n, 1)), np.nan)
     if tau2 == 0.0:
-        reliability = np.where(frame["n"].gt(0), 0.0, np.nan)
-    precision = 1.0 / (tau2 + ms_within / n) if (tau2 + ms_within) > 0 else np.ones_like(n)
+        reliability = np.where(n > 0, 0.0, np.nan)
+    precision = 1.0 / (tau2 + ms_within / sizes) if (tau2 + ms_within) > 0 else np.ones_like(sizes)
     centre = float(np.sum(precision * means) / np.sum(precision))
-    frame["reliability"] = np.where(frame["suppressed"], np.nan, reliability)
-    frame["shrunken"] = np.where(
-        frame["suppressed"], np.nan, centre + reliability * (frame["value"] - centre)
+    shrunken = np.where(suppressed, np.nan, centre + reliability * (value - centre))
+    return np.where(suppressed, np.nan, reliability), shrunken
+
+
+def _school_stats(schools: pd.Series, values: list[pd.Series]) -> list[dict[str, np.ndarray]]:
+    """Per series of ``values`` (respondents' values, rows as ``schools``): the schools with a
+    value (sorted), their n and the mean, variance and SD of their values. One groupby of all
+    the series together: pandas' grouped mean and variance skip NaN as they go, so each
+    column's figures are those of its own non-missing values, in the same order."""
+    if not values:
+        return []
+    wide = pd.DataFrame(
+        {position: series.to_numpy() for position, series in enumerate(values)},
+        index=schools.index,
     )
-    return frame
+    grouped = wide.groupby(schools.to_numpy(), sort=True)
+    count, mean = grouped.count(), grouped.mean()
+    var, sd = grouped.var(), grouped.std()
+    codes = count.index.to_numpy(dtype=object)
+    out = []
+    for position in range(len(values)):
+        n = count[position].to_numpy(dtype="int64")
+        has = n > 0
+        out.append(
+            {
+                "school_code": codes[has],
+                "n": n[has],
+                "value": mean[position].to_numpy(dtype="float64")[has],
+                "var": var[position].to_numpy(dtype="float64")[has],
+                "sd": sd[position].to_numpy(dtype="float64")[has],
+            }
+        )
+    return out
 
 
 def form_keys(data: AudienceAnswers) -> dict[str, str]:
@@ -326,75 +359,81 @@ def school_indicators(
         (``indicator.instrument``), so the grades 2–4 and 5–11 forms of students feed their
         own indicators side by side. Suppression is per school and form.
     """
-    frames = []
     keys = form_keys(data)
     used = [i for i in indicators if i.instrument in keys]
-    # Each form's scales are scored once, for all the indicators that use them.
-    scores: dict[str, ScaleScores] = {}
+    if not used:
+        return empty_indicator_table()
+    # Each form's scales are scored once, for all the indicators that use them, and its
+    # indicators' per-school figures are taken in one pass (:func:`_school_stats`).
+    stats: dict[int, dict[str, np.ndarray]] = {}
     for key, (instrument, answers) in data.items():
-        needed = {i.scale for i in used if keys[i.instrument] == key and i.scale}
-        if needed:
-            scores[key] = score_scales(answers, instrument, needed)
-    for indicator in used:
-        key = keys[indicator.instrument]
-        instrument, answers = data[key]
+        mine = [p for p, i in enumerate(used) if keys[i.instrument] == key]
+        needed = {scale for p in mine if (scale := used[p].scale)}
+        scores = score_scales(answers, instrument, needed) if needed else None
+        read = []
+        for p in mine:
+            indicator = used[p]
+            if is_fact(indicator, instrument) and indicator.denominator is not None:
+                ratio = _fact_ratio(indicator, answers)
+                stats[p] = {c: ratio[c].to_numpy() for c in ("school_code", "n", "value", "var")}
+            else:
+                read.append(p)
+        values = [respondent_values(used[p], instrument, answers, scores) for p in read]
+        stats.update(zip(read, _school_stats(answers["school_code"], values), strict=True))
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in INDICATOR_COLUMNS}
+    for p, indicator in enumerate(used):
+        instrument = data[keys[indicator.instrument]][0]
         fact = is_fact(indicator, instrument)
-        if fact and indicator.denominator is not None:
-            table = _fact_ratio(indicator, answers)
-        else:
-            values = respondent_values(indicator, instrument, answers, scores.get(key))
-            grouped = (
-                pd.DataFrame({"school_code": answers["school_code"], "v": values})
-                .dropna(subset=["v"])
-                .groupby("school_code")["v"]
-            )
-            table = grouped.agg(n="size", value="mean", var="var", sd="std").reset_index()
+        row = stats[p]
+        n, value = row["n"], row["value"]
         # A figure of the school (an institutional form's answer, or facts from its records)
         # is taken as it is: no minimum group, no shrinkage, no sampling error.
         institutional = indicator.audience in INSTITUTIONAL_AUDIENCES or fact
-        if fact:
-            table["sd"] = np.nan
-        table["institutional"] = institutional
-        table["suppressed"] = False if institutional else table["n"] < min_group_size
+        sd = np.full(len(n), np.nan) if fact else row["sd"]
+        suppressed = np.zeros(len(n), dtype=bool) if institutional else n < min_group_size
         with np.errstate(invalid="ignore", divide="ignore"):
-            t = special.stdtrit(np.maximum(table["n"] - 1, 1), 0.975)
-            half = np.where(table["n"] > 1, t * table["sd"] / np.sqrt(table["n"]), np.nan)
-        table["se"] = np.where(table["n"] > 1, table["sd"] / np.sqrt(table["n"]), np.nan)
-        table["ci_low"] = table["value"] - half
-        table["ci_high"] = table["value"] + half
-        table = _shrink(table)
+            t = special.stdtrit(np.maximum(n - 1, 1), 0.975)
+            half = np.where(n > 1, t * sd / np.sqrt(n), np.nan)
+            se = np.where(n > 1, sd / np.sqrt(n), np.nan)
+        ci_low, ci_high = value - half, value + half
+        reliability, shrunken = _shrink(n, value, row["var"], suppressed, institutional)
         cutoffs = indicator_cutoffs(indicator, instrument)
         if cutoffs is None:
-            table["cutoff"] = None
+            cutoff = np.full(len(n), None, dtype=object)
         else:
-            low, high = cutoff_interval(
-                indicator.statistic, table["value"], table["n"], table["ci_low"], table["ci_high"]
-            )
-            table["cutoff"] = cutoff_positions(
-                cutoffs, indicator.direction, table["value"], low, high
-            )
-        table["indicator"] = indicator.code
-        table["audience"] = indicator.audience.value
-        table["statistic"] = indicator.statistic
-        table["direction"] = indicator.direction
-        table["weight"] = indicator.weight
-        frames.append(table)
-    if not frames:
-        return empty_indicator_table()
-    out = pd.concat(frames, ignore_index=True)[INDICATOR_COLUMNS]
-    hidden = ["value", "se", "ci_low", "ci_high", "reliability", "shrunken"]
-    out.loc[out["suppressed"], hidden] = np.nan
+            low, high = cutoff_interval(indicator.statistic, value, n, ci_low, ci_high)
+            cutoff = cutoff_positions(cutoffs, indicator.direction, value, low, high)
+        size = len(n)
+        for name, column in (
+            ("school_code", row["school_code"]),
+            ("indicator", np.full(size, indicator.code, dtype=object)),
+            ("audience", np.full(size, indicator.audience.value, dtype=object)),
+            ("statistic", np.full(size, indicator.statistic, dtype=object)),
+            ("direction", np.full(size, indicator.direction, dtype=object)),
+            ("weight", np.full(size, indicator.weight)),
+            ("n", n),
+            ("value", value),
+            ("se", se),
+            ("ci_low", ci_low),
+            ("ci_high", ci_high),
+            ("reliability", reliability),
+            ("shrunken", shrunken),
+            ("suppressed", suppressed),
+            ("cutoff", cutoff),
+        ):
+            columns[name].append(column)
+    out = {c: np.concatenate(parts) for c, parts in columns.items()}
+    hidden = out["suppressed"]
+    for c in ("value", "se", "ci_low", "ci_high", "reliability", "shrunken"):
+        out[c] = np.where(hidden, np.nan, out[c])
     # None (not NaN) for "no position", whatever pandas infers for a column of strings.
-    out["cutoff"] = pd.Series(
-        [
-            c if isinstance(c, str) and not s else None
-            for c, s in zip(out["cutoff"], out["suppressed"], strict=True)
-        ],
-        index=out.index,
-        dtype=object,
+    positions = zip(out["cutoff"], hidden, strict=True)
+    out["cutoff"] = np.array(
+        [c if isinstance(c, str) and not s else None for c, s in positions], dtype=object
     )
-    out["n"] = out["n"].astype("int64")
-    return out
+    return pd.DataFrame(
+        {c: pd.Series(out[c], dtype=INDICATOR_DTYPES[c]) for c in INDICATOR_COLUMNS}
+    )
 
 
 def reportable_indicators(
