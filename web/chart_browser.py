@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import importlib.util
 import os
 import queue
@@ -74,6 +75,10 @@ _TO_IMAGE = """async ([figure, scale]) => {
   });
   return url.slice(url.indexOf(",") + 1);
 }"""
+
+
+#: said beside the missing-Chromium message where HTML would still do
+WITHOUT_CHROMIUM = "HTML формируется и без него (диаграммы в нём заменяются таблицами)."
 
 
 class BrowserUnavailable(PdfUnavailable):
@@ -289,6 +294,14 @@ def shared_browser() -> ChartBrowser:
                 browser.close()
             browser = _shared[pid] = ChartBrowser(path)
         return browser
+
+
+def warm_up() -> None:
+    """Start the browser the reference's files will need, without waiting for it (nothing
+    without Chromium or Playwright: the rendering then says so). Cheap to import: the command
+    line calls it before it imports the analysis."""
+    with contextlib.suppress(BrowserUnavailable):
+        shared_browser().warm_up()
 
 
 @atexit.register

@@ -291,10 +291,16 @@ def report(
     approval: bool,
 ) -> None:
     """Write a school's analytical reference for a campaign (HTML, DOCX or PDF)."""
-    from analysis.report.front_matter import Preparer, signed
-    from web.chart_browser import missing_browser
+    from web.chart_browser import WITHOUT_CHROMIUM, missing_browser, warm_up
     from web.pdf import PdfUnavailable, chromium_path
-    from web.reference_files import WITHOUT_CHROMIUM, render_reference, warm_up
+
+    if fmt in ("docx", "pdf") and chromium_path() is None:
+        _fail(f"{missing_browser()} {WITHOUT_CHROMIUM}")
+    # Chromium starts and loads plotly.js for the charts while the analysis libraries are
+    # imported and the reference is computed (a second of each on a small machine).
+    warm_up()
+    from analysis.report.front_matter import Preparer, signed
+    from web.reference_files import render_reference
     from web.reporting import school_reference
 
     preparer = None
@@ -303,10 +309,6 @@ def report(
             preparer = Preparer.parse(prepared_by)
         except ValueError as exc:
             _fail(f"--prepared-by: {exc}")
-    if fmt in ("docx", "pdf") and chromium_path() is None:
-        _fail(f"{missing_browser()} {WITHOUT_CHROMIUM}")
-    # Chromium loads plotly.js for the charts while the reference is computed.
-    warm_up()
     with session_scope_cli() as session:
         model = school_reference(session, campaign_id, school_code)
     model = signed(model, prepared_by=preparer, approval=approval)

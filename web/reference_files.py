@@ -9,13 +9,15 @@ shows each chart's table instead and says why.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable
 from urllib.parse import quote
 
 from analysis.report.model import ReferenceModel
 from analysis.report.safe_text import xml_safe
+from web.chart_browser import WITHOUT_CHROMIUM
+
+__all__ = ["FORMATS", "MEDIA_TYPES", "WITHOUT_CHROMIUM", "content_disposition", "render_reference"]
 
 FORMATS = ("html", "docx", "pdf")
 MEDIA_TYPES = {
@@ -23,8 +25,6 @@ MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
 }
-#: said beside the missing-Chromium message where HTML would still do
-WITHOUT_CHROMIUM = "HTML формируется и без него (диаграммы в нём заменяются таблицами)."
 _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
@@ -62,15 +62,6 @@ def render_reference(
     from analysis.report.docx import render_docx
 
     return render_docx(model, images=media.images)
-
-
-def warm_up() -> None:
-    """Start the browser the files will need, without waiting for it (nothing without
-    Chromium: the rendering then says so)."""
-    from web.chart_browser import BrowserUnavailable, shared_browser
-
-    with contextlib.suppress(BrowserUnavailable):
-        shared_browser().warm_up()
 
 
 def content_disposition(campaign_id: int, school_code: str, school_name: str, fmt: str) -> str:
