@@ -55,41 +55,44 @@ def school_scale_summary(
     """
     if instrument.audience in INSTITUTIONAL_AUDIENCES:
         min_group_size = 1
-    rows = []
-    schools = school.reindex(scores.score.index)
-    for scale in instrument.scales:
-        frame = pd.DataFrame(
-            {
-                "school_code": schools,
-                "score": scores.score[scale.code],
-                "pomp": scores.pomp[scale.code],
-                "prevalence": scores.prevalence[scale.code],
-            }
-        ).dropna(subset=["score"])
-        grouped = frame.groupby("school_code", sort=True)
-        agg = grouped.agg(
-            n=("score", "size"),
-            mean=("score", "mean"),
-            sd=("score", "std"),
-            pomp=("pomp", "mean"),
-            prevalence=("prevalence", "mean"),
-        )
-        for code in sorted(set(schools.dropna()) - set(agg.index)):
-            agg.loc[code] = [0, np.nan, np.nan, np.nan, np.nan]
-        agg = agg.sort_index()
-        n = agg["n"].to_numpy(dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            t = special.stdtrit(np.maximum(n - 1, 1), 0.5 + confidence / 2)
-            half = np.where(n > 1, t * agg["sd"].to_numpy() / np.sqrt(n), np.nan)
-        agg["ci_low"] = agg["mean"] - half
-        agg["ci_high"] = agg["mean"] + half
-        agg["scale"] = scale.code
-        agg["suppressed"] = agg["n"] < min_group_size
-        rows.append(agg.reset_index(names="school_code"))
-    if not rows:
+    if not instrument.scales:
         return pd.DataFrame({c: pd.Series(dtype=SUMMARY_DTYPES[c]) for c in SUMMARY_COLUMNS})
-    out = pd.concat(rows, ignore_index=True)[SUMMARY_COLUMNS]
-    out["n"] = out["n"].astype("int64")
-    hidden = ["mean", "sd", "ci_low", "ci_high", "pomp", "prevalence"]
-    out.loc[out["suppressed"], hidden] = np.nan
-    return out
+    codes = [scale.code for scale in instrument.scales]
+    schools = school.reindex(scores.score.index).to_numpy()
+    score = scores.score[codes]
+    scored = score.notna()
+    # Every scale in one groupby (pandas' grouped statistics skip NaN value by value): a
+    # respondent's POMP and prevalence count where the scale has their score.
+    grouped = score.groupby(schools, sort=True)
+    n, mean, sd = grouped.count(), grouped.mean(), grouped.std()
+    pomp = scores.pomp[codes].where(scored).groupby(schools, sort=True).mean()
+    prevalence = scores.prevalence[codes].where(scored).groupby(schools, sort=True).mean()
+    index = n.index
+
+    def column(table: pd.DataFrame) -> np.ndarray:
+        """The table's scales one after another (scale by scale, schools in order)."""
+        return table.to_numpy(dtype="float64").T.ravel()
+
+    count = n.to_numpy(dtype=float).T.ravel()
+    means, sds = column(mean), column(sd)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = special.stdtrit(np.maximum(count - 1, 1), 0.5 + confidence / 2)
+        half = np.where(count > 1, t * sds / np.sqrt(count), np.nan)
+    suppressed = count < min_group_size
+    figures = {
+        "mean": means,
+        "sd": sds,
+        "ci_low": means - half,
+        "ci_high": means + half,
+        "pomp": column(pomp),
+        "prevalence": column(prevalence),
+    }
+    return pd.DataFrame(
+        {
+            "school_code": np.tile(index.to_numpy(), len(codes)),
+            "scale": np.repeat(np.array(codes, dtype=object), len(index)),
+            "n": count.astype("int64"),
+            **{name: np.where(suppressed, np.nan, values) for name, values in figures.items()},
+            "suppressed": suppressed,
+        }
+    )
