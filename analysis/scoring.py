@@ -35,24 +35,48 @@ class ScaleScores:
     prevalence: pd.DataFrame
 
 
-def keyed_items(answers: pd.DataFrame, instrument: Instrument, scale: Scale) -> pd.DataFrame:
-    """The scale's item columns as floats with reverse-keyed items turned around."""
+def _keyed_values(answers: pd.DataFrame, instrument: Instrument, scale: Scale) -> np.ndarray:
+    """:func:`keyed_items` as an array, one row per item (C order, as pandas keeps a frame of
+    float columns: a frame made of it holds the same values in the same layout)."""
     absent = [code for code in scale.items if code not in answers.columns]
     if absent:
         raise AnalysisError(f"нет столбцов вопросов шкалы {scale.code}: {', '.join(absent)}")
     items = instrument.items_by_code()
-    out = {}
-    for code in scale.items:
-        column = pd.to_numeric(answers[code], errors="coerce").astype("float64")
+    out = np.empty((len(scale.items), len(answers)), dtype="float64")
+    for row, code in enumerate(scale.items):
+        column = answers[code]
         not_scored = instrument.missing_values(items[code])
-        if not_scored:
-            # "Не знаю" is an answer, but not a point on the scale.
-            column = column.where(~column.isin(list(not_scored)))
+        if column.dtype == np.float64:
+            values = column.to_numpy(dtype="float64", copy=True)
+            # A float equals only the numeric answers among them ("не знаю" may be a text).
+            numbers = [float(v) for v in not_scored if isinstance(v, int)]
+            if numbers:
+                # "Не знаю" is an answer, but not a point on the scale.
+                values[np.isin(values, numbers)] = np.nan
+        else:
+            series = pd.to_numeric(column, errors="coerce").astype("float64")
+            if not_scored:
+                series = series.where(~series.isin(list(not_scored)))
+            values = series.to_numpy(dtype="float64")
         if items[code].reverse:
             low, high = instrument.item_range(items[code])
-            column = low + high - column
-        out[code] = column
-    return pd.DataFrame(out, index=answers.index)
+            values = low + high - values
+        out[row] = values
+    return out
+
+
+def keyed_items(answers: pd.DataFrame, instrument: Instrument, scale: Scale) -> pd.DataFrame:
+    """The scale's item columns as floats with reverse-keyed items turned around."""
+    values = _keyed_values(answers, instrument, scale)
+    return pd.DataFrame(dict(zip(scale.items, values, strict=True)), index=answers.index)
+
+
+def _row_means(values: np.ndarray, index: pd.Index) -> np.ndarray:
+    """The mean of each column of ``values`` (items × respondents) over its non-missing
+    entries, NaN where there is none: pandas' row mean of the respondents' frame, whose
+    summation (in the order of its layout) the scores keep."""
+    frame = pd.DataFrame(values.T, index=index, copy=False)
+    return frame.mean(axis=1, skipna=True).to_numpy(dtype="float64")
 
 
 @memoized
@@ -76,21 +100,22 @@ def score_scales(
     for scale in instrument.scales:
         if wanted is not None and scale.code not in wanted:
             continue
-        keyed = keyed_items(answers, instrument, scale)
+        keyed = _keyed_values(answers, instrument, scale)
         ranges = np.array([instrument.item_range(items[c]) for c in scale.items], dtype=float)
-        share = keyed.notna().sum(axis=1) / len(scale.items)
+        share = np.count_nonzero(~np.isnan(keyed), axis=0) / len(scale.items)
         enough = share >= scale.min_answered - 1e-12
-        mean = keyed.mean(axis=1, skipna=True).where(enough)
-        item_pomp = (keyed - ranges[:, 0]) / (ranges[:, 1] - ranges[:, 0]) * 100.0
+        mean = np.where(enough, _row_means(keyed, answers.index), np.nan)
+        low, high = ranges[:, :1], ranges[:, 1:]
+        item_pomp = (keyed - low) / (high - low) * 100.0
         score[scale.code] = mean * len(scale.items) if scale.method == "sum" else mean
-        pomp[scale.code] = item_pomp.mean(axis=1, skipna=True).where(enough)
+        pomp[scale.code] = np.where(enough, _row_means(item_pomp, answers.index), np.nan)
         answered[scale.code] = share
         if scale.prevalence is None:
-            prevalence[scale.code] = pd.Series(np.nan, index=answers.index)
+            prevalence[scale.code] = np.full(len(answers), np.nan)
         else:
             rule = scale.prevalence
-            meets = (keyed >= rule.at_least).any(axis=1) if rule.any_item else mean >= rule.at_least
-            prevalence[scale.code] = meets.astype("float64").where(enough)
+            meets = (keyed >= rule.at_least).any(axis=0) if rule.any_item else mean >= rule.at_least
+            prevalence[scale.code] = np.where(enough, meets.astype("float64"), np.nan)
     frame = pd.DataFrame
     return ScaleScores(
         score=frame(score, index=answers.index),
