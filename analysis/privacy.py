@@ -26,7 +26,7 @@ value on an indicator or a score on a scale is hidden there and left out of what
 for it. :func:`analysis.indicators.school_indicators` leaves it out of that indicator's
 shrinkage and reference; the ICC of :func:`analysis.report.model.audience_section` and the
 factor solution of :func:`analysis.factor_scores.school_factor_scores` pass only the scored
-respondents through :func:`reportable`.
+respondents through :func:`reportable` (or its mask of rows, :func:`reportable_rows`).
 
 Where the gate is applied: :func:`analysis.indicators.reportable_indicators` (the risk
 profile, the dynamics section and frozen benchmarks), :func:`analysis.report.model.
@@ -61,6 +61,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from analysis.memo import memoized
@@ -106,6 +107,19 @@ def reportable(
         return Reportable(answers, {})
     kept = answers[~answers[group].isin(small.index)]
     return Reportable(kept, {str(code): int(n) for code, n in sorted(small.items())})
+
+
+def reportable_rows(groups: pd.Series, *, audience: str, min_group_size: int) -> np.ndarray:
+    """Which rows :func:`reportable` keeps, the rows' groups (a school's code) given: a
+    boolean mask. For a statistic of a subset of the answers (the respondents scored on a
+    scale) computed inside another, memoized, function: no frame of the subset is built or
+    keyed for :mod:`analysis.memo`."""
+    if audience in INSTITUTIONAL_AUDIENCES or groups.empty:
+        return np.ones(len(groups), dtype=bool)
+    codes, distinct = pd.factorize(groups)
+    sizes = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    # a row without a group (code -1) is in no small group, as value_counts leaves it out
+    return ~np.append(sizes < min_group_size, False)[codes]
 
 
 @memoized

@@ -25,7 +25,7 @@ import pandas as pd
 
 from analysis.errors import AnalysisError
 from analysis.memo import memoized
-from analysis.privacy import POOLED_SCHOOL, reportable
+from analysis.privacy import POOLED_SCHOOL, reportable, reportable_rows
 from analysis.report.appendix_method import MethodPart, method_parts
 from analysis.report.russian import NBSP, ru_count, ru_number, ru_plural
 from analysis.scoring import keyed_items, score_scales
@@ -129,21 +129,23 @@ def form_reliability(
     audience = instrument.audience.value
     kept, _ = reportable(answers, audience=audience, min_group_size=min_group_size)
     scores = score_scales(kept, instrument)
+    schools = kept["school_code"]
     rows = []
     for scale in instrument.scales:
-        scored = kept.loc[scores.score[scale.code].notna(), ["school_code"]]
-        schools = reportable(scored, audience=audience, min_group_size=min_group_size)
-        gated = kept[kept["school_code"].isin(schools.answers["school_code"])]
-        keyed = keyed_items(gated, instrument, scale)
+        scored = schools[scores.score[scale.code].notna().to_numpy()]
+        gated = scored[reportable_rows(scored, audience=audience, min_group_size=min_group_size)]
+        # (the items of the gated schools' respondents: the rows of those of every school)
+        keyed = keyed_items(kept, instrument, scale)[schools.isin(gated).to_numpy()]
+        answered = ~np.isnan(keyed.to_numpy())
         row: dict[str, object] = {
             "scale": scale.code,
             "title": text_in(scale.title),
             "items": len(scale.items),
-            "n": int(keyed.notna().any(axis=1).sum()),
+            "n": int(answered.any(axis=1).sum()),
             "alpha": np.nan,
             "omega_total": np.nan,
         }
-        if len(scale.items) >= 2 and keyed.dropna().shape[0] >= MIN_COMPLETE:
+        if len(scale.items) >= 2 and int(answered.all(axis=1).sum()) >= MIN_COMPLETE:
             try:
                 row["alpha"] = cronbach_alpha(keyed, items=list(scale.items)).raw_alpha
                 if len(scale.items) >= MIN_OMEGA_ITEMS:

@@ -13,7 +13,7 @@ import pandas as pd
 from analysis.benchmark import Benchmark, missing_indicators
 from analysis.indicators import form_of, icc1, scale_cutoff_position
 from analysis.memo import memoized
-from analysis.privacy import reportable
+from analysis.privacy import reportable, reportable_rows
 from analysis.profiles import school_scale_summary
 from analysis.report.appendix import Appendix, build_appendix
 from analysis.report.conclusions import Conclusions, build_conclusions
@@ -219,11 +219,11 @@ def _scale_icc(
     """ICC(1) of a scale over the schools with at least ``min_group_size`` scores on it
     (``scores`` are those of ``answers``; the same for every school's reference, so kept in
     :mod:`analysis.memo`'s store)."""
-    scored = pd.DataFrame(
-        {"school_code": answers["school_code"], "v": scores.score[scale]}
-    ).dropna()
-    kept, _ = reportable(scored, audience=audience, min_group_size=min_group_size)
-    return _num(icc1(kept["v"], kept["school_code"]))
+    schools, values = answers["school_code"], scores.score[scale]
+    scored = schools.notna().to_numpy() & values.notna().to_numpy()
+    schools, values = schools[scored], values[scored]
+    kept = reportable_rows(schools, audience=audience, min_group_size=min_group_size)
+    return _num(icc1(values[kept], schools[kept]))
 
 
 def build_school_reference(
