@@ -71,12 +71,24 @@ def keyed_items(answers: pd.DataFrame, instrument: Instrument, scale: Scale) -> 
     return pd.DataFrame(dict(zip(scale.items, values, strict=True)), index=answers.index)
 
 
-def _row_means(values: np.ndarray, index: pd.Index) -> np.ndarray:
-    """The mean of each column of ``values`` (items × respondents) over its non-missing
-    entries, NaN where there is none: pandas' row mean of the respondents' frame, whose
-    summation (in the order of its layout) the scores keep."""
-    frame = pd.DataFrame(values.T, index=index, copy=False)
-    return frame.mean(axis=1, skipna=True).to_numpy(dtype="float64")
+def _row_means(values: np.ndarray) -> np.ndarray:
+    """The mean of each column of ``values`` (items × respondents, C order) over its
+    non-missing entries, NaN where there is none.
+
+    Summed exactly as pandas' ``DataFrame.mean(axis=1)`` sums a frame of these columns (the
+    scores were computed so before, and must not move by a bit): over the transposed view,
+    or, when anything is missing, over a copy of it in C order with the gaps set to 0 (numpy
+    sums a contiguous row pairwise, a strided one in sequence)."""
+    rows = values.T
+    missing = np.isnan(rows)
+    if missing.any():
+        rows = rows.copy()
+        np.putmask(rows, missing, 0)
+    count = (rows.shape[1] - missing.sum(axis=1)).astype("float64")
+    with np.errstate(all="ignore"):
+        means = rows.sum(axis=1, dtype="float64") / count
+    means[count == 0] = np.nan
+    return means
 
 
 @memoized
@@ -104,11 +116,11 @@ def score_scales(
         ranges = np.array([instrument.item_range(items[c]) for c in scale.items], dtype=float)
         share = np.count_nonzero(~np.isnan(keyed), axis=0) / len(scale.items)
         enough = share >= scale.min_answered - 1e-12
-        mean = np.where(enough, _row_means(keyed, answers.index), np.nan)
+        mean = np.where(enough, _row_means(keyed), np.nan)
         low, high = ranges[:, :1], ranges[:, 1:]
         item_pomp = (keyed - low) / (high - low) * 100.0
         score[scale.code] = mean * len(scale.items) if scale.method == "sum" else mean
-        pomp[scale.code] = np.where(enough, _row_means(item_pomp, answers.index), np.nan)
+        pomp[scale.code] = np.where(enough, _row_means(item_pomp), np.nan)
         answered[scale.code] = share
         if scale.prevalence is None:
             prevalence[scale.code] = np.full(len(answers), np.nan)
