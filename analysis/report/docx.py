@@ -21,6 +21,7 @@ Text is literal: DOCX interprets no formulas, and characters XML cannot hold are
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import re
 import struct
@@ -36,12 +37,14 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.table import CT_Tc
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.section import Section
 from docx.shared import Cm, Pt, RGBColor
-from docx.styles.style import ParagraphStyle
+from docx.styles.style import BaseStyle, ParagraphStyle
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
+from lxml.etree import SubElement
 
 from analysis.report.charts import ChartMedia
 from analysis.report.html import render_html
@@ -65,8 +68,9 @@ _NUMERIC = {"n", "num"}
 TOC_TITLE = "Содержание"
 TOC_HINT = "Номера страниц появятся после обновления оглавления (в Word — F9)."
 
-#: the styles' ids, so a paragraph is styled without python-docx's lookup by name (a scan of
-#: every style per paragraph: most of the time of a reference); checked by :func:`_styles`
+#: the styles' ids, so a paragraph or table is styled without python-docx's lookup by name (a
+#: scan of every style per paragraph: most of the time of a reference); checked by
+#: :func:`_styles`
 _STYLE_IDS = {
     "Normal": "Normal",
     "Title": "Title",
@@ -84,6 +88,7 @@ _STYLE_IDS = {
     "Table Text": "TableText",
     "TOC Heading": "TOCHeading",
     "TOC Entry": "TOCEntry",
+    "Table Grid": "TableGrid",
 }
 _SKIPPED = {"head", "style", "script", "title", "template", "noscript"}
 _VOID = {"br", "meta", "img", "hr", "link", "input", "col", "wbr", "source"}
@@ -91,6 +96,12 @@ _BLOCKS = {"header", "footer", "section", "article", "main", "div", "body", "htm
 _HEADINGS = {"h2": 1, "h3": 2, "h4": 3}
 #: whitespace as HTML collapses it (not the no-break space, which Russian text relies on)
 _SPACES = re.compile("[ \t\n\r\f]+")
+
+#: python-docx's ``qn`` remembered: it parses its argument on every call, and the tags and
+#: attributes of every run, paragraph and cell made a hundred thousand calls a reference
+_qn = functools.cache(qn)
+#: a cell's width, relative to its ``w:tc``
+_TC_WIDTH = f"{qn('w:tcPr')}/{qn('w:tcW')}"
 
 
 # -- the rendered page as a tree -------------------------------------------------------------
@@ -213,18 +224,34 @@ def _plain(node: _Node) -> str:
 
 
 def _write(paragraph: Paragraph, runs: list[_Run]) -> None:
+    """The runs appended to ``paragraph`` as lxml builds them: python-docx's ``add_run``, its
+    text and font setters search an element's children for every tag that may follow the one
+    they add, and for a reference's thousand runs that was a fifth of its time. The XML is
+    python-docx's: a run's ``w:rPr`` (empty when plain: its font setters leave one), its
+    properties in schema order (``w:b``, ``w:i``, ``w:color``, ``w:shd``), then ``w:t``,
+    ``xml:space="preserve"`` when its text starts or ends with a space; a line break is a
+    run of a lone ``w:br``. Collapsed text holds no tab or newline, which python-docx
+    would turn into elements of their own."""
+    p = paragraph._p
     for part in _collapse(runs):
+        run = SubElement(p, _qn("w:r"))
         if part.text == "\n":
-            paragraph.add_run().add_break()
+            SubElement(run, _qn("w:br"))
             continue
-        run = paragraph.add_run(part.text)
+        rpr = SubElement(run, _qn("w:rPr"))
         fmt = part.fmt
-        run.bold = fmt.bold or None
-        run.italic = fmt.italic or None
+        if fmt.bold:
+            SubElement(rpr, _qn("w:b"))
+        if fmt.italic:
+            SubElement(rpr, _qn("w:i"))
         if fmt.color is not None:
-            run.font.color.rgb = fmt.color
+            SubElement(rpr, _qn("w:color")).set(_qn("w:val"), str(fmt.color))
         if fmt.fill is not None:
-            _insert(run._r.get_or_add_rPr(), _shading(fmt.fill), _RPR_AFTER_SHD)
+            rpr.append(_shading(fmt.fill))
+        text = SubElement(run, _qn("w:t"))
+        text.text = part.text
+        if len(part.text.strip()) < len(part.text):
+            text.set(_qn("xml:space"), "preserve")
 
 
 # -- WordprocessingML pieces python-docx has no API for -------------------------------------
@@ -239,6 +266,7 @@ _PPR_AFTER_PBDR = (
     "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
     "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
 )  # fmt: skip
+_PPR_AFTER_JC = _PPR_AFTER_PBDR[_PPR_AFTER_PBDR.index("w:jc") + 1 :]
 _TCPR_AFTER_SHD = (
     "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark",
 )  # fmt: skip
@@ -255,15 +283,23 @@ _SETTINGS_AFTER_UPDATE = (
 def _element(tag: str, **attrs: str) -> BaseOxmlElement:
     element = OxmlElement(tag)
     for name, value in attrs.items():
-        element.set(qn(f"w:{name}"), value)
+        element.set(_qn(f"w:{name}"), value)
     return element
 
 
 def _insert(parent: BaseOxmlElement, child: BaseOxmlElement, successors: tuple[str, ...]) -> None:
+    """``child`` in ``parent`` (instead of one of its tag) before the first of ``successors``
+    there, or last: python-docx's ``insert_element_before`` with the successors' names
+    remembered (it is called for every cell of numbers)."""
     existing = parent.find(child.tag)
     if existing is not None:
         parent.remove(existing)
-    parent.insert_element_before(child, *successors)
+    for tag in successors:
+        following = parent.find(_qn(tag))
+        if following is not None:
+            following.addprevious(child)
+            return
+    parent.append(child)
 
 
 def _shading(fill: str) -> BaseOxmlElement:
@@ -293,7 +329,19 @@ def _field_end(paragraph: Paragraph) -> None:
 
 
 def _restyle(paragraph: Paragraph, name: str) -> None:
-    paragraph._p.get_or_add_pPr().style = _STYLE_IDS[name]
+    """``w:pPr/w:pStyle`` set directly: python-docx's ``style`` setter searches ``w:pPr`` for
+    each of the thirty-odd elements that may follow ``w:pStyle``. Both come first in their
+    parents, where python-docx puts them too."""
+    p = paragraph._p
+    ppr = p.find(_qn("w:pPr"))
+    if ppr is None:
+        ppr = p.makeelement(_qn("w:pPr"))
+        p.insert(0, ppr)
+    style = ppr.find(_qn("w:pStyle"))
+    if style is None:
+        style = ppr.makeelement(_qn("w:pStyle"))
+        ppr.insert(0, style)
+    style.set(_qn("w:val"), _STYLE_IDS[name])
 
 
 def _add(document: Document, style: str) -> Paragraph:
@@ -316,6 +364,7 @@ def _set_fonts(rpr: BaseOxmlElement, name: str = FONT) -> None:
 
 def _paragraph_style(
     document: Document,
+    styles: dict[str, BaseStyle],
     name: str,
     *,
     size: float,
@@ -330,9 +379,12 @@ def _paragraph_style(
     after: float = 6,
     line: float = 1.0,
 ) -> ParagraphStyle:
-    styles = document.styles
-    names = {style.name for style in styles}
-    style = styles[name] if name in names else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    """The paragraph style ``name`` with these properties, added unless among ``styles`` (the
+    document's by name, read once: python-docx finds a style by name with an XPath query over
+    the template's 260 styles, or lists their names by making an object of each)."""
+    style = styles.get(name)
+    if style is None:
+        style = styles[name] = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
     assert isinstance(style, ParagraphStyle)  # noqa: S101 - type narrowing, paragraph styles only
     if name != "Normal":
         style.base_style = styles[base]
@@ -370,15 +422,21 @@ def _styles(document: Document) -> None:
             _set_fonts(rpr)
             lang = _element("w:lang", val="ru-RU", eastAsia="ru-RU", bidi="ar-SA")
             _insert(rpr, lang, _RPR_AFTER_LANG)
+    styles = {style.name: style for style in document.styles}
     just = WD_ALIGN_PARAGRAPH.JUSTIFY
     left = WD_ALIGN_PARAGRAPH.LEFT
     center = WD_ALIGN_PARAGRAPH.CENTER
-    _paragraph_style(document, "Normal", size=BODY_PT, align=just, first_line=Cm(1.25), line=1.15)
-    title = _paragraph_style(document, "Title", size=16, bold=True, align=center, before=0, after=6)
+    _paragraph_style(
+        document, styles, "Normal", size=BODY_PT, align=just, first_line=Cm(1.25), line=1.15
+    )
+    title = _paragraph_style(
+        document, styles, "Title", size=16, bold=True, align=center, before=0, after=6
+    )
     title.element.get_or_add_pPr().remove_all("w:pBdr")  # the template's blue rule
     for name, level in (("Heading 1", 1), ("Heading 2", 2), ("Heading 3", 3)):
         heading = _paragraph_style(
             document,
+            styles,
             name,
             size={1: 15, 2: 14, 3: 14}[level],
             bold=True,
@@ -388,24 +446,26 @@ def _styles(document: Document) -> None:
             after=6,
         )
         heading.paragraph_format.keep_with_next = True
-    _paragraph_style(document, "Meta", size=BODY_PT, align=center, after=2)
+    _paragraph_style(document, styles, "Meta", size=BODY_PT, align=center, after=2)
     # a formula of the appendix: a centred line of its own
-    _paragraph_style(document, "Formula", size=BODY_PT, align=center, before=3, after=3)
+    _paragraph_style(document, styles, "Formula", size=BODY_PT, align=center, before=3, after=3)
     # «РАССМОТРЕНО» and «УТВЕРЖДАЮ» of the title block, side by side (_Writer._approval)
-    _paragraph_style(document, "Approval", size=BODY_PT, align=left, left=Cm(9), after=12)
-    _paragraph_style(document, "Consideration", size=BODY_PT, align=left, after=12)
-    _paragraph_style(document, "Muted", size=SMALL_PT, color=MUTED, align=left)
-    note = _paragraph_style(document, "Note", size=SMALL_PT, align=just, left=Cm(0.3))
+    _paragraph_style(document, styles, "Approval", size=BODY_PT, align=left, left=Cm(9), after=12)
+    _paragraph_style(document, styles, "Consideration", size=BODY_PT, align=left, after=12)
+    _paragraph_style(document, styles, "Muted", size=SMALL_PT, color=MUTED, align=left)
+    note = _paragraph_style(document, styles, "Note", size=SMALL_PT, align=just, left=Cm(0.3))
     _border(note, {"left": ("2B5797", 18)}, None)
-    warn = _paragraph_style(document, "Warning", size=SMALL_PT, align=left, before=4)
+    warn = _paragraph_style(document, styles, "Warning", size=SMALL_PT, align=left, before=4)
     _border(warn, dict.fromkeys(("top", "left", "bottom", "right"), ("F0C36D", 6)), "FFF4E5")
-    _paragraph_style(document, "List Item", size=BODY_PT, align=left, left=Cm(1.25), after=3)
-    _paragraph_style(document, "Table Text", size=TABLE_PT, align=left, after=0)
     _paragraph_style(
-        document, "TOC Heading", size=BODY_PT, bold=True, align=center, before=12, after=6
+        document, styles, "List Item", size=BODY_PT, align=left, left=Cm(1.25), after=3
     )
-    _paragraph_style(document, "TOC Entry", size=BODY_PT, align=left, after=0)
-    ids = {style.name: style.style_id for style in document.styles}
+    _paragraph_style(document, styles, "Table Text", size=TABLE_PT, align=left, after=0)
+    _paragraph_style(
+        document, styles, "TOC Heading", size=BODY_PT, bold=True, align=center, before=12, after=6
+    )
+    _paragraph_style(document, styles, "TOC Entry", size=BODY_PT, align=left, after=0)
+    ids = {name: style.style_id for name, style in styles.items()}
     wrong = {name for name, style_id in _STYLE_IDS.items() if ids.get(name) != style_id}
     if wrong:
         raise RuntimeError(f"style ids differ from python-docx's: {sorted(wrong)}")
@@ -471,6 +531,8 @@ def _toc(document: Document, headings: list[tuple[int, str]]) -> None:
 class _CellSpec:
     node: _Node
     span: int
+    #: the cell's text as shown (read by the column widths and by whether its row may split)
+    text: str
 
 
 def _rows(table: _Node) -> Iterator[tuple[bool, list[_CellSpec]]]:
@@ -487,7 +549,7 @@ def _rows(table: _Node) -> Iterator[tuple[bool, list[_CellSpec]]]:
 
 def _cells(row: _Node) -> list[_CellSpec]:
     return [
-        _CellSpec(cell, max(1, int(cell.attrs.get("colspan", "1") or 1)))
+        _CellSpec(cell, max(1, int(cell.attrs.get("colspan", "1") or 1)), _plain(cell))
         for cell in row.children
         if isinstance(cell, _Node) and cell.tag in ("td", "th")
     ]
@@ -507,7 +569,7 @@ def _column_widths(
         width = char_cm * (1.15 if header else 1.0)  # headings are bold
         for cell in cells:
             if cell.span == 1:
-                lines = _plain(cell.node).split("\n")
+                lines = cell.text.split("\n")
                 if cell.node.classes & _NUMERIC:
                     word = max(map(len, lines))  # numbers do not wrap
                 else:
@@ -547,28 +609,45 @@ def _table(document: Document, node: _Node, width: float) -> None:
     columns = max(sum(cell.span for cell in cells) for _, cells in rows)
     widths = _column_widths(rows, columns, width)
     table = document.add_table(rows=len(rows), cols=columns)
-    table.style = document.styles["Table Grid"]
+    table._tbl.tblStyle_val = _STYLE_IDS["Table Grid"]  # as ``table.style``, without a lookup
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     _table_width(table, widths)
-    for word_row, (header, cells) in zip(table.rows, rows, strict=True):
-        trpr = word_row._tr.get_or_add_trPr()
+    for tr, (header, cells) in zip(table._tbl.tr_lst, rows, strict=True):
+        trpr = tr.get_or_add_trPr()
         if header:
             trpr.append(_element("w:tblHeader"))
-        if header or sum(len(_plain(c.node)) for c in cells) < 600:
+        if header or sum(len(c.text) for c in cells) < 600:
             trpr.append(_element("w:cantSplit"))
+        # The row's cells by grid column, read once: python-docx's ``row.cells`` walks the
+        # whole row on every call. A merge removes the cells it spans, which are never
+        # looked up again; the ones after it stay where they were.
+        by_column = list(tr.tc_lst)
         position = 0
         for spec in cells:
-            cell = word_row.cells[position]
-            if spec.span > 1:
-                cell = cell.merge(word_row.cells[min(position + spec.span, columns) - 1])
-            _fill_cell(cell, spec.node, header)
+            tc = _merge(by_column[position : min(position + spec.span, columns)])
+            _fill_cell(_Cell(tc, table), spec.node, header)
             position += spec.span
         if not header and len(cells) == 1 and cells[0].span == columns:
             # a row across the table heads the rows below it (the roadmap's groups): it goes
             # to the next page with them rather than stay alone at the foot of one
-            for paragraph in word_row.cells[0].paragraphs:
+            for paragraph in _Cell(by_column[0], table).paragraphs:
                 paragraph.paragraph_format.keep_with_next = True
+
+
+def _merge(tcs: list[CT_Tc]) -> CT_Tc:
+    """Adjacent new cells of a row as one, the first, spanning their columns: what python-docx's
+    ``merge`` makes of them (the widths added up, ``w:gridSpan`` after ``w:tcW``, the other
+    cells removed: they hold only an empty paragraph), without its walks of the whole table
+    to find the rectangle merged (milliseconds a merge in the long tables)."""
+    first, *rest = tcs
+    if rest:
+        widths = [tc.find(_TC_WIDTH) for tc in tcs]
+        widths[0].set(_qn("w:w"), str(sum(int(width.get(_qn("w:w"))) for width in widths)))
+        widths[0].addnext(_element("w:gridSpan", val=str(len(tcs))))
+        for tc in rest:
+            tc.getparent().remove(tc)
+    return first
 
 
 def _table_width(table: Table, widths: list[float]) -> None:
@@ -579,18 +658,25 @@ def _table_width(table: Table, widths: list[float]) -> None:
         tblw.set(qn("w:w"), str(int(sum(widths) * 567)))
     for column, width in zip(table.columns, widths, strict=True):
         column.width = Cm(width)
-        for cell in column.cells:
-            cell.width = Cm(width)
+    # Each cell's width row by row, on the ``w:tcW`` (type ``dxa``) python-docx gives every
+    # cell of a new table, which has no merged cells yet: python-docx's ``column.cells`` lays
+    # out the whole table for every column, and a cell's ``width`` setter searches its
+    # ``w:tcPr`` for the elements that may follow ``w:tcW``.
+    twips = [str(Cm(width).twips) for width in widths]
+    for tr in table._tbl.tr_lst:
+        for tc, width_twips in zip(tr.tc_lst, twips, strict=True):
+            tc.find(_TC_WIDTH).set(_qn("w:w"), width_twips)
 
 
 def _fill_cell(cell: _Cell, node: _Node, header: bool) -> None:
-    paragraph = cell.paragraphs[0]
-    for extra in cell.paragraphs[1:]:
+    paragraph, *extras = cell.paragraphs
+    for extra in extras:
         extra._p.getparent().remove(extra._p)
     _restyle(paragraph, "Table Text")
     classes = node.classes
     if classes & _NUMERIC:
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        # as ``paragraph.alignment``, which searches w:pPr for every element after w:jc
+        _insert(paragraph._p.get_or_add_pPr(), _element("w:jc", val="right"), _PPR_AFTER_JC)
     _write(paragraph, list(_runs(node, _inline_format(node, _Format()))))
     if header:
         _insert(cell._tc.get_or_add_tcPr(), _shading(HEADER_FILL), _TCPR_AFTER_SHD)
