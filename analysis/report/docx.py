@@ -381,7 +381,7 @@ def _paragraph_style(
 ) -> ParagraphStyle:
     """The paragraph style ``name`` with these properties, added unless among ``styles`` (the
     document's by name, read once: python-docx finds a style by name with an XPath query over
-    the template's 260 styles, or lists their names by making an object of each)."""
+    the template's 164 styles, or lists their names by making an object of each)."""
     style = styles.get(name)
     if style is None:
         style = styles[name] = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
