@@ -197,16 +197,27 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
+@cache
+def keep_compiled_templates() -> None:
+    """The reference's compiled templates kept beside the analyses (once per process), in a
+    folder of their own: :func:`analysis.report.html.keep_compiled_templates`."""
+    folder = cache_dir()
+    if folder is not None and private_folder(folder):
+        from analysis.report.html import keep_compiled_templates as keep
+
+        keep(folder / "templates")
+
+
 def _disk_path(session: Session, key: Fingerprint) -> Path | None:
     folder = cache_dir()
-    if folder is None or not _private(folder):
+    if folder is None or not private_folder(folder):
         return None
     database = session.get_bind().url.render_as_string(hide_password=True)
     name = hashlib.sha256(repr((code_version(), database, key)).encode()).hexdigest()[:40]
     return folder / f"{name}.pickle"
 
 
-def _private(folder: Path) -> bool:
+def private_folder(folder: Path) -> bool:
     """Whether ``folder`` (created if missing) is this user's and nobody else may write in
     it: a pickle is code, so files another user could have put there are never read."""
     try:
@@ -233,7 +244,7 @@ def _read(path: Path) -> CampaignEntry | None:
     except OSError:
         return None
     try:
-        # Only this process's user can have written it (see _private).
+        # Only this process's user can have written it (see private_folder).
         layout, answers, previous, results, objects = pickle.loads(content)  # noqa: S301
         if layout != _DISK_FORMAT:
             raise ValueError(f"layout {layout}")
@@ -248,8 +259,12 @@ def _read(path: Path) -> CampaignEntry | None:
 
 
 def _write(path: Path, content: bytes) -> None:
+    write_private(path, content, keep=DISK_ENTRIES)
+
+
+def write_private(path: Path, content: bytes, *, keep: int) -> None:
     """``content`` at ``path`` atomically (readable by this user only), then only the newest
-    :data:`DISK_ENTRIES` files kept."""
+    ``keep`` files of its kind (its suffix) in its folder kept."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -259,8 +274,8 @@ def _write(path: Path, content: bytes) -> None:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-    files = sorted(path.parent.glob("*.pickle"), key=_mtime, reverse=True)
-    for old in files[DISK_ENTRIES:]:
+    files = sorted(path.parent.glob(f"*{path.suffix}"), key=_mtime, reverse=True)
+    for old in files[keep:]:
         old.unlink(missing_ok=True)
 
 

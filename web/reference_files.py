@@ -10,12 +10,16 @@ shows each chart's table instead and says why.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from analysis.report.model import ReferenceModel
 from analysis.report.safe_text import xml_safe
 from web.chart_browser import WITHOUT_CHROMIUM
+
+if TYPE_CHECKING:
+    from analysis.report.charts import Chart
 
 __all__ = ["FORMATS", "MEDIA_TYPES", "WITHOUT_CHROMIUM", "content_disposition", "render_reference"]
 
@@ -31,7 +35,8 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 def render_reference(
     model: ReferenceModel, fmt: str, *, warn: Callable[[str], None] | None = None
 ) -> bytes:
-    """The reference in ``fmt`` (one of :data:`FORMATS`), its charts as images.
+    """The reference in ``fmt`` (one of :data:`FORMATS`), its charts as images (drawn by
+    this process's Chromium unless :mod:`web.chart_cache` has them).
 
     Raises :class:`web.chart_browser.BrowserUnavailable` (a :class:`web.pdf.PdfUnavailable`)
     for a DOCX with charts or a PDF without Chromium; an HTML file without it shows the
@@ -40,18 +45,22 @@ def render_reference(
     from analysis.report.charts import ChartMedia, charts_of
     from analysis.report.html import render_html
     from web.chart_browser import BrowserUnavailable, shared_browser
+    from web.chart_cache import chart_images
 
     if fmt not in FORMATS:
         raise ValueError(f"unknown reference format {fmt!r}")
     charts = charts_of(model)
+
+    def draw(missing: Sequence[Chart]) -> dict[str, bytes]:
+        return shared_browser().images(missing)
+
     if fmt == "pdf":
-        browser = shared_browser()
-        images = browser.images(charts) if charts else {}
-        return browser.pdf(render_html(model, ChartMedia(images=images)))
+        images = chart_images(charts, draw)
+        return shared_browser().pdf(render_html(model, ChartMedia(images=images)))
     media = ChartMedia()
     if charts:
         try:
-            media = ChartMedia(images=shared_browser().images(charts))
+            media = ChartMedia(images=chart_images(charts, draw))
         except BrowserUnavailable as exc:
             if fmt == "docx":
                 raise

@@ -15,7 +15,7 @@ from surveys.benchmarks import Answers, campaign_benchmark
 from surveys.campaigns import get_campaign
 from surveys.dataset import assessment_frame, assessment_history, school_status_frame
 from surveys.errors import NotFound
-from web.reference_cache import campaign_entry, persist
+from web.reference_cache import campaign_entry, keep_compiled_templates, persist
 from web.reference_facts import study_facts
 
 __all__ = ["previous_wave", "school_in_campaign", "school_reference"]
@@ -54,6 +54,7 @@ def school_reference(session: Session, campaign_id: int, school_code: str) -> Re
     school = school_in_campaign(session, campaign, school_code)
     district = session.get(m.District, campaign.district_id)
     entry = campaign_entry(session, campaign)
+    keep_compiled_templates()
     answers = entry.answers
     forms = [(code, instrument, frame) for code, (instrument, frame) in answers.items()]
     school_codes = list(

@@ -272,3 +272,26 @@ def test_a_folder_others_may_write_in_is_never_used(
     assert reference_cache.campaign_entry(db, campaign).path is None
     assert not list(shared.iterdir())
     assert "может писать другой пользователь" in caplog.text
+
+
+def test_compiled_templates_are_kept_and_a_damaged_one_is_compiled_again(
+    db: Session, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from analysis.report import html
+
+    campaign, _schools = _scenario(db)
+    monkeypatch.setenv(reference_cache.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(html._env, "bytecode_cache", None)
+    monkeypatch.setattr(html._env, "cache", None)  # every template compiled or loaded anew
+    reference_cache.keep_compiled_templates.cache_clear()
+    try:
+        page = render_html(school_reference(db, campaign.id, "K1"), ChartMedia())
+        compiled = sorted((tmp_path / "cache" / "templates").iterdir())
+        assert compiled and all(p.stat().st_size > 0 for p in compiled)
+        for path in compiled:
+            path.write_bytes(path.read_bytes()[:40])  # cut short
+        assert render_html(school_reference(db, campaign.id, "K1"), ChartMedia()) == page
+        (tmp_path / "cache" / "templates").rename(tmp_path / "gone")  # removed meanwhile
+        assert render_html(school_reference(db, campaign.id, "K1"), ChartMedia()) == page
+    finally:
+        reference_cache.keep_compiled_templates.cache_clear()
