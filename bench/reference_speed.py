@@ -91,7 +91,7 @@ def _inner(runs: int) -> None:
     with app.app_context():
         session = get_session()
         codes = list(session.scalars(select(m.School.code).order_by(m.School.code)))
-        from web.reference_cache import cache_dir
+        from web.disk_cache import cache_dir
 
         folder = cache_dir()
         empty = folder is None or not any(folder.glob("*.pickle"))

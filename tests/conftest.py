@@ -53,7 +53,7 @@ def _create_pg_database() -> tuple[str, Engine]:
 def _analysis_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The district analyses kept on disk (``web.reference_cache``) go to a folder of this
     session, for the commands run in subprocesses too, never to ``./instance``."""
-    from web.reference_cache import CACHE_DIR_ENV
+    from web.disk_cache import CACHE_DIR_ENV
 
     path = tmp_path_factory.mktemp("analysis-cache")
     before = os.environ.get(CACHE_DIR_ENV)

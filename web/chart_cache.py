@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from web.chart_browser import PLOTLY_JS_VERSION, SCALE
+from web.disk_cache import cache_dir, private_folder, write_private
 from web.pdf import chromium_path
 
 if TYPE_CHECKING:
@@ -32,14 +33,21 @@ _PNG = b"\x89PNG\r\n\x1a\n"
 Draw = Callable[[Sequence["Chart"]], dict[str, bytes]]
 
 
-def chart_images(charts: Sequence[Chart], draw: Draw) -> dict[str, bytes]:
+def chart_images(
+    charts: Sequence[Chart], draw: Draw, *, request: str | None = None
+) -> dict[str, bytes]:
     """Each chart's PNG by key: from disk where it was drawn before, the others by ``draw``
-    (the browser; its errors pass through) and then kept."""
+    (the browser; its errors pass through) and then kept. ``request`` names what asked (see
+    :func:`drawn_before`), which then remembers these charts."""
     folder = _folder()
     if folder is None or not charts:
         return draw(charts) if charts else {}
     browser = _browser_identity()
     names = {chart.key: folder / f"{_digest(chart, browser)}.png" for chart in charts}
+    if request is not None:
+        with contextlib.suppress(OSError):
+            listed = "\n".join(sorted(path.name for path in names.values()))
+            write_private(folder / f"{_request(request)}.drawn", listed.encode(), keep=KEEP)
     images: dict[str, bytes] = {}
     missing = []
     for chart in charts:
@@ -52,8 +60,6 @@ def chart_images(charts: Sequence[Chart], draw: Draw) -> dict[str, bytes]:
         else:
             missing.append(chart)
     if missing:
-        from web.reference_cache import write_private
-
         drawn = draw(missing)
         for chart in missing:
             images[chart.key] = drawn[chart.key]
@@ -63,9 +69,33 @@ def chart_images(charts: Sequence[Chart], draw: Draw) -> dict[str, bytes]:
     return images
 
 
-def _folder() -> Path | None:
-    from web.reference_cache import cache_dir, private_folder
+def request_key(database: str, campaign_id: int, school_code: str) -> str:
+    """What names a school's reference before anything is read: the database's address as
+    configured (not even parsed), the campaign and the school."""
+    return f"{database}|{campaign_id}|{school_code}"
 
+
+def drawn_before(request: str) -> bool:
+    """Whether every chart of the last reference made for ``request`` is still kept: the
+    command line then starts no browser ahead of need (if the answers changed since, the
+    charts differ and the browser starts when they are drawn, a second later than it could
+    have)."""
+    folder = _folder()
+    if folder is None:
+        return False
+    try:
+        listed = (folder / f"{_request(request)}.drawn").read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return False
+    names = listed.split()
+    return bool(names) and all((folder / name).is_file() for name in names)
+
+
+def _request(request: str) -> str:
+    return hashlib.sha256(request.encode()).hexdigest()[:40]
+
+
+def _folder() -> Path | None:
     folder = cache_dir()
     if folder is None or not private_folder(folder):
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -292,13 +293,19 @@ def report(
 ) -> None:
     """Write a school's analytical reference for a campaign (HTML, DOCX or PDF)."""
     from web.chart_browser import WITHOUT_CHROMIUM, missing_browser, warm_up
+    from web.chart_cache import drawn_before, request_key
     from web.pdf import PdfUnavailable, chromium_path
 
     if fmt in ("docx", "pdf") and chromium_path() is None:
         _fail(f"{missing_browser()} {WITHOUT_CHROMIUM}")
-    # Chromium starts and loads plotly.js for the charts while the analysis libraries are
-    # imported and the reference is computed (a second of each on a small machine).
-    warm_up()
+    # (the database as configured: surveys.db.ENV_URL, read here without importing SQLAlchemy)
+    database = os.environ.get("ROOTCAUSE_DATABASE_URL") or str(Path.cwd())
+    request = request_key(database, campaign_id, school_code)
+    if fmt == "pdf" or not drawn_before(request):
+        # Chromium starts and loads plotly.js for the charts while the analysis libraries
+        # are imported and the reference is computed (a second of each on a small machine).
+        # Not for a reference whose charts were all drawn before: they are on disk.
+        warm_up()
     from analysis.report.front_matter import Preparer, signed
     from web.reference_files import render_reference
     from web.reporting import school_reference
@@ -313,7 +320,9 @@ def report(
         model = school_reference(session, campaign_id, school_code)
     model = signed(model, prepared_by=preparer, approval=approval)
     try:
-        content = render_reference(model, fmt, warn=lambda text: click.echo(text, err=True))
+        content = render_reference(
+            model, fmt, warn=lambda text: click.echo(text, err=True), request=request
+        )
     except PdfUnavailable as exc:
         _fail(f"{exc} {WITHOUT_CHROMIUM}")
     write_atomic(output, content)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 import sys
 import threading
@@ -50,15 +49,13 @@ from surveys import models as m
 from surveys.benchmarks import Answers, campaign_answers
 from surveys.campaign_forms import campaign_forms
 from surveys.dataset import responses_fingerprint
+from web.disk_cache import cache_dir, private_folder, write_private
 
 #: campaigns kept per worker process
 CACHE_SIZE = 8
 #: results a store keeps before it starts afresh (a safety bound: a campaign's references
 #: need a few hundred)
 MAX_RESULTS = 20_000
-#: where the entries are kept on disk (``off`` to keep none); ``<instance>/cache/analysis``
-#: by default
-CACHE_DIR_ENV = "ROOTCAUSE_CACHE_DIR"
 #: entries kept on disk (the newest; each is a few megabytes)
 DISK_ENTRIES = 16
 #: the layout of a file on disk; a change of it, of the code or of the libraries that pickled
@@ -168,16 +165,6 @@ def persist(entry: CampaignEntry) -> None:
         log.warning("Анализ кампании не сохранён на диск (%s): %s", entry.path, exc)
 
 
-def cache_dir() -> Path | None:
-    """Where entries are kept on disk, or None (``ROOTCAUSE_CACHE_DIR=off``)."""
-    value = os.environ.get(CACHE_DIR_ENV)
-    if value is not None:
-        return None if value.strip().lower() in ("", "off") else Path(value)
-    from web import instance_path
-
-    return instance_path() / "cache" / "analysis"
-
-
 @cache
 def code_version() -> str:
     """A digest of what the cached results were computed by: the source and data files of
@@ -217,23 +204,6 @@ def _disk_path(session: Session, key: Fingerprint) -> Path | None:
     return folder / f"{name}.pickle"
 
 
-def private_folder(folder: Path) -> bool:
-    """Whether ``folder`` (created if missing) is this user's and nobody else may write in
-    it: a pickle is code, so files another user could have put there are never read."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        status = folder.stat()
-    except OSError as exc:
-        log.warning("Кэш анализа на диске отключён: папка %s недоступна (%s)", folder, exc)
-        return False
-    if status.st_uid != os.getuid() or status.st_mode & 0o022:
-        log.warning(
-            "Кэш анализа на диске отключён: в папку %s может писать другой пользователь", folder
-        )
-        return False
-    return True
-
-
 def _read(path: Path) -> CampaignEntry | None:
     """The entry kept at ``path``, or None (none there, or unreadable: then it is removed).
 
@@ -260,30 +230,6 @@ def _read(path: Path) -> CampaignEntry | None:
 
 def _write(path: Path, content: bytes) -> None:
     write_private(path, content, keep=DISK_ENTRIES)
-
-
-def write_private(path: Path, content: bytes, *, keep: int) -> None:
-    """``content`` at ``path`` atomically (readable by this user only), then only the newest
-    ``keep`` files of its kind (its suffix) in its folder kept."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    files = sorted(path.parent.glob(f"*{path.suffix}"), key=_mtime, reverse=True)
-    for old in files[keep:]:
-        old.unlink(missing_ok=True)
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 def cached_campaigns() -> int:

@@ -33,7 +33,11 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
 def render_reference(
-    model: ReferenceModel, fmt: str, *, warn: Callable[[str], None] | None = None
+    model: ReferenceModel,
+    fmt: str,
+    *,
+    warn: Callable[[str], None] | None = None,
+    request: str | None = None,
 ) -> bytes:
     """The reference in ``fmt`` (one of :data:`FORMATS`), its charts as images (drawn by
     this process's Chromium unless :mod:`web.chart_cache` has them).
@@ -41,7 +45,8 @@ def render_reference(
     Raises :class:`web.chart_browser.BrowserUnavailable` (a :class:`web.pdf.PdfUnavailable`)
     for a DOCX with charts or a PDF without Chromium; an HTML file without it shows the
     charts' tables and passes the reason to ``warn``. The libraries of each format are
-    imported only when asked for (python-docx, the browser's wrapper)."""
+    imported only when asked for (python-docx, the browser's wrapper). ``request``: see
+    :func:`web.chart_cache.drawn_before`."""
     from analysis.report.charts import ChartMedia, charts_of
     from analysis.report.html import render_html
     from web.chart_browser import BrowserUnavailable, shared_browser
@@ -55,12 +60,12 @@ def render_reference(
         return shared_browser().images(missing)
 
     if fmt == "pdf":
-        images = chart_images(charts, draw)
+        images = chart_images(charts, draw, request=request)
         return shared_browser().pdf(render_html(model, ChartMedia(images=images)))
     media = ChartMedia()
     if charts:
         try:
-            media = ChartMedia(images=chart_images(charts, draw))
+            media = ChartMedia(images=chart_images(charts, draw, request=request))
         except BrowserUnavailable as exc:
             if fmt == "docx":
                 raise

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from web import chart_cache, reference_cache
+from web import chart_cache, disk_cache
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -35,7 +35,7 @@ class Browser:
 
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv(reference_cache.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(disk_cache.CACHE_DIR_ENV, str(tmp_path / "cache"))
     return tmp_path / "cache" / "charts"
 
 
@@ -72,7 +72,7 @@ def test_another_browser_draws_every_chart_anew(
 def test_off_draws_every_time_and_the_browsers_error_passes_through(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv(reference_cache.CACHE_DIR_ENV, "off")
+    monkeypatch.setenv(disk_cache.CACHE_DIR_ENV, "off")
     browser = Browser()
     chart_cache.chart_images([_chart("profile")], browser)
     chart_cache.chart_images([_chart("profile")], browser)
@@ -83,3 +83,16 @@ def test_off_draws_every_time_and_the_browsers_error_passes_through(
 
     with pytest.raises(RuntimeError, match="не запустился"):
         chart_cache.chart_images([_chart("other")], broken)
+
+
+def test_a_request_whose_charts_are_all_kept_needs_no_browser_ahead(folder: Path) -> None:
+    """What the command line asks before it imports anything heavy: start Chromium early or
+    not."""
+    request = chart_cache.request_key("postgresql://x/db", 1, "S003")
+    assert not chart_cache.drawn_before(request)
+    browser = Browser()
+    chart_cache.chart_images([_chart("profile"), _chart("bullying", 200)], browser, request=request)
+    assert chart_cache.drawn_before(request)
+    assert not chart_cache.drawn_before(chart_cache.request_key("postgresql://x/db", 1, "S004"))
+    next(folder.glob("*.png")).unlink()  # one image gone: the browser will be needed
+    assert not chart_cache.drawn_before(request)

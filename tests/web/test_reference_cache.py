@@ -18,7 +18,7 @@ from analysis.report.charts import ChartMedia
 from analysis.report.html import render_html
 from surveys import models as m
 from tests.factories import link_for, make_campaign, make_district, make_response, make_school
-from web import reference_cache
+from web import disk_cache, reference_cache
 from web.reporting import school_reference
 
 TEACHER_SCALE = "burnout"
@@ -120,7 +120,7 @@ def test_a_partial_response_leaves_the_entry_alone(db: Session) -> None:
 
 
 def _disk_files() -> list[Path]:
-    folder = reference_cache.cache_dir()
+    folder = disk_cache.cache_dir()
     assert folder is not None
     return sorted(folder.glob("*.pickle")) if folder.is_dir() else []
 
@@ -128,10 +128,10 @@ def _disk_files() -> list[Path]:
 def _without_disk(monkeypatch: pytest.MonkeyPatch, db: Session, campaign_id: int) -> dict:
     """Every school's model computed from the database alone, as the reference to compare."""
     with monkeypatch.context() as patch:
-        patch.setenv(reference_cache.CACHE_DIR_ENV, "off")
+        patch.setenv(disk_cache.CACHE_DIR_ENV, "off")
         reference_cache.clear()
         models = {code: school_reference(db, campaign_id, code) for code in ("K1", "K2")}
-        assert reference_cache.cache_dir() is None
+        assert disk_cache.cache_dir() is None
     reference_cache.clear()
     return models
 
@@ -247,7 +247,7 @@ def test_off_keeps_nothing_on_disk_and_only_the_newest_files_are_kept(
     db: Session, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     campaign, _schools = _scenario(db)
-    monkeypatch.setenv(reference_cache.CACHE_DIR_ENV, "off")
+    monkeypatch.setenv(disk_cache.CACHE_DIR_ENV, "off")
     school_reference(db, campaign.id, "K1")
     assert reference_cache.campaign_entry(db, campaign).path is None
 
@@ -267,7 +267,7 @@ def test_a_folder_others_may_write_in_is_never_used(
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)
-    monkeypatch.setenv(reference_cache.CACHE_DIR_ENV, str(shared))
+    monkeypatch.setenv(disk_cache.CACHE_DIR_ENV, str(shared))
     school_reference(db, campaign.id, "K1")
     assert reference_cache.campaign_entry(db, campaign).path is None
     assert not list(shared.iterdir())
@@ -280,7 +280,7 @@ def test_compiled_templates_are_kept_and_a_damaged_one_is_compiled_again(
     from analysis.report import html
 
     campaign, _schools = _scenario(db)
-    monkeypatch.setenv(reference_cache.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(disk_cache.CACHE_DIR_ENV, str(tmp_path / "cache"))
     monkeypatch.setattr(html._env, "bytecode_cache", None)
     monkeypatch.setattr(html._env, "cache", None)  # every template compiled or loaded anew
     reference_cache.keep_compiled_templates.cache_clear()
