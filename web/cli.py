@@ -317,7 +317,7 @@ def report(
         except ValueError as exc:
             _fail(f"--prepared-by: {exc}")
     with session_scope_cli() as session:
-        model = school_reference(session, campaign_id, school_code)
+        model = school_reference(session, campaign_id, school_code, one_shot=True)
     model = signed(model, prepared_by=preparer, approval=approval)
     try:
         content = render_reference(

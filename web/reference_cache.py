@@ -138,16 +138,20 @@ def campaign_entry(session: Session, campaign: m.Campaign) -> CampaignEntry:
     return entry
 
 
-def persist(entry: CampaignEntry) -> None:
-    """Write the entry to disk once, after its first reference (which computed the district's
+def persist(entry: CampaignEntry, *, again: bool = False) -> None:
+    """Write the entry to disk after its first reference (which computed the district's
     analysis), so that the next process (the next ``rootcause report``, another web worker)
     starts from it. What later references add is their own school's part, cheap to compute
-    again, so it is not written (each write costs about a tenth of a second). A failure to
-    write is logged and changes nothing else."""
-    if entry.path is None or entry.saved >= 0:
+    again, so a long-lived process does not write it (each write costs about a tenth of a
+    second); a one-shot command, which is the next process's only reason to exist, passes
+    ``again`` to write it whenever it grew. A failure to write is logged and changes nothing
+    else."""
+    if entry.path is None or (entry.saved >= 0 and not again):
         return
     with entry.store.lock:
         size = len(entry.store.results)
+        if size == entry.saved:
+            return
         results, objects = entry.store.snapshot()
         try:
             content = pickle.dumps(

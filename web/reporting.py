@@ -46,10 +46,14 @@ def previous_wave(session: Session, campaign: m.Campaign, data: Answers | None) 
     )
 
 
-def school_reference(session: Session, campaign_id: int, school_code: str) -> ReferenceModel:
+def school_reference(
+    session: Session, campaign_id: int, school_code: str, *, one_shot: bool = False
+) -> ReferenceModel:
     """The reference of ``school_code`` in the campaign. The campaign's answers and their
     district-wide analysis come from :mod:`web.reference_cache` (computed once per campaign
-    and state of its answers); what is cheap to read is read afresh."""
+    and state of its answers); what is cheap to read is read afresh. ``one_shot``: the
+    process ends after this reference (the command line), so the school's own part is kept
+    on disk too, for the same command run again (:func:`web.reference_cache.persist`)."""
     campaign = get_campaign(session, campaign_id)
     school = school_in_campaign(session, campaign, school_code)
     district = session.get(m.District, campaign.district_id)
@@ -81,5 +85,5 @@ def school_reference(session: Session, campaign_id: int, school_code: str) -> Re
             study=study_facts(session, campaign, school, district),
             assessment_history=assessment_history(session, school_codes),
         )
-    persist(entry)
+    persist(entry, again=one_shot)
     return model

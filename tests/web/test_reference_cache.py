@@ -295,3 +295,29 @@ def test_compiled_templates_are_kept_and_a_damaged_one_is_compiled_again(
         assert render_html(school_reference(db, campaign.id, "K1"), ChartMedia()) == page
     finally:
         reference_cache.keep_compiled_templates.cache_clear()
+
+
+def test_a_one_shot_command_keeps_its_schools_part_on_disk_too(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign, _schools = _scenario(db)
+    school_reference(db, campaign.id, "K1")
+    (path,) = _disk_files()
+    written = path.stat().st_mtime_ns
+    entry = reference_cache.campaign_entry(db, campaign)
+    entry.store.results[("a school's own part",)] = 1.0  # what K2 would add
+    reference_cache.persist(entry)  # a web worker: kept in memory only
+    assert path.stat().st_mtime_ns == written
+    reference_cache.persist(entry, again=True)  # the command line: written
+    assert path.stat().st_mtime_ns != written
+    written = path.stat().st_mtime_ns
+    reference_cache.persist(entry, again=True)  # nothing new: nothing written
+    assert path.stat().st_mtime_ns == written
+
+    reference_cache._cache.clear()  # the same command again: nothing left to compute
+    _no_database_answers(monkeypatch)
+    school_reference(db, campaign.id, "K3", one_shot=True)
+    again = reference_cache.campaign_entry(db, campaign).store
+    assert again.results[("a school's own part",)] == 1.0
+    school_reference(db, campaign.id, "K1", one_shot=True)
+    assert again.misses == 0
