@@ -27,12 +27,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from analysis.errors import AnalysisError
 from analysis.privacy import reportable
 from analysis.psychometrics import FactorSolution, efa, parallel_analysis
-from analysis.scoring import keyed_items
+from analysis.scoring import keyed_items, t_quantile
 from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument, text_in
 
 
@@ -153,7 +152,7 @@ def school_factor_scores(
         table.index.name = "school_code"
         table = table.reset_index()
         table["n"] = table["n"].astype("int64")
-        t = special.stdtrit(np.maximum(table["n"] - 1, 1), 0.975)
+        t = t_quantile(np.maximum(table["n"] - 1, 1), 0.975)
         half = np.where(table["n"] > 1, t * table["sd"] / np.sqrt(table["n"]), np.nan)
         table["ci_low"] = table["mean"] - half
         table["ci_high"] = table["mean"] + half

@@ -44,11 +44,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy import special
 
 from analysis.memo import memoized
 from analysis.privacy import reportable_audiences
-from analysis.scoring import ScaleScores, score_scales
+from analysis.scoring import ScaleScores, score_scales, t_quantile
 from instruments.risk_factors import Indicator
 from instruments.schema import (
     INSTITUTIONAL_AUDIENCES,
@@ -92,8 +91,9 @@ INDICATOR_DTYPES = {
 #: fewest respondents answering both indicators of a pair for their error correlation
 #: (:func:`error_correlations`; fewer: the composite's error takes the pair as fully correlated)
 MIN_PAIRS = 10
-#: two-sided 95 % normal quantile, for Wilson's interval
-Z95 = float(special.ndtri(0.975))
+#: two-sided 95 % normal quantile, for Wilson's interval (``scipy.special.ndtri(0.975)``, R's
+#: ``qnorm(0.975)``, written out: scipy.special is imported only where it is needed)
+Z95 = 1.959963984540054
 
 #: instrument code -> (instrument, answers): one entry per form a campaign fields
 AudienceAnswers = Mapping[str, tuple[Instrument, pd.DataFrame]]
@@ -392,7 +392,7 @@ def school_indicators(
         sd = np.full(len(n), np.nan) if fact else row["sd"]
         suppressed = np.zeros(len(n), dtype=bool) if institutional else n < min_group_size
         with np.errstate(invalid="ignore", divide="ignore"):
-            t = special.stdtrit(np.maximum(n - 1, 1), 0.975)
+            t = t_quantile(np.maximum(n - 1, 1), 0.975)
             half = np.where(n > 1, t * sd / np.sqrt(n), np.nan)
             se = np.where(n > 1, sd / np.sqrt(n), np.nan)
         ci_low, ci_high = value - half, value + half

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from analysis.memo import memoized
-from analysis.scoring import ScaleScores
+from analysis.scoring import ScaleScores, t_quantile
 from instruments.schema import INSTITUTIONAL_AUDIENCES, Instrument
 
 SUMMARY_COLUMNS = [
@@ -76,7 +75,7 @@ def school_scale_summary(
     count = n.to_numpy(dtype=float).T.ravel()
     means, sds = column(mean), column(sd)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = special.stdtrit(np.maximum(count - 1, 1), 0.5 + confidence / 2)
+        t = t_quantile(np.maximum(count - 1, 1), 0.5 + confidence / 2)
         half = np.where(count > 1, t * sds / np.sqrt(count), np.nan)
     suppressed = count < min_group_size
     figures = {

@@ -87,3 +87,25 @@ def test_missing_is_never_zero(instrument) -> None:  # type: ignore[no-untyped-d
 def test_missing_item_column_is_an_error(instrument) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(AnalysisError, match="нет столбцов вопросов шкалы m: d"):
         score_scales(pd.DataFrame({"a": [1], "b": [1], "c": [1]}), instrument)
+
+
+def test_the_quantiles_are_scipys_and_scipy_is_imported_only_when_they_are_needed() -> None:
+    """Z95 is written out and the t quantile imports scipy.special on first use (a third of
+    a second of every reference's start-up otherwise): both are exactly scipy's."""
+    import subprocess
+    import sys
+
+    from scipy import special
+
+    from analysis.indicators import Z95
+    from analysis.scoring import t_quantile
+
+    assert Z95 == float(special.ndtri(0.975))
+    df = np.array([1.0, 4.0, 29.0, 300.0])
+    assert np.array_equal(t_quantile(df, 0.975), special.stdtrit(df, 0.975))
+    probe = (
+        "import sys, analysis.report.html, analysis.report.docx, web.reporting, "
+        "web.reference_files; print('scipy.special' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr[-500:]
