@@ -105,6 +105,9 @@ def load_form(
     """:func:`form_data` for a caller that already holds the campaign and its form (one of
     :func:`surveys.campaign_forms.campaign_forms`): the forms are not listed again."""
     instrument = form.instrument
+    # The flags (a JSON document per response, decoded row by row) are read only when they
+    # leave responses out.
+    flags = [m.Response.flags] if campaign.exclude_flagged else []
     query = (
         select(
             m.Response.id,
@@ -113,7 +116,7 @@ def load_form(
             m.Response.submitted_on,
             m.Response.duration_seconds,
             m.Response.answers,
-            m.Response.flags,
+            *flags,
         )
         .join(m.School, m.School.id == m.Response.school_id)
         .where(
