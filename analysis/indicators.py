@@ -312,7 +312,7 @@ def _school_stats(schools: pd.Series, values: list[pd.Series]) -> list[dict[str,
     grouped = wide.groupby(schools.to_numpy(), sort=True)
     count, mean = grouped.count(), grouped.mean()
     var, sd = grouped.var(), grouped.std()
-    codes = count.index.to_numpy(dtype=object)
+    codes = count.index.to_numpy()
     out = []
     for position in range(len(values)):
         n = count[position].to_numpy(dtype="int64")
@@ -431,9 +431,7 @@ def school_indicators(
     out["cutoff"] = np.array(
         [c if isinstance(c, str) and not s else None for c, s in positions], dtype=object
     )
-    return pd.DataFrame(
-        {c: pd.Series(out[c], dtype=INDICATOR_DTYPES[c]) for c in INDICATOR_COLUMNS}
-    )
+    return pd.DataFrame({c: out[c] for c in INDICATOR_COLUMNS})
 
 
 def reportable_indicators(
