@@ -4,15 +4,18 @@ printed PDF.
 
 Starting Chromium and loading plotly.js costs about a second, drawing a chart then a tenth of
 one, so the browser is started once, on first use, and kept until the process exits; a second
-reference, or a second chart, reuses it. Playwright's sync API ties its objects to the
-thread that started it, and the web server answers on several threads (gunicorn's gthread
-workers), so one thread of its own owns Playwright and callers hand it jobs and wait.
-:meth:`ChartBrowser.warm_up` starts it without waiting: the command line does so before it
-reads the database, so the browser loads plotly.js while the reference is computed.
+reference, or a second chart, reuses it. It is driven over the DevTools protocol through a
+pipe (:mod:`web.cdp`), not through Playwright, whose Node.js driver took longer to start than
+Chromium itself (0.6-0.7 s against 0.3 s on two cores; a second of CPU less in all). The pipe
+is read by the thread that sends the commands, and the web server answers on several threads
+(gunicorn's gthread workers), so one thread of its own owns the browser and callers hand it
+jobs and wait. :meth:`ChartBrowser.warm_up` starts it without waiting: the command line does
+so before it reads the database, so the browser loads plotly.js while the reference is computed.
 
 Nothing is downloaded: the browser is Debian's chromium (``/usr/bin/chromium`` or
-``ROOTCAUSE_CHROMIUM``, never ``playwright install``), plotly.js the app's own copy
-(:func:`plotly_js_path`), and every request of its pages other than those two files is aborted.
+``ROOTCAUSE_CHROMIUM``), plotly.js the app's own copy (:func:`plotly_js_path`), and every
+request of its pages other than those two files is failed (the printed page asks for none: its
+images are data URIs).
 
 That copy is plotly.js's official *basic* bundle (web/vendor/README.md), not the full
 plotly.min.js inside the installed ``plotly`` package: the reference's charts use only ``bar``
@@ -29,7 +32,6 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
-import importlib.util
 import os
 import queue
 import tempfile
@@ -41,11 +43,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from web.cdp import Chromium, Page
 from web.pdf import PdfUnavailable, chromium_path, missing_chromium
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Route
-
     from analysis.report.charts import Chart
 
 ARGS = (
@@ -65,6 +66,8 @@ PLOTLY_JS_VERSION = "4.1.1"
 PLOTLY_TRACES = frozenset({"bar", "scatter", "pie"})
 #: seconds a job may take (the first includes starting the browser and loading plotly.js)
 TIMEOUT = 120
+#: seconds Chromium may take to start, and a page to load (Playwright's default for a page)
+LOAD_TIMEOUT = 30
 _CHART_PAGE = (
     '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
     '<script src="{plotly}"></script></head><body></body></html>'
@@ -75,6 +78,42 @@ _TO_IMAGE = """async ([figure, scale]) => {
   });
   return url.slice(url.indexOf(",") + 1);
 }"""
+#: a page's content is loaded: its images (the load event) and its fonts
+_LOADED = """new Promise((resolve) => {
+  const ready = () => document.fonts.ready.then(() => resolve(true));
+  if (document.readyState === "complete") ready();
+  else window.addEventListener("load", ready, { once: true });
+})"""
+#: the default fonts Playwright gave a headless page on Linux (``Page.setFontFamilies``)
+_FONT_FAMILIES = {
+    "standard": "Times New Roman",
+    "fixed": "Monospace",
+    "serif": "Times New Roman",
+    "sansSerif": "Arial",
+    "cursive": "Comic Sans MS",
+    "fantasy": "Impact",
+}
+#: ``Page.printToPDF`` as Playwright's ``page.pdf(prefer_css_page_size=True,
+#: print_background=True)`` asked for it: the page's own CSS size, no margins but its own, no
+#: header or footer, no tags or outline
+_PRINT = {
+    "landscape": False,
+    "displayHeaderFooter": False,
+    "headerTemplate": "",
+    "footerTemplate": "",
+    "printBackground": True,
+    "scale": 1,
+    "paperWidth": 8.5,
+    "paperHeight": 11,
+    "marginTop": 0,
+    "marginBottom": 0,
+    "marginLeft": 0,
+    "marginRight": 0,
+    "pageRanges": "",
+    "preferCSSPageSize": True,
+    "generateTaggedPDF": False,
+    "generateDocumentOutline": False,
+}
 
 
 #: said beside the missing-Chromium message where HTML would still do
@@ -82,7 +121,7 @@ WITHOUT_CHROMIUM = "HTML формируется и без него (диагра
 
 
 class BrowserUnavailable(PdfUnavailable):
-    """No Chromium (or no Playwright) to draw charts and print with, or it failed."""
+    """No Chromium to draw charts and print with, or it failed."""
 
 
 def plotly_js_path() -> Path:
@@ -109,7 +148,7 @@ class ChartBrowser:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._broken: BrowserUnavailable | None = None
-        self._browser: Browser | None = None
+        self._browser: Chromium | None = None
         self._chart: Page | None = None
         self._closed = False
 
@@ -180,29 +219,19 @@ class ChartBrowser:
 
     def _run(self) -> None:
         try:
-            from playwright.sync_api import sync_playwright
-        except ImportError as exc:
-            self._fail_all(
-                BrowserUnavailable(f"Не установлен пакет playwright ({exc}). {missing_browser()}")
-            )
-            return
-        try:
-            with (
-                sync_playwright() as playwright,
-                tempfile.TemporaryDirectory(prefix="rootcause-charts-") as tmp,
-            ):
-                browser = playwright.chromium.launch(
-                    executable_path=self.executable, headless=True, args=list(ARGS)
-                )
+            with tempfile.TemporaryDirectory(prefix="rootcause-charts-") as tmp:
+                browser = Chromium.launch(self.executable, ARGS, timeout=LOAD_TIMEOUT)
                 type(self).launches += 1
                 self._browser = browser
-                self._chart = self._chart_page(browser, Path(tmp))
-                self._serve(browser)
-                browser.close()
+                try:
+                    self._chart = self._chart_page(browser, Path(tmp))
+                    self._serve(browser)
+                finally:
+                    browser.close()
         except Exception as exc:
             self._fail_all(BrowserUnavailable(f"Chromium не запустился: {exc}"))
 
-    def _serve(self, browser: Browser) -> None:
+    def _serve(self, browser: Chromium) -> None:
         while True:
             job = self._jobs.get()
             if job is None:
@@ -214,8 +243,12 @@ class ChartBrowser:
                 future.set_result(function(*args))
             except Exception as exc:
                 future.set_exception(exc)
-                if not browser.is_connected():
+                if not browser.connected:
                     self._fail_all(BrowserUnavailable(f"Chromium завершился: {exc}"))
+                    return
+                if self._chart is not None and self._chart.closed:
+                    # the chart page's renderer crashed: no chart can be drawn any more
+                    self._fail_all(BrowserUnavailable(f"Страница диаграмм закрылась: {exc}"))
                     return
 
     def _fail_all(self, error: BrowserUnavailable) -> None:
@@ -230,15 +263,31 @@ class ChartBrowser:
             if job is not None and job[2].set_running_or_notify_cancel():
                 job[2].set_exception(error)
 
-    def _chart_page(self, browser: Browser, folder: Path) -> Page:
+    def _new_page(self, browser: Chromium, allowed: set[str]) -> Page:
+        """A page in a context of its own that fetches nothing but ``allowed`` (file URLs),
+        with the default fonts Playwright gave its pages (the charts and the PDF are drawn as
+        they were)."""
+        page = browser.new_page(timeout=LOAD_TIMEOUT)
+        try:
+            page.block_requests(allowed)
+            page.send("Page.setFontFamilies", {"fontFamilies": _FONT_FAMILIES})
+        except BaseException:
+            page.close()
+            raise
+        return page
+
+    def _chart_page(self, browser: Chromium, folder: Path) -> Page:
         plotly = plotly_js_path()
         page_file = folder / "charts.html"
         page_file.write_text(_CHART_PAGE.format(plotly=plotly.as_uri()), encoding="utf-8")
-        allowed = {page_file.as_uri(), plotly.as_uri()}
-        page = browser.new_page()
-        page.route("**/*", lambda route: _only(route, allowed))
-        page.goto(page_file.as_uri())
-        page.wait_for_function("() => window.Plotly !== undefined")
+        page = self._new_page(browser, {page_file.as_uri(), plotly.as_uri()})
+        page.send("Page.enable")
+        navigation = page.send("Page.navigate", {"url": page_file.as_uri()}, timeout=LOAD_TIMEOUT)
+        if navigation.get("errorText"):
+            raise BrowserUnavailable(f"страница диаграмм не открылась: {navigation['errorText']}")
+        browser.wait_for("Page.loadEventFired", session=page.session, timeout=LOAD_TIMEOUT)
+        if not page.evaluate("window.Plotly !== undefined"):
+            raise BrowserUnavailable(f"plotly.js не загрузился: {plotly}")
         return page
 
     def _images(self, figures: list[tuple[str, dict[str, Any]]]) -> dict[str, bytes]:
@@ -246,28 +295,24 @@ class ChartBrowser:
         if page is None:
             raise BrowserUnavailable("Chromium не запущен.")
         return {
-            key: base64.b64decode(page.evaluate(_TO_IMAGE, [figure, SCALE]))
+            key: base64.b64decode(page.call(_TO_IMAGE, [figure, SCALE], timeout=TIMEOUT))
             for key, figure in figures
         }
 
     def _pdf(self, html: str) -> bytes:
         if self._browser is None:
             raise BrowserUnavailable("Chromium не запущен.")
-        page = self._browser.new_page()
+        # The page is self-contained (images as data URIs): nothing to fetch.
+        page = self._new_page(self._browser, set())
         try:
-            # The page is self-contained (images as data URIs): nothing to fetch.
-            page.route("**/*", lambda route: _only(route, set()))
-            page.set_content(html, wait_until="load")
-            return page.pdf(prefer_css_page_size=True, print_background=True)
+            frame = page.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+            page.send(
+                "Page.setDocumentContent", {"frameId": frame, "html": html}, timeout=LOAD_TIMEOUT
+            )
+            page.evaluate(_LOADED, timeout=LOAD_TIMEOUT)
+            return page.print_pdf(_PRINT, timeout=TIMEOUT)
         finally:
             page.close()
-
-
-def _only(route: Route, allowed: set[str]) -> None:
-    if route.request.url in allowed:
-        route.continue_()
-    else:
-        route.abort()
 
 
 _shared: dict[int, ChartBrowser] = {}
@@ -277,15 +322,10 @@ _shared_lock = threading.Lock()
 def shared_browser() -> ChartBrowser:
     """This process's browser (a new one after a fork or when the last one broke).
 
-    Raises :class:`BrowserUnavailable` without Chromium (with how to install it) or without
-    Playwright."""
+    Raises :class:`BrowserUnavailable` without Chromium (with how to install it)."""
     path = chromium_path()
     if path is None:
         raise BrowserUnavailable(missing_browser())
-    if importlib.util.find_spec("playwright") is None:
-        raise BrowserUnavailable(
-            f"Не установлен пакет playwright (pip install playwright). {missing_browser()}"
-        )
     with _shared_lock:
         pid = os.getpid()
         browser = _shared.get(pid)
@@ -298,7 +338,7 @@ def shared_browser() -> ChartBrowser:
 
 def warm_up() -> None:
     """Start the browser the reference's files will need, without waiting for it (nothing
-    without Chromium or Playwright: the rendering then says so). Cheap to import: the command
+    without Chromium: the rendering then says so). Cheap to import: the command
     line calls it before it imports the analysis."""
     with contextlib.suppress(BrowserUnavailable):
         shared_browser().warm_up()

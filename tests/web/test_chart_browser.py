@@ -2,17 +2,22 @@
 and plotly.js served by the app itself (web/chart_assets.py): the app's vendored basic bundle,
 of the plotly.js version the Python ``plotly`` package ships.
 
-The Chromium tests need Debian's chromium and Playwright: without them they are skipped with
-the reason, except under CI=true, where they fail.
+The Chromium tests need Debian's chromium (driven over the DevTools protocol by web/cdp.py, no
+Playwright): without it they are skipped with the reason, except under CI=true, where they fail.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import http.server
+import os
+import signal
 import struct
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -67,11 +72,16 @@ def chromium() -> str:
     if path is None:
         _missing("Chromium not found (install the Debian package chromium)")
         raise AssertionError  # unreachable: _missing raises
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as exc:
-        _missing(f"the 'playwright' Python package is not importable: {exc}")
     return path
+
+
+def _gone(pid: int) -> bool:
+    """No such process (not even a zombie: the browser was waited for)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 def test_charts_and_a_pdf_with_one_browser_launch(chromium: str) -> None:
@@ -82,9 +92,14 @@ def test_charts_and_a_pdf_with_one_browser_launch(chromium: str) -> None:
         first = browser.images([profile])
         second = browser.images([shares, profile])
         pdf = browser.pdf("<!doctype html><html><body><p>Проверка печати</p></body></html>")
+        assert browser._browser is not None
+        process, profile_folder = browser._browser.pid, browser._browser.folder
+        assert profile_folder.is_dir()
     finally:
         browser.close()
     assert ChartBrowser.launches - before == 1
+    # closing stops the process (waited for) and removes its temporary profile
+    assert _gone(process) and not profile_folder.exists()
     assert set(first) == {"risk-profile"} and set(second) == {"shares", "risk-profile"}
     for key, png in [*first.items(), *second.items()]:
         assert png.startswith(PNG)
@@ -116,7 +131,7 @@ def test_the_chart_page_holds_the_trace_types_the_charts_may_use(chromium: str) 
     def trace_types() -> list[str]:
         page = browser._chart
         assert page is not None
-        return page.evaluate("() => Object.keys(Plotly.PlotSchema.get().traces)")
+        return page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)")
 
     assert set(browser._call(trace_types)) == PLOTLY_TRACES
 
@@ -137,13 +152,123 @@ def test_a_browser_that_cannot_start_fails_its_callers(tmp_path: Path) -> None:
     fake = tmp_path / "chromium"
     fake.write_text("#!/bin/sh\nexit 1\n")
     fake.chmod(0o755)
+    before = ChartBrowser.launches
     browser = ChartBrowser(str(fake))
     try:
-        with pytest.raises(BrowserUnavailable):
+        with pytest.raises(BrowserUnavailable, match="Chromium не запустился"):
             browser.images([_charts()[0]])
         assert not browser.alive
+        with pytest.raises(BrowserUnavailable, match="Chromium не работает"):
+            browser.pdf("<p>x</p>")
     finally:
         browser.close()
+    assert ChartBrowser.launches == before
+
+
+def test_a_dying_browser_fails_the_waiting_jobs(chromium: str) -> None:
+    """Chromium killed while jobs wait: the job that finds it gone and every one queued behind
+    it fail, later calls are refused, and the process is waited for (no zombie)."""
+    profile = _charts()[0]
+    browser = ChartBrowser(chromium)
+    try:
+        browser.images([profile])
+        assert browser._browser is not None
+        process = browser._browser.pid
+        gate = threading.Event()
+        holding = threading.Thread(target=browser._call, args=(gate.wait,))
+        holding.start()  # the browser's thread waits on the gate: the next jobs queue up
+        errors: list[BaseException] = []
+
+        def draw() -> None:
+            try:
+                browser.images([profile])
+            except BaseException as exc:
+                errors.append(exc)
+
+        waiting = [threading.Thread(target=draw) for _ in range(3)]
+        for thread in waiting:
+            thread.start()
+        while browser._jobs.qsize() < 3:
+            threading.Event().wait(0.01)
+        os.killpg(process, signal.SIGKILL)
+        gate.set()
+        for thread in [holding, *waiting]:
+            thread.join(timeout=30)
+        assert len(errors) == 3
+        assert all(isinstance(e, BrowserUnavailable) for e in errors), errors
+        # the job that found the pipe closed says so, the ones behind it that Chromium ended
+        messages = sorted(str(e) for e in errors)
+        assert "Chromium закрыл канал DevTools" in messages[-1]
+        assert all(m.startswith("Chromium завершился: ") for m in messages[:-1]), messages
+        assert not browser.alive
+        with pytest.raises(BrowserUnavailable, match="Chromium не работает"):
+            browser.images([profile])
+        assert browser._thread is not None
+        browser._thread.join(timeout=30)
+        assert _gone(process)
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, list[str]]]:
+    """A web server on this machine that records every request it gets."""
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"answered")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", asked
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_the_browser_fetches_nothing_but_its_own_files(
+    chromium: str, server: tuple[str, list[str]], tmp_path: Path
+) -> None:
+    """The chart page loads plotly.js and nothing else, the printed page nothing at all: a
+    request to the network or to another file fails (and the server never sees it)."""
+    origin, asked = server
+    secret = tmp_path / "secret.txt"
+    secret.write_text("не для браузера", encoding="utf-8")
+    browser = ChartBrowser(chromium)
+    try:
+        browser.images([_charts()[0]])
+
+        def fetch(url: str) -> Any:
+            page = browser._chart
+            assert page is not None
+            return page.call(
+                "(url) => fetch(url).then((r) => r.text(), (e) => 'failed: ' + e)", url
+            )
+
+        assert browser._call(fetch, f"{origin}/chart").startswith("failed")
+        assert browser._call(fetch, secret.as_uri()).startswith("failed")
+        pdf = browser.pdf(
+            "<!doctype html><html><head>"
+            f'<link rel="stylesheet" href="{origin}/style.css"></head><body>'
+            f'<img src="{origin}/picture.png"><img src="{secret.as_uri()}">'
+            f'<iframe src="{origin}/frame"></iframe><p>Печать</p></body></html>'
+        )
+        assert pdf.startswith(b"%PDF")
+        # the page still works after its requests were failed
+        assert browser._call(fetch, f"{origin}/again").startswith("failed")
+    finally:
+        browser.close()
+    assert asked == []
 
 
 # -- plotly.js served by the app ---------------------------------------------------------------
