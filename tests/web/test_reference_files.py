@@ -477,7 +477,7 @@ def test_cli_writes_html_and_pdf(
     demo: Demo, cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The model itself comes from the database in the test above; here, the formats.
-    monkeypatch.setattr("web.reporting.school_reference", lambda *_: demo.model)
+    monkeypatch.setattr("web.reporting.school_reference", lambda *_, **__: demo.model)
     _need_chromium()
     html = tmp_path / "r.html"
     assert _report(cli, demo, "html", html).exit_code == 0
@@ -506,7 +506,7 @@ def test_cli_docx_and_pdf_without_chromium_say_how_to_install_it(
     """The DOCX and the PDF carry the charts, drawn by Chromium: without it the command says
     how to install it and exits non-zero, writing nothing; the HTML file shows the charts'
     tables and says why."""
-    monkeypatch.setattr("web.reporting.school_reference", lambda *_: demo.model)
+    monkeypatch.setattr("web.reporting.school_reference", lambda *_, **__: demo.model)
     monkeypatch.setenv("ROOTCAUSE_CHROMIUM", str(tmp_path / "no-chromium"))
     for fmt in ("docx", "pdf"):
         out = tmp_path / f"r.{fmt}"
