@@ -72,6 +72,20 @@ _CHART_PAGE = (
     '<!doctype html><html lang="ru"><head><meta charset="utf-8">'
     '<script src="{plotly}"></script></head><body></body></html>'
 )
+#: a small chart of the kinds the reference draws (bars with text, a scatter, a shape and a
+#: note), drawn once when the page is ready
+_FIRST_DRAWING: dict[str, Any] = {
+    "data": [
+        {"type": "bar", "orientation": "h", "x": [1, 2], "y": ["а", "б"], "text": ["1", "2"]},
+        {"type": "scatter", "mode": "markers", "x": [1.5], "y": ["а"]},
+    ],
+    "layout": {
+        "width": 200,
+        "height": 120,
+        "shapes": [{"type": "line", "x0": 1, "x1": 1, "y0": 0, "y1": 1, "yref": "paper"}],
+        "annotations": [{"text": "в", "x": 1, "y": 1, "yref": "paper", "showarrow": False}],
+    },
+}
 _TO_IMAGE = """async ([figure, scale]) => {
   const url = await Plotly.toImage(figure, {
     format: "png", width: figure.layout.width, height: figure.layout.height, scale: scale,
@@ -288,6 +302,9 @@ class ChartBrowser:
         browser.wait_for("Page.loadEventFired", session=page.session, timeout=LOAD_TIMEOUT)
         if not page.evaluate("window.Plotly !== undefined"):
             raise BrowserUnavailable(f"plotly.js не загрузился: {plotly}")
+        # plotly's first drawing costs about half a second more than the next ones (fonts,
+        # compiled code paths): done now, while the reference is still being computed.
+        page.call(_TO_IMAGE, [_FIRST_DRAWING, 1], timeout=TIMEOUT)
         return page
 
     def _images(self, figures: list[tuple[str, dict[str, Any]]]) -> dict[str, bytes]:
