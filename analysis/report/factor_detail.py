@@ -175,7 +175,10 @@ def item_detail(
         c: _labels(instrument, items[c], unfavourable_values(instrument, scale, items[c]))
         for c in scale.items
     }
-    usual = max(set(counted.values()), key=list(counted.values()).count)
+    # The most common set of counted answers; on a tie the first item's, in the scale's order
+    # (not a set's order, which changes with the process's hash seed).
+    sets = list(counted.values())
+    usual = max(sets, key=sets.count)
     rows: list[ItemLine] = []
     hidden = 0
     for code, label in zip(scale.items, labels, strict=True):
