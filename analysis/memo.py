@@ -12,12 +12,14 @@ How arguments are told apart (the key of a call):
 
 - numbers, strings, dates, ``None`` and enums by value; tuples, lists, dicts and sets by
   their elements;
-- a frame or series the store knows, by identity: the results of memoized functions (never
-  modified, by the rule below) and the objects a caller hands to :meth:`MemoStore.pin` (a
-  cached campaign's answers);
-- another small pandas frame or series (up to ``CONTENT_CELLS`` cells) by its content: index,
+- a frame or series a caller hands to :meth:`MemoStore.pin` (a cached campaign's answers), by
+  identity;
+- a small pandas frame or series (up to ``CONTENT_CELLS`` cells) by its content: index,
   columns, dtypes and a hash of every value, so a table re-read from the database for each
-  request (assessment results, school status) still finds its result;
+  request (assessment results, school status) still finds its result; the frames a memoized
+  function returned are hashed once (they are never modified, by the rule below), and two
+  equal results of different calls (a school's table that is the same for every school)
+  still share what is computed from them;
 - a pydantic model (an instrument, an indicator of the catalogue) by a digest of its JSON,
   computed once per object and store: equal definitions read anew in another process find
   the results;
@@ -58,7 +60,7 @@ from pydantic import BaseModel
 CONTENT_CELLS = 20_000
 #: objects a store keeps alive (keyed by identity) before it starts afresh: a bound for tables
 #: too large to key by content that a caller reads anew for every reference
-MAX_PINNED = 1_000
+MAX_PINNED = 10_000
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -73,8 +75,9 @@ class MemoStore:
     results: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     #: objects keyed by identity, kept alive so that their ids stay theirs
     pinned: dict[int, Any] = field(default_factory=dict)
-    #: pydantic models seen, by identity: the model (kept alive) and its content key
-    models: dict[int, tuple[Any, tuple[str, str, str]]] = field(default_factory=dict)
+    #: objects whose key is computed once, by identity: the object (kept alive) and its key
+    #: (None until first needed): pydantic models, the frames of results
+    known: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     hits: int = 0
     misses: int = 0
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -97,10 +100,18 @@ class MemoStore:
     def restore(cls, results: dict[Any, Any], objects: list[Any]) -> MemoStore:
         """A store holding a :meth:`snapshot`'s results, keyed by the objects as loaded."""
         ids = [id(obj) for obj in objects]
-        return cls(
+        store = cls(
             results={_local(k, ids): v for k, v in results.items()},
             pinned={id(obj): obj for obj in objects},
         )
+        for result in store.results.values():
+            store.remember(result)
+        return store
+
+    def remember(self, result: Any) -> None:
+        """Key the frames of a memoized function's result once, when first passed on."""
+        for frame in _frames(result):
+            self.known.setdefault(id(frame), (frame, None))
 
 
 def _portable(key: Any, position: dict[int, int]) -> Any:
@@ -161,6 +172,15 @@ def _key(obj: Any, store: MemoStore) -> Any:
         return (type(obj).__name__, obj)
     if store.pinned.get(id(obj)) is obj:
         return ("id", id(obj))
+    seen = store.known.get(id(obj))
+    if seen is not None and seen[0] is obj:
+        if seen[1] is None:
+            seen = store.known[id(obj)] = (obj, _fresh_key(obj, store))
+        return seen[1]
+    return _fresh_key(obj, store)
+
+
+def _fresh_key(obj: Any, store: MemoStore) -> Any:
     if isinstance(obj, (tuple, list)):
         return (type(obj).__name__, tuple(_key(x, store) for x in obj))
     if isinstance(obj, dict):
@@ -172,11 +192,10 @@ def _key(obj: Any, store: MemoStore) -> Any:
         if content is not None:
             return ("content", content)
     if isinstance(obj, BaseModel):
-        seen = store.models.get(id(obj))
-        if seen is None:
-            digest = hashlib.blake2b(obj.model_dump_json().encode(), digest_size=16).hexdigest()
-            seen = store.models[id(obj)] = (obj, ("model", type(obj).__qualname__, digest))
-        return seen[1]
+        digest = hashlib.blake2b(obj.model_dump_json().encode(), digest_size=16).hexdigest()
+        key = ("model", type(obj).__qualname__, digest)
+        store.known[id(obj)] = (obj, key)
+        return key
     store.pinned.setdefault(id(obj), obj)
     return ("id", id(obj))
 
@@ -209,10 +228,10 @@ def memoized(fn: Callable[P, R]) -> Callable[P, R]:
         if store is None:
             return fn(*args, **kwargs)
         with store.lock:
-            if len(store.pinned) + len(store.models) >= MAX_PINNED:  # (before a key is made)
+            if len(store.pinned) + len(store.known) >= MAX_PINNED:  # (before a key is made)
                 store.results.clear()
                 store.pinned.clear()
-                store.models.clear()
+                store.known.clear()
             key = (
                 fn.__module__,
                 fn.__qualname__,
@@ -226,8 +245,7 @@ def memoized(fn: Callable[P, R]) -> Callable[P, R]:
         with store.lock:
             store.misses += 1
             kept = store.results.setdefault(key, result)
-            for frame in _frames(kept):
-                store.pinned.setdefault(id(frame), frame)
+            store.remember(kept)
             return kept
 
     return wrapper
