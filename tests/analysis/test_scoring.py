@@ -100,7 +100,7 @@ def test_the_quantiles_are_scipys_and_scipy_is_imported_only_when_they_are_neede
     from analysis.indicators import Z95
     from analysis.scoring import t_quantile
 
-    assert Z95 == float(special.ndtri(0.975))
+    assert float(special.ndtri(0.975)) == Z95
     df = np.array([1.0, 4.0, 29.0, 300.0])
     assert np.array_equal(t_quantile(df, 0.975), special.stdtrit(df, 0.975))
     probe = (
