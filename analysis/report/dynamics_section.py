@@ -299,27 +299,24 @@ def build_dynamics_section(
         if not codes:
             continue
         rows = mine.loc[codes]
-        changed = [
-            IndicatorChangeRow(
+
+        def line(code: str, row: pd.Series, kind: str | None, verdict: str) -> IndicatorChangeRow:
+            return IndicatorChangeRow(
                 title=titles[code],
                 audience=audience_of[code],
                 before=_value(row["value_before"], statistic[code], units[code], row["n_before"]),
                 after=_value(row["value_after"], statistic[code], units[code], row["n_after"]),
-                change=_change_text(row, statistic[code], unit_of=units[code]),
-                verdict=_verdict(row, code in pupils),
+                change=_change_text(row, statistic[code], kind, units[code]),
+                verdict=verdict,
             )
+
+        changed = [
+            line(code, row, None, _verdict(row, code in pupils))
             for code, row in rows.iterrows()
             if bool(row["beyond_noise"])
         ]
         figures = [
-            IndicatorChangeRow(
-                title=titles[code],
-                audience=audience_of[code],
-                before=_value(row["value_before"], statistic[code], units[code], row["n_before"]),
-                after=_value(row["value_after"], statistic[code], units[code], row["n_after"]),
-                change=_change_text(row, statistic[code], kinds[code], units[code]),
-                verdict=NO_VERDICT,
-            )
+            line(code, row, kinds[code], NO_VERDICT)
             for code, row in rows.iterrows()
             if row["verdict"] == SINGLE_ANSWER
             and pd.notna(row["change"])
