@@ -193,8 +193,12 @@ def extract(r: np.ndarray, n_factors: int, method: Method) -> tuple[np.ndarray, 
 
     Columns are signed to sum positive, as ``psych::fa`` does before rotating.
     """
-    objective = _ml_objective if method == "ml" else _minres_objective
     start = np.clip(1.0 - smc(r), *_PSI_BOUNDS)
+    if n_factors == 1 and method == "minres":
+        single = _one_factor_minres(r, start)
+        if single is not None:
+            return single * (-1.0 if single.sum() < 0 else 1.0), True
+    objective = _ml_objective if method == "ml" else _minres_objective
     # Imported here: scipy.optimize and factor_analyzer (which imports scikit-learn) cost
     # about a second, and a reference whose appendix comes from the cache never needs them.
     from scipy.optimize import minimize
@@ -211,6 +215,69 @@ def extract(r: np.ndarray, n_factors: int, method: Method) -> tuple[np.ndarray, 
     loadings = _loadings(r, result.x, n_factors, method)
     signs = np.where(loadings.sum(axis=0) < 0, -1.0, 1.0)
     return loadings * signs, bool(result.success)
+
+
+def _one_factor_minres(r: np.ndarray, psi: np.ndarray) -> np.ndarray | None:
+    """The one-factor minres loadings by Newton's method on the loadings themselves, or None
+    where that is not the answer of :func:`extract`'s bounded search (a uniqueness at its
+    bound of 0.005, no convergence), which is then used instead.
+
+    Minres minimises the squared off-diagonal residuals ``Σ_{i<j} (r_ij - λ_i λ_j)²``; at its
+    minimum the uniquenesses are ``1 - λ²`` and λ is the leading eigenvector of ``R - Ψ``
+    (Harman & Jones, 1966), the point the search over Ψ converges to. With one factor the
+    gradient and Hessian in λ are short and Newton converges in a few steps, without
+    scipy.optimize, whose import costs every reference a tenth of a second: the reliability
+    ω of each scale in the reference's appendix is a one-factor minres solution.
+    """
+    off = ~np.eye(r.shape[0], dtype=bool)
+
+    def loss(lam: np.ndarray) -> float:
+        return float(np.sum(((r - np.outer(lam, lam)) * off) ** 2) / 2.0)
+
+    lam = _loadings(r, psi, 1, "minres")[:, 0]
+    current = loss(lam)
+    identity = np.eye(len(lam))
+    converged = False
+    for _ in range(200):
+        error = (r - np.outer(lam, lam)) * off
+        gradient = -2.0 * error @ lam
+        if np.max(np.abs(gradient)) < 1e-12:
+            converged = True
+            break
+        squares = lam**2
+        hessian = -2.0 * error + 2.0 * np.outer(lam, lam) * off
+        hessian[np.diag_indices_from(hessian)] = 2.0 * (squares.sum() - squares)
+        # Levenberg-Marquardt: the Hessian shifted until positive definite, so that each
+        # step goes down even far from the minimum
+        shift = 0.0
+        while True:
+            try:
+                lower = np.linalg.cholesky(hessian + shift * identity)
+                break
+            except np.linalg.LinAlgError:
+                shift = max(2.0 * shift, 1e-6)
+        step = -np.linalg.solve(lower.T, np.linalg.solve(lower, gradient))
+        shrink = 1.0
+        while True:
+            trial = lam + shrink * step
+            value = loss(trial)
+            if value <= current or shrink < 1e-12:
+                break
+            shrink /= 2.0
+        if value > current or np.max(np.abs(trial - lam)) < 1e-15:
+            converged = np.max(np.abs(gradient)) < 1e-9
+            break
+        lam, current = trial, value
+    if not converged:
+        return None
+    unique = 1.0 - lam**2
+    if unique.min() < _PSI_BOUNDS[0]:
+        return None
+    # a minimum, whose loadings are the leading eigenvector of R - Ψ
+    values = np.linalg.eigvalsh(r - np.diag(unique))
+    if not np.isclose(values[-1], squares_sum := float(lam @ lam), rtol=1e-8, atol=1e-10):
+        return None
+    return lam[:, None] if squares_sum > 0 else None
 
 
 def rotate(

@@ -174,6 +174,54 @@ def test_one_factor_omega_matches_psych(scale: str) -> None:
     assert result.omega_hierarchical is None
 
 
+def test_one_factor_minres_by_newton_is_the_bounded_search_s_answer() -> None:
+    """One-factor minres (every ω of the reference's appendix) is solved by Newton's method on
+    the loadings, without scipy.optimize; on random correlation matrices it gives the
+    loadings of the bounded search over the uniquenesses, and where that search stops at a
+    bound (a Heywood case) it declines, so that ``extract`` keeps the bounded answer."""
+    from scipy.optimize import minimize
+
+    from analysis.psychometrics import factors
+    from analysis.psychometrics._common import smc
+
+    rng = np.random.default_rng(20261208)
+    solved = declined = 0
+    for trial in range(300):
+        p, n = int(rng.integers(3, 12)), int(rng.integers(20, 400))
+        lam = rng.uniform(-0.2, 0.9, p)
+        x = rng.normal(size=(n, 1)) * lam + rng.normal(size=(n, p)) * np.sqrt(
+            np.maximum(1 - lam**2, 0.05)
+        )
+        if trial % 5 == 0:
+            x[:, :2] = rng.normal(size=(n, 2))
+        r = np.corrcoef(x, rowvar=False)
+        start = np.clip(1.0 - smc(r), 0.005, 1.0)
+        bounded = minimize(
+            factors._minres_objective,
+            start,
+            args=(r, 1),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.005, 1.0)] * p,
+            options={"maxiter": 5000, "ftol": 1e-14, "gtol": 1e-10},
+        )
+        expected = factors._loadings(r, bounded.x, 1, "minres")
+        expected *= -1.0 if expected.sum() < 0 else 1.0
+        newton = factors._one_factor_minres(r, start)
+        if newton is None:
+            declined += 1
+            assert bounded.x.min() < 0.0051 or bounded.x.max() > 0.995, bounded.x
+            assert_allclose(factors.extract(r, 1, "minres")[0], expected, atol=1e-9)
+            continue
+        solved += 1
+        assert_allclose(newton * (-1.0 if newton.sum() < 0 else 1.0), expected, atol=1e-6)
+        assert_allclose(factors.extract(r, 1, "minres")[0], expected, atol=1e-6)
+    assert solved > 200 and declined > 10, (solved, declined)
+    # three items fit exactly with λ₁² = r₁₂ r₁₃ / r₂₃ = 1.62: a uniqueness below zero
+    heywood = np.array([[1.0, 0.9, 0.9], [0.9, 1.0, 0.5], [0.9, 0.5, 1.0]])
+    assert factors._one_factor_minres(heywood, np.full(3, 0.3)) is None
+
+
 @pytest.mark.parametrize("case", ["holzinger_omega3", "holzinger_omega2", "bfi_omega5"])
 def test_hierarchical_omega_matches_psych(case: str) -> None:
     spec = expected("reliability")[case]
