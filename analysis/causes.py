@@ -123,9 +123,23 @@ def _bootstrap_rho_slope(
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
-    """Each row's ranks, ties given their average rank (as ``scipy.stats.rankdata``; pandas'
-    rank keeps ``scipy.stats``, a second of import, out of a reference's start-up)."""
-    return pd.DataFrame(values).rank(axis=1, method="average").to_numpy(dtype=float)
+    """Each row's ranks, ties given their average rank (as ``scipy.stats.rankdata`` and
+    pandas' ``rank(method="average")``, without scipy's second of import or pandas' frame
+    around 2,000 short rows). A run of equal values from sorted position ``a`` to ``b``
+    (0-based) gets ``(a + b) / 2 + 1``: a half-integer, exact in floating point."""
+    rows, n = values.shape
+    order = np.argsort(values, axis=1, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=1)
+    position = np.broadcast_to(np.arange(n), (rows, n))
+    new = np.ones((rows, n), dtype=bool)
+    new[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    last = np.ones((rows, n), dtype=bool)
+    last[:, :-1] = new[:, 1:]
+    first = np.maximum.accumulate(np.where(new, position, 0), axis=1)
+    end = np.minimum.accumulate(np.where(last, position, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty((rows, n))
+    np.put_along_axis(ranks, order, (first + end) / 2 + 1, axis=1)
+    return ranks
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -141,13 +155,15 @@ def _slope(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.polyfit(x, y, 1)[0])
 
 
-def _r2(frame: pd.DataFrame, outcome: pd.Series, columns: tuple[str, ...]) -> float:
+def _r2(x: np.ndarray, y: np.ndarray, columns: tuple[int, ...]) -> float:
+    """R² of the least-squares regression of ``y`` on an intercept and ``x``'s ``columns``
+    (in that order)."""
     if not columns:
         return 0.0
-    x = np.column_stack([np.ones(len(frame)), frame[list(columns)].to_numpy()])
-    beta, *_ = np.linalg.lstsq(x, outcome.to_numpy(), rcond=None)
-    residual = outcome.to_numpy() - x @ beta
-    total = outcome.to_numpy() - outcome.mean()
+    design = np.column_stack([np.ones(len(x)), x[:, list(columns)]])
+    beta, *_ = np.linalg.lstsq(design, y, rcond=None)
+    residual = y - design @ beta
+    total = y - y.mean()
     return float(1 - residual @ residual / (total @ total))
 
 
@@ -155,13 +171,16 @@ def lmg(frame: pd.DataFrame, outcome: pd.Series) -> pd.Series:
     """LMG relative importance of each column of ``frame`` for ``outcome``; sums to R²."""
     names = list(frame.columns)
     k = len(names)
+    # (arrays: the 2^k regressions on labelled frames spent most of their time indexing)
+    x, y = frame.to_numpy(dtype=float), outcome.to_numpy(dtype=float)
+    column = {name: position for position, name in enumerate(names)}
     shares = dict.fromkeys(names, 0.0)
     cache: dict[tuple[str, ...], float] = {}
 
     def r2(subset: tuple[str, ...]) -> float:
         key = tuple(sorted(subset))
         if key not in cache:
-            cache[key] = _r2(frame, outcome, key)
+            cache[key] = _r2(x, y, tuple(column[name] for name in key))
         return cache[key]
 
     for name in names:
@@ -198,15 +217,17 @@ def factor_associations(
     wide = profiles.pivot(index="school_code", columns="factor", values="composite")
     wide = wide.join(outcomes, how="inner")
     rows: dict[str, dict[str, float]] = {}
+    outcome = wide[outcomes.name].to_numpy(float)
     for factor in [c for c in wide.columns if c != outcomes.name]:
-        pair = wide[[factor, outcomes.name]].dropna()
-        x, y = pair[factor].to_numpy(float), pair[outcomes.name].to_numpy(float)
-        if len(pair) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-            rows[factor] = {"n_schools": len(pair)}
+        composite = wide[factor].to_numpy(float)
+        pair = ~np.isnan(composite) & ~np.isnan(outcome)
+        x, y = composite[pair], outcome[pair]
+        if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+            rows[factor] = {"n_schools": len(x)}
             continue
         (rho_low, rho_high), (slope_low, slope_high) = _bootstrap_rho_slope(x, y, rng, n_boot)
         rows[factor] = {
-            "n_schools": len(pair),
+            "n_schools": len(x),
             "rho": _spearman(x, y),
             "rho_low": rho_low,
             "rho_high": rho_high,
