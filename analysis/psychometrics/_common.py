@@ -28,16 +28,21 @@ def item_frame(
     if len(names) < min_items:
         raise AnalysisError(f"нужно не меньше {min_items} вопросов, дано {len(names)}")
     out = {}
+    constant = []
     for name in names:
         column = data[name]
         if not (pd.api.types.is_numeric_dtype(column) or column.isna().all()):
             raise AnalysisError(f"вопрос {name}: ответы не числовые")
-        out[name] = column.astype("float64")
-    frame = pd.DataFrame(out, index=data.index)
-    constant = [name for name in names if not frame[name].std(skipna=True) > 0]
+        values = column.to_numpy(dtype="float64", na_value=np.nan)
+        answered = values[~np.isnan(values)]
+        # (a standard deviation above zero: two answers that differ; checked on the array,
+        # as the reference's appendix computes α and ω for every scale of every form)
+        if len(answered) < 2 or answered.min() == answered.max():
+            constant.append(name)
+        out[name] = values
     if constant:
         raise AnalysisError(f"у вопросов нет разброса ответов: {', '.join(constant)}")
-    return frame
+    return pd.DataFrame(out, index=data.index)
 
 
 def reverse_keyed(

@@ -238,7 +238,7 @@ def _one_factor_minres(r: np.ndarray, psi: np.ndarray) -> np.ndarray | None:
     current = loss(lam)
     identity = np.eye(len(lam))
     converged = False
-    for _ in range(200):
+    for _ in range(60):  # (quadratic convergence takes under ten steps where it converges)
         error = (r - np.outer(lam, lam)) * off
         gradient = -2.0 * error @ lam
         if np.max(np.abs(gradient)) < 1e-12:
