@@ -25,7 +25,7 @@ from surveys import audit
 from surveys import models as m
 from surveys.campaign_forms import campaign_forms
 from surveys.campaigns import get_campaign
-from surveys.dataset import load_form
+from surveys.dataset import load_forms
 from surveys.errors import InvalidInput, NotFound
 
 #: a reference of fewer schools would make every SD, and so every z, meaningless
@@ -45,13 +45,15 @@ def campaign_answers(
     :mod:`analysis` reads. An entry's audience is ``instrument.audience``."""
     wanted = None if forms is None else set(forms)
     campaign = get_campaign(session, campaign_id)
-    out: Answers = {}
-    for form in campaign_forms(session, campaign_id):
-        if wanted is not None and form.instrument_code not in wanted:
-            continue
-        data = load_form(session, campaign, form)
-        out[form.instrument_code] = (data.instrument, data.answers)
-    return out
+    fielded = [
+        form
+        for form in campaign_forms(session, campaign_id)
+        if wanted is None or form.instrument_code in wanted
+    ]
+    return {
+        data.form.instrument_code: (data.instrument, data.answers)
+        for data in load_forms(session, campaign, fielded)
+    }
 
 
 def freeze_benchmark(
