@@ -113,8 +113,13 @@ def _bootstrap_rho_slope(
     x or y is constant have no correlation and are left out, as before."""
     idx = _bootstrap_indices(len(x), rng, n_boot)
     xs, ys = x[idx], y[idx]
-    # Spearman's rho is Pearson's r of the ranks (ties get their average rank).
-    rho = _row_pearson(_ranks(xs), _ranks(ys))
+    # Spearman's rho is Pearson's r of the ranks (ties get their average rank), ranked by the
+    # positions of the schools' values among their distinct values.
+    x_distinct, x_codes = np.unique(x, return_inverse=True)
+    y_distinct, y_codes = np.unique(y, return_inverse=True)
+    rho = _row_pearson(
+        _code_ranks(x_codes[idx], len(x_distinct)), _code_ranks(y_codes[idx], len(y_distinct))
+    )
     xc = xs - xs.mean(axis=1, keepdims=True)
     sxx = (xc * xc).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -124,22 +129,25 @@ def _bootstrap_rho_slope(
 
 def _ranks(values: np.ndarray) -> np.ndarray:
     """Each row's ranks, ties given their average rank (as ``scipy.stats.rankdata`` and
-    pandas' ``rank(method="average")``, without scipy's second of import or pandas' frame
-    around 2,000 short rows). A run of equal values from sorted position ``a`` to ``b``
-    (0-based) gets ``(a + b) / 2 + 1``: a half-integer, exact in floating point."""
-    rows, n = values.shape
-    order = np.argsort(values, axis=1, kind="stable")
-    ordered = np.take_along_axis(values, order, axis=1)
-    position = np.broadcast_to(np.arange(n), (rows, n))
-    new = np.ones((rows, n), dtype=bool)
-    new[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    last = np.ones((rows, n), dtype=bool)
-    last[:, :-1] = new[:, 1:]
-    first = np.maximum.accumulate(np.where(new, position, 0), axis=1)
-    end = np.minimum.accumulate(np.where(last, position, n - 1)[:, ::-1], axis=1)[:, ::-1]
-    ranks = np.empty((rows, n))
-    np.put_along_axis(ranks, order, (first + end) / 2 + 1, axis=1)
-    return ranks
+    pandas' ``rank(method="average")``, without scipy's second of import or a pandas frame
+    around 2,000 short rows)."""
+    distinct, codes = np.unique(values, return_inverse=True)
+    return _code_ranks(codes.reshape(values.shape), len(distinct))
+
+
+def _code_ranks(codes: np.ndarray, size: int) -> np.ndarray:
+    """The average ranks of each row of ``codes``, the positions (0 … ``size`` − 1) of the
+    values among the distinct values sorted: a value with ``less`` values below it in its row
+    and ``count`` equal to it ranks ``less + (count + 1) / 2``, a half-integer and exact in
+    floating point (as the mean of the positions it ties over). Counting, unlike sorting each
+    row, costs the same for every row; the bootstrap's resamples are rows of codes drawn from
+    the schools' own (:func:`_bootstrap_rho_slope`)."""
+    rows = codes.shape[0]
+    offsets = codes + size * np.arange(rows)[:, None]
+    counts = np.bincount(offsets.ravel(), minlength=rows * size).reshape(rows, size)
+    # less + (count + 1) / 2 = (less + count) − (count − 1) / 2, per row and distinct value
+    average = np.cumsum(counts, axis=1) - (counts - 1) / 2
+    return average.ravel()[offsets]
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -501,9 +509,15 @@ def analyse_causes(
     association); ``context`` as for :func:`district_model`; ``listed_low`` (index
     school_code, bool) the schools the region lists as having low results (ШНОР, see
     :func:`results_low`); ``error_correlation`` as for :func:`analysis.risk.factor_profiles`."""
-    profiles = factor_profiles(
-        table, driver_factors(by_factor), error_correlation=error_correlation
-    )
+    every = {factor: [i.code for i in items] for factor, items in by_factor.items()}
+    drivers = driver_factors(by_factor)
+    if drivers and all(every[factor] == codes for factor, codes in drivers.items()):
+        # A factor's rows rest on its own indicators only, so the drivers' are those of the
+        # profile of every factor, which the reference computes anyway (and the store keeps).
+        profiles = factor_profiles(table, every, error_correlation=error_correlation)
+        profiles = profiles[profiles["factor"].isin(list(drivers))].reset_index(drop=True)
+    else:  # (a factor mixing driver and outcome indicators: the catalogue has none)
+        profiles = factor_profiles(table, drivers, error_correlation=error_correlation)
     associations = model = None
     if outcomes is not None and len(outcomes):
         associations = factor_associations(profiles, outcomes, n_boot=n_boot, seed=seed)
