@@ -380,6 +380,9 @@ def school_indicators(
                 read.append(p)
         values = [respondent_values(used[p], instrument, answers, scores) for p in read]
         stats.update(zip(read, _school_stats(answers["school_code"], values), strict=True))
+    # The t quantiles of every indicator at once: one per distinct number of answers.
+    df = [np.maximum(stats[p]["n"] - 1, 1) for p in range(len(used))]
+    quantiles = np.split(t_quantile(np.concatenate(df), 0.975), np.cumsum([len(d) for d in df]))
     columns: dict[str, list[np.ndarray]] = {c: [] for c in INDICATOR_COLUMNS}
     for p, indicator in enumerate(used):
         instrument = data[keys[indicator.instrument]][0]
@@ -392,8 +395,7 @@ def school_indicators(
         sd = np.full(len(n), np.nan) if fact else row["sd"]
         suppressed = np.zeros(len(n), dtype=bool) if institutional else n < min_group_size
         with np.errstate(invalid="ignore", divide="ignore"):
-            t = t_quantile(np.maximum(n - 1, 1), 0.975)
-            half = np.where(n > 1, t * sd / np.sqrt(n), np.nan)
+            half = np.where(n > 1, quantiles[p] * sd / np.sqrt(n), np.nan)
             se = np.where(n > 1, sd / np.sqrt(n), np.nan)
         ci_low, ci_high = value - half, value + half
         reliability, shrunken = _shrink(n, value, row["var"], suppressed, institutional)
@@ -502,14 +504,16 @@ def error_correlations(data: AudienceAnswers, indicators: list[Indicator]) -> pd
     return out
 
 
-def icc1(values: pd.Series, groups: pd.Series) -> float:
+def icc1(values: ArrayLike, groups: ArrayLike) -> float:
     """ICC(1) of ``values`` across ``groups`` from a one-way ANOVA:
     (MSB − MSW) / (MSB + (n0 − 1) MSW), with n0 the adjusted mean group size (as
     ``psych::ICC``'s ICC1 for unbalanced groups, Bliese 2000). NaN with fewer than 2 groups."""
     v = np.asarray(values, dtype=float)
-    keep = ~np.isnan(v) & np.asarray(pd.notna(groups))
-    codes, uniques = pd.factorize(np.asarray(groups)[keep])
-    v = v[keep]
+    answered = ~np.isnan(v)
+    # a missing group gets the code -1 and leaves the other groups' codes as they are
+    codes, uniques = pd.factorize(np.asarray(groups)[answered])
+    grouped = codes >= 0
+    codes, v = codes[grouped], v[answered][grouped]
     k, total = len(uniques), len(v)
     if k < 2:
         return float("nan")

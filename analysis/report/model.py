@@ -219,11 +219,13 @@ def _scale_icc(
     """ICC(1) of a scale over the schools with at least ``min_group_size`` scores on it
     (``scores`` are those of ``answers``; the same for every school's reference, so kept in
     :mod:`analysis.memo`'s store)."""
-    schools, values = answers["school_code"], scores.score[scale]
-    scored = schools.notna().to_numpy() & values.notna().to_numpy()
-    schools, values = schools[scored], values[scored]
-    kept = reportable_rows(schools, audience=audience, min_group_size=min_group_size)
-    return _num(icc1(values[kept], schools[kept]))
+    # (arrays but for the gate's groups: a scale's ICC is computed for every scale of every
+    # form, and the labelled selections cost more than the ANOVA itself)
+    schools, values = answers["school_code"], scores.score[scale].to_numpy()
+    scored = schools.notna().to_numpy() & pd.notna(values)
+    groups = schools[scored]
+    kept = reportable_rows(groups, audience=audience, min_group_size=min_group_size)
+    return _num(icc1(values[scored][kept], groups.to_numpy()[kept]))
 
 
 def build_school_reference(

@@ -127,6 +127,14 @@ def test_icc_matches_the_anova_definition() -> None:
     assert_allclose(icc1(values, groups), 26 / 29)
 
 
+def test_icc_leaves_out_missing_values_and_groups() -> None:
+    values = pd.Series([np.nan, 1, 2, 5.0, 3, 4, 5, 6, 7, 8, 9.0, 2.0])
+    groups = pd.Series(["c", "a", "a", None, "a", "b", "b", "b", "c", "c", "c", np.nan])
+    # The same as the nine answers of three groups, whatever the order the groups come in.
+    assert icc1(values, groups) == icc1(values[1:11].drop(3), groups[1:11].drop(3))
+    assert_allclose(icc1(values.to_numpy(), groups.to_numpy()), 26 / 29)
+
+
 def test_bands_and_levels() -> None:
     assert [band(z) for z in (-2, -1, 0, 1, 2)] == [
         "значительно лучше",
