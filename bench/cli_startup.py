@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: what the ``rootcause`` console script runs
-CONSOLE_SCRIPT = "import sys; from web.cli import main; sys.exit(main())"
+CONSOLE_SCRIPT = "from web.cli import run; run()"
 #: libraries a command that only prints help should never import (alembic and pydantic are
 #: not large, but each took a tenth of a second or more of the start-up; Flask with Werkzeug
 #: and Jinja, and SQLAlchemy with the models, were 0.1 and 0.3 s)

@@ -46,7 +46,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-RC = [sys.executable, "-c", "import sys; from web.cli import main; sys.exit(main())"]
+RC = [sys.executable, "-c", "from web.cli import run; run()"]
 
 
 def _median(values: list[float]) -> str:

@@ -170,7 +170,10 @@ class Chromium:
             pid = os.posix_spawn(
                 executable,
                 command,
-                os.environ,
+                # Chromium's own temporary files (its singleton socket's folder) in the
+                # profile's folder, which kill() removes: a browser killed at exit, as the
+                # command line does (web.cli.run), leaves nothing in the system's /tmp.
+                {**os.environ, "TMPDIR": str(folder)},
                 file_actions=[
                     (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                     (os.POSIX_SPAWN_DUP2, log, 1),

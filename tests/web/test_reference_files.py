@@ -500,6 +500,49 @@ def test_cli_writes_html_and_pdf(
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
+def test_the_console_script_ends_at_once_and_leaves_nothing_behind(
+    demo: Demo, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """``rootcause report`` as installed (:func:`web.cli.run`) skips the interpreter's
+    teardown: the file is written whole, the exit code is the command's, and Chromium's
+    profile and the chart page's folder are gone when the process has ended."""
+    import os
+    import sys
+    import tempfile
+
+    _need_chromium()
+    # (a short path: Chromium's singleton socket in it must fit a Unix socket's 108 bytes)
+    temporary = Path(tempfile.mkdtemp(prefix="rc-"))
+    request.addfinalizer(lambda: shutil.rmtree(temporary, ignore_errors=True))
+    env = dict(
+        os.environ,
+        ROOTCAUSE_DATABASE_URL=demo.url,
+        ROOTCAUSE_CACHE_DIR=str(tmp_path / "cache"),
+        ROOTCAUSE_INSTANCE_PATH=str(tmp_path / "instance"),
+        TMPDIR=str(temporary),
+    )
+    script = [sys.executable, "-c", "from web.cli import run; run()"]
+    out = tmp_path / "справка.docx"
+    args = ["report", "--campaign", str(demo.campaign_id), "--school", demo.other_code]
+    done = subprocess.run(
+        [*script, *args, "--format", "docx", "-o", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == f"Справка записана: {out}"
+    assert docx.Document(str(out)).paragraphs  # a whole DOCX
+    assert list(temporary.iterdir()) == []
+    # an error ends with its message and code 1; other commands end as Python does
+    wrong = [*script, "report", "--campaign", str(demo.campaign_id), "--school", "НЕТ"]
+    done = subprocess.run([*wrong, "-o", str(tmp_path / "x.html")], env=env, capture_output=True)
+    assert done.returncode == 1 and "Ошибка" in done.stderr.decode(), done.stderr[-2000:]
+    assert subprocess.run([*script, "--help"], env=env, capture_output=True).returncode == 0
+    assert list(temporary.iterdir()) == []
+
+
 def test_cli_docx_and_pdf_without_chromium_say_how_to_install_it(
     demo: Demo, cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
