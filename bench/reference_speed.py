@@ -90,6 +90,9 @@ def _inner(runs: int) -> None:
     from web.reporting import school_reference
 
     app = create_app()
+    from web.app import prepare_for_serving
+
+    prepare_for_serving()  # as `rootcause serve` and each gunicorn worker do
     with app.app_context():
         session = get_session()
         codes = list(session.scalars(select(m.School.code).order_by(m.School.code)))

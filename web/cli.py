@@ -195,10 +195,11 @@ def demo(n_schools: int, seed: int, skip_if_present: bool) -> None:
 @click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks.")
 def serve(host: str, port: int, debug: bool) -> None:
     """Serve the web application (for production run gunicorn 'web:create_app()')."""
-    from web import create_app
+    from web.app import create_app, prepare_for_serving
     from web.devserver import AnonymousRequestHandler
 
     app = create_app()
+    prepare_for_serving()
     click.echo(f"rootcause: http://{host}:{port}/")
     app.run(
         host=host,

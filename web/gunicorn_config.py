@@ -38,3 +38,11 @@ class PrivateLogger(glogging.Logger):
 
 
 logger_class = PrivateLogger
+
+
+def post_worker_init(worker: Any) -> None:
+    """The worker has loaded the application: import what the staff pages use and freeze
+    what lives as long as the worker out of the garbage collector (web.app)."""
+    from web.app import prepare_for_serving
+
+    prepare_for_serving()
