@@ -113,6 +113,13 @@ def response_rates(
     if school_ids is not None:
         schools_query = schools_query.where(m.School.id.in_(school_ids))
     schools = list(session.scalars(schools_query))
+    # Only the schools asked for are counted (a school's reference: a fortieth of the
+    # campaign's responses to group).
+    responses = m.Response.campaign_id == campaign.id
+    links = m.SurveyLink.campaign_id == campaign.id
+    if school_ids is not None:
+        responses &= m.Response.school_id.in_(school_ids)
+        links &= m.SurveyLink.school_id.in_(school_ids)
     # (school, form) -> (class, status) -> (count, flagged)
     counts: dict[tuple[int, int], dict[tuple[str | None, str], tuple[int, int]]] = {}
     for school_id, audience, version_id, class_name, status, n, flagged in session.execute(
@@ -125,7 +132,7 @@ def response_rates(
             func.count(),
             func.sum(_FLAGGED),
         )
-        .where(m.Response.campaign_id == campaign.id)
+        .where(responses)
         .group_by(
             m.Response.school_id,
             m.Response.audience,
@@ -149,7 +156,7 @@ def response_rates(
             m.SurveyLink.class_name,
             m.SurveyLink.enrolment,
         ).where(
-            m.SurveyLink.campaign_id == campaign.id,
+            links,
             m.SurveyLink.class_name.is_not(None),
             m.SurveyLink.requires_token.is_(False),
         )

@@ -106,6 +106,26 @@ def test_classes_are_in_school_order_and_answer_only_classes_are_kept(db: Sessio
     assert sorted(["11", "1А", "9Б", "10Б"], key=class_sort_key) == ["1А", "9Б", "10Б", "11"]
 
 
+def test_a_schools_rows_are_the_same_asked_alone(db: Session) -> None:
+    """A school's reference counts its own responses only (school_ids): the rows of each
+    school are those of the whole campaign's table."""
+    campaign, own, other = _setup(db)
+    for school, name in ((own, "5А"), (other, "6Б"), (other, "5А")):
+        class_link(db, campaign, school, "student", name)
+    for school, name, flags in ((own, "5А", []), (other, "6Б", ["too_fast"]), (other, None, [])):
+        make_response(db, _open_link(db, campaign, school, "student"), class_name=name, flags=flags)
+    make_response(
+        db, _open_link(db, campaign, other, "parent"), status=m.ResponseStatus.partial.value
+    )
+    db.commit()
+    everyone = response_rates(db, campaign)
+    for school in (own, other):
+        alone = response_rates(db, campaign, [school.id])
+        assert alone == [r for r in everyone if r.school_code == school.code]
+        assert any(r.complete for r in alone)
+    assert response_rates(db, campaign, []) == []
+
+
 def campaign_version(db: Session, campaign: m.Campaign, audience: str) -> int:
     version = db.scalar(
         select(m.Fielding.instrument_version_id).where(
