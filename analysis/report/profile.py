@@ -4,7 +4,7 @@ sentences that state them (the draft roadmap drawn from them: :mod:`analysis.rep
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,7 +13,9 @@ import pandas as pd
 from analysis.benchmark import z_against
 from analysis.causes import analyse_causes, school_outcomes, short_audiences
 from analysis.indicators import (
+    AudienceAnswers,
     error_correlations,
+    form_keys,
     form_of,
     indicator_cutoffs,
     reportable_indicators,
@@ -311,17 +313,18 @@ def build_risk_section(
         for i in indicators
         if (form := form_of(data, i)) is not None
     }
+    pooled, hidden = reportable_audiences(data, min_group_size=min_group_size)
+    district = _district_table(table, school_code, indicators, data, hidden)
     # Shown: every factor, outcome factors labelled as a description of the problem.
-    pooled, _ = reportable_audiences(data, min_group_size=min_group_size)
     correlation = error_correlations(pooled, indicators)
-    profiles = factor_profiles(table, factor_codes, error_correlation=correlation)
+    profiles = factor_profiles(district, factor_codes, error_correlation=correlation)
     # The schools the z-scores compare with (a hidden school is not among them).
     schools = int(table.loc[~table["suppressed"], "school_code"].nunique()) if len(table) else 0
     warnings: list[str] = []
     outcomes = school_outcomes(results) if results is not None and len(results) else None
     # Ranked: the driver factors only (analysis.causes), school size as the model's context.
     analysis = analyse_causes(
-        table,
+        district,
         by_factor,
         outcomes,
         context=model_context(results, status) if outcomes is not None else None,
@@ -491,6 +494,35 @@ def build_risk_section(
         model_note=model_note,
         parts=parts,
     )
+
+
+def _district_table(
+    table: pd.DataFrame,
+    school_code: str,
+    indicators: list[Indicator],
+    data: AudienceAnswers,
+    hidden: Mapping[str, Mapping[str, int]],
+) -> pd.DataFrame:
+    """``table`` without the school's own rows of the forms where it is under the minimum
+    group (suppressed rows, read from its own answers: :func:`reportable_indicators`), which
+    the profiles and causes never read (no z), so that those of a school under the minimum
+    in some form are the district's, the same as every other school's and computed once per
+    campaign (in a district most schools have fewer specialists than the minimum). ``table``
+    itself when the school has no such rows, or when it has no others: every school of the
+    table has rows in the profiles."""
+    forms = {key for key, below in hidden.items() if school_code in below}
+    if not forms:
+        return table
+    keys = form_keys(data)
+    held = [i.code for i in indicators if keys.get(i.instrument) in forms]
+    own = (
+        table["school_code"].eq(school_code)
+        & table["suppressed"].astype(bool)
+        & table["indicator"].isin(held)
+    )
+    if not own.any() or not table.loc[~own, "school_code"].eq(school_code).any():
+        return table
+    return table.loc[~own].reset_index(drop=True)
 
 
 def model_context(results: pd.DataFrame, schools: pd.DataFrame | None) -> pd.DataFrame:

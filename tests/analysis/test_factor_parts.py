@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from analysis.causes import Associations, DistrictModel
+from analysis.memo import MemoStore, memo_scope
 from analysis.report import build_school_reference, render_html
 from analysis.report.cause_evidence import cause_text
 from analysis.report.charts import charts_of
@@ -474,3 +475,27 @@ def test_a_group_under_the_minimum_is_named_once_in_the_profile(
         "«Профессиональное выгорание педагогов» — не оценён: мало ответов групп «педагоги» и "
         "«специалисты»." in text
     )
+
+
+def test_a_school_under_the_minimum_in_a_form_shares_the_districts_profiles() -> None:
+    """The profiles and causes read no suppressed row: those of a school under the minimum
+    in a form (its own rows of that form, suppressed, are in its table) are the district's,
+    computed once for every school of the campaign, and its section is what it was."""
+    codes = [PLANTED] + [f"S{i:02d}" for i in range(1, 12)]
+    specialist = builtin("specialist")
+    data = _district(12) | {
+        "specialist": (
+            specialist,
+            _answers(specialist, dict.fromkeys(codes, 5) | {PLANTED: 2}, seed=7),
+        )
+    }
+    alone = _section(data, PLANTED, results=True)
+    store = MemoStore()
+    with memo_scope(store):
+        _section(data, "S01", results=True)
+        shared = _section(data, PLANTED, results=True)
+    computed = [key[1] for key in store.results]
+    assert computed.count("factor_profiles") == 1
+    assert computed.count("analyse_causes") == 1
+    assert repr(shared) == repr(alone)
+    assert "2 ответа при минимуме 5" in repr(shared)
