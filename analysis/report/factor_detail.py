@@ -20,10 +20,10 @@ form (:mod:`analysis.privacy`):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from analysis.indicators import proportion_interval, respondent_values
@@ -245,13 +245,15 @@ def form_levels(instrument: Instrument) -> list[str]:
     return levels if len(levels) >= 2 else []
 
 
-def _level_of(grade: float) -> str:
-    if math.isnan(grade):
-        return UNKNOWN_LEVEL
-    for level, (low, high) in LEVELS.items():
-        if low <= grade <= high:
-            return level
-    return UNKNOWN_LEVEL
+def _levels_of(grades: pd.Series) -> pd.Series:
+    """Each response's level of education from its grade: the first of :data:`LEVELS` whose
+    grades hold it, :data:`UNKNOWN_LEVEL` for no grade or one outside them (on the array:
+    a form's few thousand answers, grouped for each indicator of a factor at risk)."""
+    grade = grades.to_numpy(dtype="float64")
+    levels = np.full(len(grade), UNKNOWN_LEVEL, dtype=object)
+    for level, (low, high) in reversed(LEVELS.items()):  # the first level wins
+        levels[(low <= grade) & (grade <= high)] = level
+    return pd.Series(levels, index=grades.index, name=grades.name)
 
 
 @memoized
@@ -263,7 +265,7 @@ def level_values(
     the schools whose split may be shown (``reportable``). A school's split may be shown when
     every group of it has no answer or at least ``min_group_size``."""
     values = respondent_values(indicator, instrument, answers)
-    levels = grades_of(instrument, answers).map(_level_of)
+    levels = _levels_of(grades_of(instrument, answers))
     frame = pd.DataFrame({"school_code": answers["school_code"], "level": levels, "v": values})
     groups = frame.dropna(subset=["v"]).groupby(["school_code", "level"])["v"]
     table = groups.agg(n="size", value="mean")

@@ -342,6 +342,9 @@ def build_risk_section(
     short = short_audiences(table, by_factor, school_code)
     mine = profiles[profiles["school_code"] == school_code].set_index("factor")
     rows = table[table["school_code"] == school_code].set_index("indicator")
+    # each of the school's rows taken out once (with the values ``rows.loc`` gives)
+    row_of = {code: rows.loc[code] for code in rows.index}
+    cutoff_texts = {code: _cutoff_text(row, limits.get(code)) for code, row in row_of.items()}
     factors = []
     for factor in catalogue.factors:
         entry = mine.loc[factor.code] if factor.code in mine.index else None
@@ -353,36 +356,32 @@ def build_risk_section(
         beyond = [] if entry is None else list(entry["cutoff_drivers"])
         raised = entry is not None and bool(entry["raised_by_cutoff"])
         sentences = [
-            _cutoff_sentence(titles[c], rows.loc[c], cut)
+            _cutoff_sentence(titles[c], row_of[c], cut)
             for c in beyond
-            if c in rows.index and (cut := limits.get(c)) is not None
+            if c in row_of and (cut := limits.get(c)) is not None
         ]
         shown = [
             IndicatorRow(
                 title=titles[code],
-                audience=AUDIENCE_NAMES.get(str(rows.loc[code, "audience"]), ""),
-                value=_value_text(rows.loc[code], units.get(code))
-                if not rows.loc[code, "suppressed"]
+                audience=AUDIENCE_NAMES.get(str(row_of[code]["audience"]), ""),
+                value=_value_text(row_of[code], units.get(code))
+                if not row_of[code]["suppressed"]
                 else f"скрыто (меньше {min_group_size} ответов)",
-                band=composition_band(float(rows.loc[code, "z"]))
+                band=composition_band(float(row_of[code]["z"]))
                 if code in pupils
-                else rows.loc[code, "band"],
-                risk_z=None
-                if pd.isna(rows.loc[code, "risk_z"])
-                else float(rows.loc[code, "risk_z"]),
-                n=int(rows.loc[code, "n"]),
-                cutoff=rows.loc[code, "cutoff"],
-                cutoff_text=_cutoff_text(rows.loc[code], limits.get(code)),
+                else row_of[code]["band"],
+                risk_z=None if pd.isna(row_of[code]["risk_z"]) else float(row_of[code]["risk_z"]),
+                n=int(row_of[code]["n"]),
+                cutoff=row_of[code]["cutoff"],
+                cutoff_text=cutoff_texts[code],
             )
             for code in factor_codes[factor.code]
-            if code in rows.index
+            if code in row_of
         ]
         outcome = factor.role == "outcome"
         # the weights the composite rests on at the school (all the factor's, if none placed)
         placed = [
-            c
-            for c in factor_codes[factor.code]
-            if c in rows.index and pd.notna(rows.loc[c, "risk_z"])
+            c for c in factor_codes[factor.code] if c in row_of and pd.notna(row_of[c]["risk_z"])
         ] or factor_codes[factor.code]
         text = _factor_text(
             text_in(factor.title), composite, level, drivers, sentences, raised, against
@@ -451,7 +450,7 @@ def build_risk_section(
         factors,
         mine,
         min_group_size=min_group_size,
-        cutoff_texts={code: _cutoff_text(rows.loc[code], limits.get(code)) for code in rows.index},
+        cutoff_texts=cutoff_texts,
         reference=reference,
         reference_name=reference_name,
     )
