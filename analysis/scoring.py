@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
@@ -164,8 +165,10 @@ def t_quantile(df: object, p: float) -> np.ndarray:
     return out if out.ndim else out[()]
 
 
+@lru_cache(maxsize=4096)
 def _t_quantile_whole(nu: int, p: float) -> float:
-    """The t quantile for ν whole degrees of freedom, by symmetry from the upper half."""
+    """The t quantile for ν whole degrees of freedom, by symmetry from the upper half (kept:
+    a reference asks for the same few, the numbers of answers of its groups, many times)."""
     if p == 0.5:
         return 0.0
     if p < 0.5:
