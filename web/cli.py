@@ -8,6 +8,7 @@ import gc
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -291,6 +292,20 @@ def campaigns(ctx: click.Context) -> None:
             )
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a reference is built: its few cycles are freed when
+    the process ends, and the collector's passes over pandas' and SQLAlchemy's objects cost
+    a tenth of the command (restored for a caller that goes on: the tests)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 @main.command()
 @click.option("--campaign", "campaign_id", required=True, type=int, help="Campaign id.")
 @click.option("--school", "school_code", required=True, help="School code.")
@@ -335,61 +350,42 @@ def report(
     """Write a school's analytical reference for a campaign (HTML, DOCX or PDF)."""
     global _ENDS_AT_ONCE
     _ENDS_AT_ONCE = True
-    # No cyclic garbage collection while the reference is built: its few cycles are freed
-    # when the process ends, and the collector's passes over pandas' and SQLAlchemy's
-    # objects cost a tenth of the command (restored for a caller that goes on: the tests).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        _report(campaign_id, school_code, fmt, output, prepared_by, approval)
-    finally:
-        if collecting:
-            gc.enable()
+    with _collector_paused():
+        from web.chart_browser import WITHOUT_CHROMIUM, missing_browser, warm_up
+        from web.chart_cache import drawn_before, request_key
+        from web.pdf import PdfUnavailable, chromium_path
 
+        if fmt in ("docx", "pdf") and chromium_path() is None:
+            _fail(f"{missing_browser()} {WITHOUT_CHROMIUM}")
+        # (the database as configured: surveys.db.ENV_URL, read here without importing SQLAlchemy)
+        database = os.environ.get("ROOTCAUSE_DATABASE_URL") or str(Path.cwd())
+        request = request_key(database, campaign_id, school_code)
+        if fmt == "pdf" or not drawn_before(request):
+            # Chromium starts and loads plotly.js for the charts while the analysis libraries
+            # are imported and the reference is computed (a second of each on a small machine).
+            # Not for a reference whose charts were all drawn before: they are on disk.
+            warm_up()
+        from analysis.report.front_matter import Preparer, signed
+        from web.reference_files import render_reference
+        from web.reporting import school_reference
 
-def _report(
-    campaign_id: int,
-    school_code: str,
-    fmt: str,
-    output: Path,
-    prepared_by: str | None,
-    approval: bool,
-) -> None:
-    from web.chart_browser import WITHOUT_CHROMIUM, missing_browser, warm_up
-    from web.chart_cache import drawn_before, request_key
-    from web.pdf import PdfUnavailable, chromium_path
-
-    if fmt in ("docx", "pdf") and chromium_path() is None:
-        _fail(f"{missing_browser()} {WITHOUT_CHROMIUM}")
-    # (the database as configured: surveys.db.ENV_URL, read here without importing SQLAlchemy)
-    database = os.environ.get("ROOTCAUSE_DATABASE_URL") or str(Path.cwd())
-    request = request_key(database, campaign_id, school_code)
-    if fmt == "pdf" or not drawn_before(request):
-        # Chromium starts and loads plotly.js for the charts while the analysis libraries
-        # are imported and the reference is computed (a second of each on a small machine).
-        # Not for a reference whose charts were all drawn before: they are on disk.
-        warm_up()
-    from analysis.report.front_matter import Preparer, signed
-    from web.reference_files import render_reference
-    from web.reporting import school_reference
-
-    preparer = None
-    if prepared_by is not None:
+        preparer = None
+        if prepared_by is not None:
+            try:
+                preparer = Preparer.parse(prepared_by)
+            except ValueError as exc:
+                _fail(f"--prepared-by: {exc}")
+        with session_scope_cli() as session:
+            model = school_reference(session, campaign_id, school_code, one_shot=True)
+        model = signed(model, prepared_by=preparer, approval=approval)
         try:
-            preparer = Preparer.parse(prepared_by)
-        except ValueError as exc:
-            _fail(f"--prepared-by: {exc}")
-    with session_scope_cli() as session:
-        model = school_reference(session, campaign_id, school_code, one_shot=True)
-    model = signed(model, prepared_by=preparer, approval=approval)
-    try:
-        content = render_reference(
-            model, fmt, warn=lambda text: click.echo(text, err=True), request=request
-        )
-    except PdfUnavailable as exc:
-        _fail(f"{exc} {WITHOUT_CHROMIUM}")
-    write_atomic(output, content)
-    click.echo(f"Справка записана: {output}")
+            content = render_reference(
+                model, fmt, warn=lambda text: click.echo(text, err=True), request=request
+            )
+        except PdfUnavailable as exc:
+            _fail(f"{exc} {WITHOUT_CHROMIUM}")
+        write_atomic(output, content)
+        click.echo(f"Справка записана: {output}")
 
 
 main.add_command(instrument)
