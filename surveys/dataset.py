@@ -142,7 +142,7 @@ def load_forms(
         .join(m.School, m.School.id == m.Response.school_id)
         .where(
             m.Response.campaign_id == campaign.id,
-            m.Response.instrument_version_id.in_({form.version_id for form in forms}),
+            m.Response.instrument_version_id.in_(sorted({form.version_id for form in forms})),
             m.Response.status == m.ResponseStatus.complete.value,
         )
         .order_by(m.Response.id)
