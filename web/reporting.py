@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-from functools import cache
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -57,7 +54,6 @@ def school_reference(
     and state of its answers); what is cheap to read is read afresh. ``one_shot``: the
     process ends after this reference (the command line), so the school's own part is kept
     on disk too, for the same command run again (:func:`web.reference_cache.persist`)."""
-    _freeze_startup_objects()
     campaign = get_campaign(session, campaign_id)
     school = school_in_campaign(session, campaign, school_code)
     district = session.get(m.District, campaign.district_id)
@@ -91,15 +87,3 @@ def school_reference(
         )
     persist(entry, again=one_shot)
     return model
-
-
-@cache
-def _freeze_startup_objects() -> None:
-    """What the process holds before its first reference (the modules of pandas, SQLAlchemy
-    and the analysis, the app: some 170 000 objects) lives as long as the process, so it is
-    left out of the garbage collector's full passes (:func:`gc.freeze`). A district's first
-    reference allocates enough to set off one such pass, 60–80 ms of the 0.6 s it takes on
-    the demo district, spent scanning those objects; what the references allocate is still
-    collected as before. Once per process: only cyclic garbage already there when it is
-    called is never freed."""
-    gc.freeze()
