@@ -23,8 +23,8 @@ def test_each_worker_prepares_for_serving(monkeypatch) -> None:  # type: ignore[
 
 def test_a_serving_process_imports_the_staff_libraries_and_freezes_them() -> None:
     """In a process of its own (a frozen test process would keep its garbage): after
-    prepare_for_serving the staff pages' libraries are loaded and out of the collector's
-    reach, and a reference's cyclic collections no longer walk them."""
+    prepare_for_serving the staff pages' libraries and the built-in catalogue are loaded and
+    out of the collector's reach, and a reference's cyclic collections no longer walk them."""
     import subprocess
     import sys
 
@@ -33,8 +33,10 @@ def test_a_serving_process_imports_the_staff_libraries_and_freezes_them() -> Non
         "from web.app import SERVED_MODULES, create_app, prepare_for_serving\n"
         "create_app()\n"
         "prepare_for_serving()\n"
+        "from instruments.risk_factors import builtin_risk_factors\n"
         "print(all(name in sys.modules for name in SERVED_MODULES), 'docx' in sys.modules,"
-        " gc.get_freeze_count() > 100000, gc.isenabled())"
+        " gc.get_freeze_count() > 100000, gc.isenabled(),"
+        " builtin_risk_factors.cache_info().currsize == 1)"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    assert done.stdout.split() == ["True", "True", "True", "True"], done.stderr[-2000:]
+    assert done.stdout.split() == ["True"] * 5, done.stderr[-2000:]
