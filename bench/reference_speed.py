@@ -10,6 +10,12 @@ dropped), prints:
   analysis on disk (``web.reference_cache``: each ``rootcause report``, a new web worker);
 - **model, warm**: the model of each other school in the same process (the district's
   analysis kept in memory);
+- **model, answers changed**: in that process, which has served references before, the model
+  just after a new respondent's answers were saved (a copy of a complete response as a new
+  submission): the campaign's answers, its analysis and the school's part computed again,
+  as a web worker does after each new answer; the figure the first "nothing cached" one
+  includes besides is the process's own start (the database connection, compiled
+  statements);
 - **school page**: ``GET /staff/schools/<code>`` through the Flask test client as the
   administrator, for each school, after the first page of the campaign;
 - **reference.html / .docx / .pdf** through the web for one school (warm);
@@ -116,6 +122,10 @@ def _inner(runs: int) -> None:
     if not empty:
         return
     print("model, warm (each other school):".ljust(43), _median(warm))
+    print(
+        "model, answers changed (serving process):".ljust(43),
+        _median(_after_new_answers(app, codes, runs)),
+    )
     client = app.test_client()
     with client.session_transaction() as cookie:
         cookie.update(signed)
@@ -133,6 +143,46 @@ def _inner(runs: int) -> None:
             response = client.get(f"/staff/campaigns/1/schools/{codes[0]}/reference.{kind}")
             times.append(time.perf_counter() - started)
         print(f"web reference.{kind} (status {response.status_code}):".ljust(43), _median(times))
+
+
+def _after_new_answers(app: Any, codes: list[str], runs: int) -> list[float]:
+    """The model of a school just after a respondent's answers arrived, in a process that
+    has served references before (its connections, compiled statements and libraries warm):
+    each run adds a copy of a complete response as a new submission, so that the campaign's
+    answers, its analysis and the school's part are all computed again."""
+    from sqlalchemy import select
+
+    from surveys import models as m
+    from web.db import get_session
+    from web.reporting import school_reference
+
+    times = []
+    with app.app_context():
+        session = get_session()
+        for run in range(runs):
+            code = codes[run % len(codes)]
+            template = session.scalars(
+                select(m.Response).where(m.Response.status == "complete").limit(1)
+            ).one()
+            session.add(
+                m.Response(
+                    submission_id=str(uuid.uuid4()),
+                    campaign_id=template.campaign_id,
+                    school_id=template.school_id,
+                    audience=template.audience,
+                    class_name=template.class_name,
+                    instrument_version_id=template.instrument_version_id,
+                    answers=dict(template.answers),
+                    status="complete",
+                    submitted_on=template.submitted_on,
+                    flags=[],
+                )
+            )
+            session.commit()
+            started = time.perf_counter()
+            school_reference(session, 1, code)
+            times.append(time.perf_counter() - started)
+    return times
 
 
 def _in_process(env: dict[str, str], runs: int) -> None:
