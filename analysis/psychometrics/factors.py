@@ -229,45 +229,51 @@ def _one_factor_minres(r: np.ndarray, psi: np.ndarray) -> np.ndarray | None:
     scipy.optimize, whose import costs every reference a tenth of a second: the reliability
     ω of each scale in the reference's appendix is a one-factor minres solution.
     """
-    off = ~np.eye(r.shape[0], dtype=bool)
+    size = r.shape[0]
+    diagonal = np.arange(size)
+    target = r.copy()
+    target[diagonal, diagonal] = 0.0
 
-    def loss(lam: np.ndarray) -> float:
-        return float(np.sum(((r - np.outer(lam, lam)) * off) ** 2) / 2.0)
+    def residuals(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """λλᵀ and R - λλᵀ off the diagonal, and half their sum of squares (the loss)."""
+        fitted = lam[:, None] * lam[None, :]
+        fitted[diagonal, diagonal] = 0.0
+        error = target - fitted
+        return fitted, error, float(np.einsum("ij,ij->", error, error)) / 2.0
 
     lam = _loadings(r, psi, 1, "minres")[:, 0]
-    current = loss(lam)
-    identity = np.eye(len(lam))
+    fitted, error, current = residuals(lam)
     converged = False
     for _ in range(60):  # (quadratic convergence takes under ten steps where it converges)
-        error = (r - np.outer(lam, lam)) * off
         gradient = -2.0 * error @ lam
         if np.max(np.abs(gradient)) < 1e-12:
             converged = True
             break
         squares = lam**2
-        hessian = -2.0 * error + 2.0 * np.outer(lam, lam) * off
-        hessian[np.diag_indices_from(hessian)] = 2.0 * (squares.sum() - squares)
+        hessian = 2.0 * (fitted - error)
+        hessian[diagonal, diagonal] = 2.0 * (squares.sum() - squares)
         # Levenberg-Marquardt: the Hessian shifted until positive definite, so that each
         # step goes down even far from the minimum
         shift = 0.0
         while True:
             try:
-                lower = np.linalg.cholesky(hessian + shift * identity)
+                np.linalg.cholesky(hessian)
                 break
             except np.linalg.LinAlgError:
                 shift = max(2.0 * shift, 1e-6)
-        step = -np.linalg.solve(lower.T, np.linalg.solve(lower, gradient))
+                hessian[diagonal, diagonal] += shift
+        step = np.linalg.solve(hessian, -gradient)
         shrink = 1.0
         while True:
             trial = lam + shrink * step
-            value = loss(trial)
+            trial_fitted, trial_error, value = residuals(trial)
             if value <= current or shrink < 1e-12:
                 break
             shrink /= 2.0
         if value > current or np.max(np.abs(trial - lam)) < 1e-15:
             converged = np.max(np.abs(gradient)) < 1e-9
             break
-        lam, current = trial, value
+        lam, fitted, error, current = trial, trial_fitted, trial_error, value
     if not converged:
         return None
     unique = 1.0 - lam**2

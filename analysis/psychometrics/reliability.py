@@ -231,7 +231,28 @@ def omega(
     if not isinstance(n_factors, int | np.integer) or not 1 <= n_factors < frame.shape[1]:
         raise AnalysisError(f"число факторов должно быть от 1 до {frame.shape[1] - 1}")
     keys = np.where(frame.columns.isin(list(reverse)), -1.0, 1.0)
-    r = correlation(frame) * np.outer(keys, keys)
+    core = _omega_core(correlation(frame) * np.outer(keys, keys), n_factors)
+    g, oblique, general, h2, u2, flip, total = core
+    table = {"g": g}
+    if n_factors > 1:
+        group = oblique**2 * (1.0 - general**2)
+        group = np.sign(oblique) * np.sqrt(np.maximum(group, 0.0)) * flip[:, None]
+        table |= {f"F{j + 1}*": group[:, j] for j in range(n_factors)}
+    table |= {"h2": h2, "u2": u2}
+    return Omega(
+        omega_total=float((total - u2.sum()) / total),
+        omega_hierarchical=None if n_factors == 1 else float(g.sum() ** 2 / total),
+        loadings=pd.DataFrame(table, index=frame.columns),
+        n_factors=n_factors,
+        flipped=tuple(frame.columns[flip < 0]),
+    )
+
+
+def _omega_core(
+    r: np.ndarray, n_factors: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """:func:`omega`'s computation on the keyed correlations: ``g``, the oblique loadings,
+    the general loadings, ``h2``, ``u2``, the flips and ``ΣR`` after flipping."""
     unrotated, _ = extract(r, n_factors, "minres")
     orthogonal, _ = sign_and_order(*rotate(unrotated, "varimax"))
     if n_factors == 1:
@@ -248,18 +269,27 @@ def omega(
     u2 = 1.0 - h2
     flip = np.where(g < 0, -1.0, 1.0)
     r = r * np.outer(flip, flip)
-    g = g * flip
-    total = r.sum()
-    table = {"g": g}
-    if n_factors > 1:
-        group = oblique**2 * (1.0 - general**2)
-        group = np.sign(oblique) * np.sqrt(np.maximum(group, 0.0)) * flip[:, None]
-        table |= {f"F{j + 1}*": group[:, j] for j in range(n_factors)}
-    table |= {"h2": h2, "u2": u2}
-    return Omega(
-        omega_total=float((total - u2.sum()) / total),
-        omega_hierarchical=None if n_factors == 1 else float(g.sum() ** 2 / total),
-        loadings=pd.DataFrame(table, index=frame.columns),
-        n_factors=n_factors,
-        flipped=tuple(frame.columns[flip < 0]),
-    )
+    return g * flip, oblique, general, h2, u2, flip, float(r.sum())
+
+
+def scale_coefficients(
+    data: pd.DataFrame, *, items: Sequence[str], with_omega: bool
+) -> tuple[float, float | None]:
+    """``cronbach_alpha(data, items=items).raw_alpha`` and, ``with_omega``,
+    ``omega(data, items=items).omega_total``: the same numbers by the same steps, for a table
+    of many scales (the reference's appendix), without the per-item tables and with the
+    items read once. Pairwise; no reverse keys (``data`` is keyed already).
+
+    Raises :class:`AnalysisError` where :func:`cronbach_alpha` would; ω is None where
+    :func:`omega` would raise (fewer than three items, a pair of items without a
+    correlation), α being kept.
+    """
+    frame = item_frame(data, items)
+    alpha = _raw_alpha(covariance(frame))
+    if not with_omega or frame.shape[1] < 3:
+        return alpha, None
+    try:
+        _, _, _, _, u2, _, total = _omega_core(correlation(frame), 1)
+    except AnalysisError:
+        return alpha, None
+    return alpha, float((total - u2.sum()) / total)

@@ -124,7 +124,7 @@ def form_reliability(
     :func:`analysis.factor_scores.scale_reliability` and the designer's page compute them:
     α with at least :data:`MIN_COMPLETE` complete answers, ω with :data:`MIN_OMEGA_ITEMS`
     items. One table per campaign and form, shared by every school's reference."""
-    from analysis.psychometrics import cronbach_alpha, omega
+    from analysis.psychometrics.reliability import scale_coefficients
 
     audience = instrument.audience.value
     kept, _ = reportable(answers, audience=audience, min_group_size=min_group_size)
@@ -147,11 +147,16 @@ def form_reliability(
         }
         if len(scale.items) >= 2 and int(answered.all(axis=1).sum()) >= MIN_COMPLETE:
             try:
-                row["alpha"] = cronbach_alpha(keyed, items=list(scale.items)).raw_alpha
-                if len(scale.items) >= MIN_OMEGA_ITEMS:
-                    row["omega_total"] = omega(keyed, items=list(scale.items)).omega_total
+                alpha, omega_total = scale_coefficients(
+                    keyed,
+                    items=list(scale.items),
+                    with_omega=len(scale.items) >= MIN_OMEGA_ITEMS,
+                )
             except AnalysisError:
                 pass  # no variance to speak of: left without a value, as the designer does
+            else:
+                row["alpha"] = alpha
+                row["omega_total"] = np.nan if omega_total is None else omega_total
         rows.append(row)
     columns = ["scale", "title", "items", "n", "alpha", "omega_total"]
     return pd.DataFrame(rows, columns=columns)

@@ -174,6 +174,32 @@ def test_one_factor_omega_matches_psych(scale: str) -> None:
     assert result.omega_hierarchical is None
 
 
+def test_scale_coefficients_are_alpha_s_and_omega_s_to_the_bit() -> None:
+    """The appendix's table of α and ω (``scale_coefficients``) gives exactly what
+    ``cronbach_alpha`` and ``omega`` give, on psych's bfi and on random answers with gaps;
+    ω is left out, α kept, where ``omega`` refuses the items."""
+    from analysis.psychometrics.reliability import scale_coefficients
+
+    spec = expected("reliability")["conscientiousness"]
+    keyed = bfi()[spec["items"]].copy()
+    for item in spec["reverse"]:
+        keyed[item] = 7 - keyed[item]
+    items = list(spec["items"])
+    want = (cronbach_alpha(keyed, items=items).raw_alpha, omega(keyed, items=items).omega_total)
+    assert scale_coefficients(keyed, items=items, with_omega=True) == want
+    rng = np.random.default_rng(8)
+    for _ in range(100):
+        k, n = int(rng.integers(2, 8)), int(rng.integers(8, 200))
+        values = rng.integers(1, 5, size=(n, k)) + rng.normal(size=(n, 1)).round()
+        data = pd.DataFrame(values.astype(float), columns=[f"i{j}" for j in range(k)])
+        data = data.mask(rng.random(data.shape) < 0.15)
+        items = list(data.columns)
+        alpha = cronbach_alpha(data, items=items).raw_alpha
+        want_omega = omega(data, items=items).omega_total if k >= 3 else None
+        assert scale_coefficients(data, items=items, with_omega=True) == (alpha, want_omega)
+        assert scale_coefficients(data, items=items, with_omega=False) == (alpha, None)
+
+
 def test_one_factor_minres_by_newton_is_the_bounded_search_s_answer() -> None:
     """One-factor minres (every ω of the reference's appendix) is solved by Newton's method on
     the loadings, without scipy.optimize; on random correlation matrices it gives the
