@@ -145,26 +145,52 @@ def memo_scope(store: MemoStore | None = None) -> Iterator[MemoStore]:
 
 
 def _content(obj: pd.DataFrame | pd.Series) -> tuple[Any, ...] | None:
-    frame = obj.to_frame() if isinstance(obj, pd.Series) else obj
-    if frame.size > CONTENT_CELLS:
+    if obj.size > CONTENT_CELLS:
         return None
-    try:
-        hashed = pd.util.hash_pandas_object(frame, index=True)
-    except TypeError:  # unhashable cells (a multiple choice's list): hashed as their repr
-        printable = frame.copy()
-        for column, dtype in frame.dtypes.items():
-            if dtype == np.dtype(object):
-                printable[column] = frame[column].map(repr)
-        hashed = pd.util.hash_pandas_object(printable, index=True)
-    digest = hashlib.blake2b(hashed.to_numpy().tobytes(), digest_size=16).hexdigest()
+    if isinstance(obj, pd.Series):
+        columns: tuple[str, ...] = ()
+        dtypes: tuple[str, ...] = (str(obj.dtype),)
+        arrays = [obj.to_numpy()]
+    else:
+        columns = tuple(map(str, obj.columns))
+        dtypes = tuple(map(str, obj.dtypes))
+        arrays = [column.to_numpy() for _, column in obj.items()]
+    index = obj.index
+    if isinstance(index, pd.RangeIndex):
+        rows: tuple[Any, ...] = ("range", index.start, index.stop, index.step)
+    else:
+        rows = (str(index.dtype), _digest([index.to_numpy()]))
     return (
         type(obj).__name__,
-        frame.shape,
-        tuple(map(str, frame.columns)),
-        tuple(map(str, frame.dtypes)),
-        getattr(obj, "name", None) if isinstance(obj, pd.Series) else None,
-        digest,
+        obj.shape,
+        columns,
+        dtypes,
+        obj.name if isinstance(obj, pd.Series) else None,
+        rows,
+        _digest(arrays),
     )
+
+
+def _digest(arrays: list[np.ndarray]) -> str:
+    """A digest of the arrays' values in order (their lengths and types are in the key):
+    numbers, booleans and dates by their bytes, every other value by pandas' 64-bit hash of
+    it, all the object columns in one call (hashed column by column, a small frame's
+    columns cost more than its values: ~2.9 → ~0.4 ms for a school's 3 × 34 answers)."""
+    digest = hashlib.blake2b(digest_size=16)
+    objects = []
+    for values in arrays:
+        if values.dtype.kind in "biufcmM":
+            digest.update(np.ascontiguousarray(values).tobytes())
+        else:
+            objects.append(np.asarray(values, dtype=object))
+    if objects:
+        joined = np.concatenate(objects)
+        try:
+            hashed = pd.util.hash_array(joined)
+        except TypeError:  # unhashable cells (a multiple choice's list): hashed as their repr
+            hashed = pd.util.hash_array(np.array([repr(v) for v in joined], dtype=object))
+        digest.update(hashed)
+    return digest.hexdigest()
 
 
 def _key(obj: Any, store: MemoStore) -> Any:

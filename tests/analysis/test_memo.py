@@ -59,6 +59,32 @@ def test_a_small_table_read_again_is_known_by_its_content() -> None:
     assert len(CALLS) == 4
 
 
+def test_text_and_list_cells_are_known_by_their_content() -> None:
+    """The object columns are hashed together (:func:`analysis.memo._digest`): a value moved
+    to another column or row, a missing one, a list answer are each another table."""
+    tables = [
+        pd.DataFrame({"a": ["x", "y"], "b": ["z", None]}),
+        pd.DataFrame({"a": ["x", "y"], "b": ["z", None]}),  # the same content
+        pd.DataFrame({"a": ["x", "z"], "b": ["y", None]}),  # values moved between columns
+        pd.DataFrame({"a": ["y", "x"], "b": ["z", None]}),  # between rows
+        pd.DataFrame({"a": ["x", "y"], "b": ["z", "w"]}),  # nothing missing
+        pd.DataFrame({"a": ["x", "y"], "b": ["z", None]}, index=["p", "q"]),  # a text index
+        pd.DataFrame({"a": ["x", "y"], "b": [["z"], ["z", "w"]]}),  # multiple choices
+        pd.DataFrame({"a": ["x", "y"], "b": [["z"], ["z", "w"]]}),
+        pd.DataFrame({"a": ["x", "y"], "b": [["z"], ["w", "z"]]}),
+    ]
+
+    @memoized
+    def rows(frame: pd.DataFrame) -> int:
+        CALLS.append("rows")
+        return len(frame)
+
+    with memo_scope():
+        for table in tables:
+            rows(table)
+    assert len(CALLS) == 7
+
+
 def test_a_large_table_is_known_by_identity_and_kept_alive(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
