@@ -45,7 +45,23 @@ def school_scale_summary(
     min_group_size: int = 5,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Tidy table, one row per school x scale (scales in instrument order).
+    """:func:`scale_summary`, kept in :mod:`analysis.memo`'s store."""
+    return scale_summary(
+        scores, school, instrument, min_group_size=min_group_size, confidence=confidence
+    )
+
+
+def scale_summary(
+    scores: ScaleScores,
+    school: pd.Series,
+    instrument: Instrument,
+    *,
+    min_group_size: int = 5,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Tidy table, one row per school x scale (scales in instrument order); outside
+    :mod:`analysis.memo`'s store, for a caller that keeps what it computes from it
+    (:func:`school_scale_summary` is the kept one).
 
     ``n`` counts respondents with a score on that scale. The interval is the t interval
     ``mean ± t(1-α/2, n-1) · sd / √n``; ``prevalence`` is the share meeting the scale's
@@ -58,19 +74,30 @@ def school_scale_summary(
         return pd.DataFrame({c: pd.Series(dtype=SUMMARY_DTYPES[c]) for c in SUMMARY_COLUMNS})
     codes = [scale.code for scale in instrument.scales]
     schools = school.reindex(scores.score.index).to_numpy()
-    score = scores.score[codes]
-    scored = score.notna()
-    # Every scale in one groupby (pandas' grouped statistics skip NaN value by value): a
-    # respondent's POMP and prevalence count where the scale has their score.
-    grouped = score.groupby(schools, sort=True)
-    n, mean, sd = grouped.count(), grouped.mean(), grouped.std()
-    pomp = scores.pomp[codes].where(scored).groupby(schools, sort=True).mean()
-    prevalence = scores.prevalence[codes].where(scored).groupby(schools, sort=True).mean()
+    score = scores.score[codes].to_numpy(dtype="float64")
+    scored = ~np.isnan(score)
+    # Every scale's score, POMP and prevalence in one frame, grouped once (pandas' grouped
+    # statistics skip NaN value by value and treat each column on its own, so a column's
+    # figures are those of a groupby of it alone): a respondent's POMP and prevalence count
+    # where the scale has their score. Grouped by the index rather than by an array of keys,
+    # which pandas first tries to look up as a column (and words a KeyError for it).
+    masked = [
+        np.where(scored, table[codes].to_numpy(dtype="float64"), np.nan)
+        for table in (scores.pomp, scores.prevalence)
+    ]
+    grouped = pd.DataFrame(np.hstack([score, *masked]), index=pd.Index(schools)).groupby(
+        level=0, sort=True
+    )
+    k = len(codes)
+    n = grouped.count().iloc[:, :k]
+    averages = grouped.mean().to_numpy(dtype="float64")
+    sd = grouped.std().to_numpy(dtype="float64")[:, :k]
+    mean, pomp, prevalence = averages[:, :k], averages[:, k : 2 * k], averages[:, 2 * k :]
     index = n.index
 
-    def column(table: pd.DataFrame) -> np.ndarray:
+    def column(table: np.ndarray) -> np.ndarray:
         """The table's scales one after another (scale by scale, schools in order)."""
-        return table.to_numpy(dtype="float64").T.ravel()
+        return table.T.ravel()
 
     count = n.to_numpy(dtype=float).T.ravel()
     means, sds = column(mean), column(sd)

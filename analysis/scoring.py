@@ -109,6 +109,14 @@ def score_scales(
     scales
         Only these scale codes (default: every scale of the instrument).
     """
+    return scale_scores(answers, instrument, scales)
+
+
+def scale_scores(
+    answers: pd.DataFrame, instrument: Instrument, scales: Iterable[str] | None = None
+) -> ScaleScores:
+    """:func:`score_scales` outside :mod:`analysis.memo`'s store: for a few rows of one school,
+    which the store would key by their content at about the cost of scoring them."""
     items = instrument.items_by_code()
     score, pomp, answered, prevalence = {}, {}, {}, {}
     wanted = None if scales is None else set(scales)

@@ -8,13 +8,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from analysis.benchmark import Benchmark, missing_indicators
 from analysis.indicators import form_of, icc1, scale_cutoff_position
 from analysis.memo import memoized
 from analysis.privacy import reportable, reportable_rows
-from analysis.profiles import school_scale_summary
+from analysis.profiles import scale_summary
 from analysis.report.appendix import Appendix, build_appendix
 from analysis.report.conclusions import Conclusions, build_conclusions
 from analysis.report.dynamics_section import DynamicsSection, Wave, build_dynamics_section
@@ -30,7 +31,7 @@ from analysis.report.roadmap import Roadmap, build_roadmap, staff_of
 from analysis.report.study import StudyFacts
 from analysis.report.summary_section import SummarySection, summary_of
 from analysis.report.support import SupportSection, build_support_section
-from analysis.scoring import ScaleScores, score_scales
+from analysis.scoring import ScaleScores, scale_scores, score_scales
 from instruments.audiences import AUDIENCE_HEADINGS
 from instruments.risk_factors import RiskFactorCatalogue
 from instruments.schema import Instrument, Scale, text_in
@@ -142,6 +143,39 @@ def form_labels(forms: Iterable[tuple[str, Instrument]]) -> dict[str, str]:
     return labels
 
 
+@dataclass(frozen=True)
+class _PooledForm:
+    """The district's part of a form's sections, the same for every school's reference."""
+
+    #: the answers of the schools at or above the minimum, and those left out with their n
+    kept: pd.DataFrame
+    hidden: dict[str, int]
+    #: the scale scores and the scale table (every school's rows) of ``kept``
+    scores: ScaleScores
+    summary: pd.DataFrame
+    #: each scale's ICC(1) (:func:`_scale_iccs`)
+    icc: dict[str, float | None]
+
+
+@memoized
+def _pooled_form(
+    answers: pd.DataFrame, instrument: Instrument, audience: str, min_group_size: int
+) -> _PooledForm:
+    """:class:`_PooledForm` of every school's ``answers`` to the form: keyed once, by the
+    answers a cached campaign holds, rather than each of its parts by the gated frame and
+    the column of its schools (hashed by content when small)."""
+    kept, hidden = reportable(answers, audience=audience, min_group_size=min_group_size)
+    scores = score_scales(kept, instrument)
+    summary = scale_summary(scores, kept["school_code"], instrument, min_group_size=min_group_size)
+    return _PooledForm(
+        kept=kept,
+        hidden=hidden,
+        scores=scores,
+        summary=summary,
+        icc=_scale_iccs(scores, kept, instrument, audience, min_group_size),
+    )
+
+
 def audience_section(
     audience: str,
     instrument: Instrument,
@@ -160,18 +194,18 @@ def audience_section(
     the minimum scored on a scale enter that scale's ICC. A school below the minimum shows
     its n per scale (from its own answers) and no value.
     """
-    kept, hidden = reportable(answers, audience=audience, min_group_size=min_group_size)
-    own = school_code in hidden
-    scores = score_scales(
-        answers[answers["school_code"] == school_code] if own else kept, instrument
-    )
-    summary = school_scale_summary(
-        scores,
-        (answers if own else kept)["school_code"],
-        instrument,
-        min_group_size=min_group_size,
-    )
-    pooled = score_scales(kept, instrument) if own else scores
+    pooled = _pooled_form(answers, instrument, audience, min_group_size)
+    summary = pooled.summary
+    if school_code in pooled.hidden:
+        # (a few rows of one school: scored and summed up outside the store, whose keys
+        # would hash them by content)
+        own = answers[answers["school_code"] == school_code]
+        summary = scale_summary(
+            scale_scores(own, instrument),
+            own["school_code"],
+            instrument,
+            min_group_size=min_group_size,
+        )
     mine = summary[summary["school_code"] == school_code].set_index("scale")
     items = instrument.items_by_code()
     rows = []
@@ -197,7 +231,7 @@ def audience_section(
                 prevalence_label=text_in(scale.prevalence.label) if scale.prevalence else None,
                 item_min=low,
                 item_max=high,
-                icc=_scale_icc(pooled, kept, scale.code, audience, min_group_size),
+                icc=pooled.icc[scale.code],
                 cutoff=None if r is None or suppressed else _cutoff(scale, r, (low, high)),
             )
         )
@@ -212,20 +246,27 @@ def audience_section(
     )
 
 
-@memoized
-def _scale_icc(
-    scores: ScaleScores, answers: pd.DataFrame, scale: str, audience: str, min_group_size: int
-) -> float | None:
-    """ICC(1) of a scale over the schools with at least ``min_group_size`` scores on it
-    (``scores`` are those of ``answers``; the same for every school's reference, so kept in
-    :mod:`analysis.memo`'s store)."""
-    # (arrays but for the gate's groups: a scale's ICC is computed for every scale of every
-    # form, and the labelled selections cost more than the ANOVA itself)
-    schools, values = answers["school_code"], scores.score[scale].to_numpy()
-    scored = schools.notna().to_numpy() & pd.notna(values)
-    groups = schools[scored]
-    kept = reportable_rows(groups, audience=audience, min_group_size=min_group_size)
-    return _num(icc1(values[scored][kept], groups.to_numpy()[kept]))
+def _scale_iccs(
+    scores: ScaleScores,
+    answers: pd.DataFrame,
+    instrument: Instrument,
+    audience: str,
+    min_group_size: int,
+) -> dict[str, float | None]:
+    """ICC(1) of each scale over the schools with at least ``min_group_size`` scores on it
+    (``scores`` are those of ``answers``). The schools are numbered once for every scale
+    (:func:`analysis.indicators.icc1` numbers the groups it is given in order of appearance,
+    so their numbers group the respondents exactly as their codes do)."""
+    codes = pd.factorize(answers["school_code"].to_numpy())[0]
+    placed = codes >= 0
+    iccs: dict[str, float | None] = {}
+    for scale in instrument.scales:
+        values = scores.score[scale.code].to_numpy()
+        scored = placed & ~np.isnan(values)
+        groups = codes[scored]
+        kept = reportable_rows(pd.Series(groups), audience=audience, min_group_size=min_group_size)
+        iccs[scale.code] = _num(icc1(values[scored][kept], groups[kept]))
+    return iccs
 
 
 def build_school_reference(

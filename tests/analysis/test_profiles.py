@@ -149,3 +149,36 @@ def test_scale_rows_and_indicators_share_one_cut_off_rule() -> None:
     assert _cutoff_text(tiny, bullying.cutoffs) == (
         "выше порога 10\u00a0%, но в пределах погрешности (6 ответов)"
     )
+
+
+def test_summary_is_each_scale_grouped_on_its_own() -> None:
+    """The scales' scores, POMP and prevalence are grouped together in one frame: each
+    figure is still, to the bit, that of a groupby of its own column (NaN skipped value by
+    value, respondents without a school or a score left out)."""
+    student = builtin("student_5_11")
+    answers = _answers(37, 23, seed=11)
+    answers.loc[answers.index[::5], answers.columns[:9]] = np.nan
+    answers.loc[answers.index[3::11], "school_code"] = None
+    scores = score_scales(answers, student)
+    table = school_scale_summary(scores, answers["school_code"], student, min_group_size=5)
+    schools = answers["school_code"].to_numpy()
+    for scale in student.scales:
+        rows = table[table["scale"] == scale.code].set_index("school_code")
+        score = scores.score[scale.code]
+        grouped = score.groupby(schools, sort=True)
+        scored = score.notna()
+        expected = {
+            "n": grouped.count(),
+            "mean": grouped.mean(),
+            "sd": grouped.std(),
+            "pomp": scores.pomp[scale.code].where(scored).groupby(schools, sort=True).mean(),
+            "prevalence": scores.prevalence[scale.code]
+            .where(scored)
+            .groupby(schools, sort=True)
+            .mean(),
+        }
+        for name, values in expected.items():
+            assert rows.index.tolist() == values.index.tolist()
+            assert np.array_equal(
+                rows[name].to_numpy(dtype=float), values.to_numpy(dtype=float), equal_nan=True
+            ), (scale.code, name)
