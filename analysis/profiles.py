@@ -74,7 +74,7 @@ def scale_summary(
         return pd.DataFrame({c: pd.Series(dtype=SUMMARY_DTYPES[c]) for c in SUMMARY_COLUMNS})
     codes = [scale.code for scale in instrument.scales]
     schools = school.reindex(scores.score.index).to_numpy()
-    score = scores.score[codes].to_numpy(dtype="float64")
+    score = _values(scores.score, codes)
     scored = ~np.isnan(score)
     # Every scale's score, POMP and prevalence in one frame, grouped once (pandas' grouped
     # statistics skip NaN value by value and treat each column on its own, so a column's
@@ -82,7 +82,7 @@ def scale_summary(
     # where the scale has their score. Grouped by the index rather than by an array of keys,
     # which pandas first tries to look up as a column (and words a KeyError for it).
     masked = [
-        np.where(scored, table[codes].to_numpy(dtype="float64"), np.nan)
+        np.where(scored, _values(table, codes), np.nan)
         for table in (scores.pomp, scores.prevalence)
     ]
     grouped = pd.DataFrame(np.hstack([score, *masked]), index=pd.Index(schools)).groupby(
@@ -122,3 +122,11 @@ def scale_summary(
             "suppressed": suppressed,
         }
     )
+
+
+def _values(table: pd.DataFrame, codes: list[str]) -> np.ndarray:
+    """The ``codes`` columns of ``table`` as floats (selected only when it has others too:
+    the scores of every scale are already in order)."""
+    if table.columns.tolist() == codes:
+        return table.to_numpy(dtype="float64")
+    return table[codes].to_numpy(dtype="float64")

@@ -139,13 +139,21 @@ def scale_scores(
             rule = scale.prevalence
             meets = (keyed >= rule.at_least).any(axis=0) if rule.any_item else mean >= rule.at_least
             prevalence[scale.code] = np.where(enough, meets.astype("float64"), np.nan)
-    frame = pd.DataFrame
     return ScaleScores(
-        score=frame(score, index=answers.index),
-        pomp=frame(pomp, index=answers.index),
-        answered=frame(answered, index=answers.index),
-        prevalence=frame(prevalence, index=answers.index),
+        score=_frame(score, answers.index),
+        pomp=_frame(pomp, answers.index),
+        answered=_frame(answered, answers.index),
+        prevalence=_frame(prevalence, answers.index),
     )
+
+
+def _frame(columns: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+    """The frame of ``columns`` (floats of equal length), built on one array of them, one row
+    per column: the block pandas would consolidate them into, without its column by column
+    construction."""
+    if not columns:
+        return pd.DataFrame(columns, index=index)
+    return pd.DataFrame(np.array(list(columns.values())).T, index=index, columns=list(columns))
 
 
 def t_quantile(df: object, p: float) -> np.ndarray:
