@@ -178,17 +178,40 @@ def _composite_se(
 ) -> pd.Series:
     """``√(Σ_i Σ_k e_i e_k r_ik)`` per school × factor, ``e_i = a_i se(risk_z_i)`` (see the
     module's docstring), from the pairs of each group's indicators."""
-    columns = [*keys, "indicator", "audience", "sign", "error"]
-    pairs = joined[columns].merge(joined[columns], on=keys, suffixes=("", "_k"))
-    same = pairs["audience"] == pairs["audience_k"]
-    r = pd.Series(np.where(same, 1.0, 0.0), index=pairs.index)
-    if correlation is not None and len(pairs):
-        # NaN (a pair of the same form with too few answers) keeps the rule above.
-        looked = pd.MultiIndex.from_arrays([pairs["indicator"], pairs["indicator_k"]])
-        known = pd.Series(correlation.stack().reindex(looked).to_numpy(), index=pairs.index)
-        r = (known * pairs["sign"] * pairs["sign_k"]).fillna(r)
-    r = r.where(pairs["indicator"] != pairs["indicator_k"], 1.0)
-    pairs["product"] = pairs["error"] * pairs["error_k"] * r
+    # The pairs of each group's rows, as a merge of the rows with themselves on ``keys``
+    # gives them within a group (the first row with every row in order, then the second …),
+    # so that each group's products are summed in the same order; on arrays (the merge, the
+    # stacked correlations and a dozen labelled columns cost ~4 ms a reference).
+    group = joined.groupby(keys, sort=False).ngroup().to_numpy()
+    order = np.argsort(group, kind="stable")
+    sizes = np.bincount(group)
+    starts = np.cumsum(sizes) - sizes
+    repeats = sizes[group[order]]
+    left = np.repeat(order, repeats)
+    within = np.arange(len(left)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    right = order[np.repeat(starts[group[order]], repeats) + within]
+    indicator = joined["indicator"].to_numpy()
+    audience = joined["audience"].to_numpy()
+    sign = joined["sign"].to_numpy(dtype="float64")
+    error = joined["error"].to_numpy(dtype="float64")
+    r = np.where(audience[left] == audience[right], 1.0, 0.0)
+    if correlation is not None and len(left):
+        # NaN (a pair of the same form with too few answers, or not in the table) keeps
+        # the rule above.
+        rows = correlation.index.get_indexer(indicator)[left]
+        columns = correlation.columns.get_indexer(indicator)[right]
+        found = (rows >= 0) & (columns >= 0)
+        known = np.where(found, correlation.to_numpy(dtype="float64")[rows, columns], np.nan)
+        signed = known * sign[left] * sign[right]
+        r = np.where(np.isnan(signed), r, signed)
+    r = np.where(indicator[left] != indicator[right], r, 1.0)
+    pairs = pd.DataFrame(
+        {
+            keys[0]: joined[keys[0]].to_numpy()[left],
+            keys[1]: joined[keys[1]].to_numpy()[left],
+            "product": error[left] * error[right] * r,
+        }
+    )
     return np.sqrt(pairs.groupby(keys)["product"].sum().clip(lower=0))
 
 
