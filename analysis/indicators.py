@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from analysis.memo import memoized
+from analysis.memo import memoized, remember
 from analysis.privacy import reportable_audiences
 from analysis.scoring import ScaleScores, score_scales, t_quantile
 from instruments.risk_factors import Indicator
@@ -488,6 +488,8 @@ def reportable_indicators(
         if school_code in hidden[key]
     }
     if own:
+        for _, answers in own.values():
+            remember(answers)  # (keyed here and by the scoring of its scales)
         tables.append(school_indicators(own, views, min_group_size=min_group_size))
     if facts:
         tables.append(school_indicators(data, facts, min_group_size=min_group_size))

@@ -144,6 +144,16 @@ def memo_scope(store: MemoStore | None = None) -> Iterator[MemoStore]:
         _current.reset(token)
 
 
+def remember(frame: pd.DataFrame | pd.Series) -> None:
+    """Key ``frame`` by its content once in the current scope's store, as a memoized
+    function's result is: the caller promises never to modify it. For a table a caller
+    derives and hands to several memoized functions (each would hash it again)."""
+    store = _current.get()
+    if store is not None:
+        with store.lock:
+            store.remember(frame)
+
+
 def _content(obj: pd.DataFrame | pd.Series) -> tuple[Any, ...] | None:
     if obj.size > CONTENT_CELLS:
         return None
