@@ -181,15 +181,23 @@ def _answers_frame(instrument: Instrument, rows: list[Sequence[Any]]) -> pd.Data
         "school_code": _objects([r[3] for r in rows]),
         "class_name": _objects([r[4] for r in rows]),
         "submitted_on": _objects([r[5] for r in rows]),
-        "duration_seconds": pd.to_numeric(pd.Series([r[6] for r in rows], dtype="object"))
-        .astype("float64")
-        .to_numpy(),
+        "duration_seconds": _durations([r[6] for r in rows]),
     }
-    # The other items go through pandas' reading of records (missing answers NaN, a column
-    # of numbers converted to a numeric dtype), then back to objects with None for no
-    # answer: what they hold is kept exactly as pandas has always given it.
-    others = [code for code, numeric in columns.items() if not numeric]
-    if others and rows:
+    # The other items: a column of texts and lists (what choices and free answers store) is
+    # taken as it is, None for no answer. Any other goes through pandas' reading of records
+    # (missing answers NaN, a column of numbers converted to a numeric dtype), then back to
+    # objects with None for no answer: what it holds is kept exactly as pandas has always
+    # given it (texts and lists, which pandas leaves as objects, the same either way).
+    others = []
+    for code, numeric in columns.items():
+        if numeric:
+            continue
+        values = [document.get(code) for document in documents]
+        if set(map(type, values)) <= _TEXTS_AND_LISTS:
+            data[code] = _objects(values)
+        else:
+            others.append(code)
+    if others:
         records = pd.DataFrame.from_records(documents, columns=others)
         for code in others:
             column = records[code].astype("object")
@@ -197,9 +205,19 @@ def _answers_frame(instrument: Instrument, rows: list[Sequence[Any]]) -> pd.Data
     for code, numeric in columns.items():
         if numeric:
             data[code] = _numbers([document.get(code) for document in documents])
-        elif not rows:
-            data[code] = _objects([])
     return pd.DataFrame(data, index=index, columns=[*META_COLUMNS, *columns])
+
+
+#: the types of a text or choice item's answers as the forms store them (None: no answer)
+_TEXTS_AND_LISTS = frozenset({str, list, type(None)})
+
+
+def _durations(values: list[Any]) -> np.ndarray:
+    """The durations (whole seconds or None) as floats, NaN for none; anything else as
+    :func:`pandas.to_numeric` reads it."""
+    if set(map(type, values)) <= _PLAIN_NUMBERS:
+        return np.array(values, dtype="float64")
+    return pd.to_numeric(pd.Series(values, dtype="object")).astype("float64").to_numpy()
 
 
 def _objects(values: list[Any]) -> np.ndarray:

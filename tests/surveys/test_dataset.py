@@ -5,6 +5,7 @@ answers as floats whatever the document holds, other items as stored, None for n
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from typing import Any
 
@@ -96,3 +97,35 @@ def test_one_form_a_school_subset_and_every_form_agree(db: Session, campaign: m.
     assert list(empty.columns) == list(together[1].answers.columns)
     assert str(empty["grade"].dtype) == "float64" and empty["tutor_subjects"].dtype == object
     assert load_forms(db, campaign, []) == []
+
+
+@pytest.mark.parametrize(
+    ("stored", "read"),
+    [
+        # texts and lists (what a choice or free answer stores) as they are
+        ([["math"], "тест", None, ...], [["math"], "тест", None, None]),
+        # anything else as pandas reads records: a column of numbers becomes floats
+        ([1, 2.5, None, ...], [1.0, 2.5, None, None]),
+        ([1, 2, ...], [1.0, 2.0, None]),
+        ([1, 2], [1, 2]),
+        ([True, None, ...], [True, None, None]),
+        ([["math"], 3, ...], [["math"], 3, None]),
+    ],
+)
+def test_other_items_hold_what_pandas_reads_from_the_records(
+    stored: list[Any], read: list[Any]
+) -> None:
+    """A choice item's column of texts and lists is taken as stored; one holding anything
+    else (an import's numbers or booleans) as pandas' reading of records has always given it
+    (``...``: no such key in the document)."""
+    from instruments.library import builtin
+    from surveys.dataset import _answers_frame
+
+    documents = [{} if value is ... else {"tutor_subjects": value} for value in stored]
+    rows = [
+        ("student", 1, n, "S1", None, dt.date(2026, 3, 2), 60, json.dumps(document))
+        for n, document in enumerate(documents, start=1)
+    ]
+    column = _answers_frame(builtin("student_5_11"), rows)["tutor_subjects"]
+    assert column.dtype == object
+    assert [(type(value), value) for value in column] == [(type(value), value) for value in read]
