@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -122,7 +123,7 @@ def test_other_items_hold_what_pandas_reads_from_the_records(
     from surveys.dataset import _answers_frame
 
     documents = [{} if value is ... else {"tutor_subjects": value} for value in stored]
-    rows = [
+    rows: list[Sequence[Any]] = [
         ("student", 1, n, "S1", None, dt.date(2026, 3, 2), 60, json.dumps(document))
         for n, document in enumerate(documents, start=1)
     ]
