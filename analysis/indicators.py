@@ -513,7 +513,11 @@ def error_correlations(data: AudienceAnswers, indicators: list[Indicator]) -> pd
     institutional form) has no sampling error and no entry."""
     keys = form_keys(data)
     codes = [i.code for i in indicators]
-    out = pd.DataFrame(0.0, index=codes, columns=codes)
+    # (filled by position: a labelled block assignment per form cost ~2 ms)
+    positions: dict[str, list[int]] = {}
+    for p, code in enumerate(codes):
+        positions.setdefault(code, []).append(p)
+    out = np.zeros((len(codes), len(codes)))
     for key, (instrument, answers) in data.items():
         if instrument.audience in INSTITUTIONAL_AUDIENCES or not len(answers):
             continue
@@ -528,8 +532,11 @@ def error_correlations(data: AudienceAnswers, indicators: list[Indicator]) -> pd
         values = pd.DataFrame({i.code: series for i, series in zip(mine, read, strict=True)})
         centred = values - values.groupby(answers["school_code"].to_numpy()).transform("mean")
         block = centred.corr(min_periods=MIN_PAIRS)
-        out.loc[block.index, block.columns] = block
-    return out
+        # every row and column of the code (an indicator listed under two factors)
+        pairs = [(k, p) for k, code in enumerate(block.index) for p in positions[code]]
+        source, at = [k for k, _ in pairs], [p for _, p in pairs]
+        out[np.ix_(at, at)] = block.to_numpy(dtype="float64")[np.ix_(source, source)]
+    return pd.DataFrame(out, index=codes, columns=codes)
 
 
 def icc1(values: ArrayLike, groups: ArrayLike) -> float:
