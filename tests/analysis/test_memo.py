@@ -85,6 +85,29 @@ def test_text_and_list_cells_are_known_by_their_content() -> None:
     assert len(CALLS) == 7
 
 
+def test_a_remembered_table_is_hashed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """:func:`analysis.memo.remember`: a table a caller derives and passes to several
+    memoized functions is keyed by its content once, as a result is."""
+    hashed: list[object] = []
+    content = memo._content
+
+    def counted(obj: pd.DataFrame | pd.Series) -> tuple[object, ...] | None:
+        hashed.append(obj)
+        return content(obj)
+
+    monkeypatch.setattr(memo, "_content", counted)
+    kept, passed = pd.DataFrame({"a": [1, 2, 3]}), pd.DataFrame({"a": [1, 2, 3]})
+    with memo_scope():
+        memo.remember(kept)
+        _total(kept, "a")
+        _total(kept, "a", scale=2.0)
+        _total(passed, "a")  # the same content: the first result
+        _total(passed, "a", scale=3.0)
+    assert [obj is kept for obj in hashed] == [True, False, False]
+    assert CALLS == ["a", "a", "a"]
+    memo.remember(kept)  # outside a scope: nothing to remember in
+
+
 def test_a_large_table_is_known_by_identity_and_kept_alive(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
