@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -143,18 +144,22 @@ def form_labels(forms: Iterable[tuple[str, Instrument]]) -> dict[str, str]:
     return labels
 
 
+#: a school's rows of a scale table (:func:`analysis.profiles.scale_summary`), by scale
+SchoolRows = dict[str, dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class _PooledForm:
     """The district's part of a form's sections, the same for every school's reference."""
 
-    #: the answers of the schools at or above the minimum, and those left out with their n
-    kept: pd.DataFrame
+    #: the schools below the minimum, with their n (:func:`analysis.privacy.reportable`)
     hidden: dict[str, int]
-    #: the scale scores and the scale table (every school's rows) of ``kept``
-    scores: ScaleScores
-    summary: pd.DataFrame
+    #: the scale table of the other schools, by school
+    rows: dict[str, SchoolRows]
     #: each scale's ICC(1) (:func:`_scale_iccs`)
     icc: dict[str, float | None]
+    #: every school's number of responses
+    responses: dict[str, int]
 
 
 @memoized
@@ -168,12 +173,20 @@ def _pooled_form(
     scores = score_scales(kept, instrument)
     summary = scale_summary(scores, kept["school_code"], instrument, min_group_size=min_group_size)
     return _PooledForm(
-        kept=kept,
         hidden=hidden,
-        scores=scores,
-        summary=summary,
+        rows=_by_school(summary),
         icc=_scale_iccs(scores, kept, instrument, audience, min_group_size),
+        responses={code: int(n) for code, n in answers["school_code"].value_counts().items()},
     )
+
+
+def _by_school(summary: pd.DataFrame) -> dict[str, SchoolRows]:
+    """The rows of a scale table as plain values (a lookup of a school's row by labels
+    costs more than the row's figures), by school and scale."""
+    out: dict[str, SchoolRows] = {}
+    for record in summary.to_dict("records"):
+        out.setdefault(record["school_code"], {})[record["scale"]] = record
+    return out
 
 
 def audience_section(
@@ -195,7 +208,6 @@ def audience_section(
     its n per scale (from its own answers) and no value.
     """
     pooled = _pooled_form(answers, instrument, audience, min_group_size)
-    summary = pooled.summary
     if school_code in pooled.hidden:
         # (a few rows of one school: scored and summed up outside the store, whose keys
         # would hash them by content)
@@ -206,16 +218,18 @@ def audience_section(
             instrument,
             min_group_size=min_group_size,
         )
-    mine = summary[summary["school_code"] == school_code].set_index("scale")
+        mine = _by_school(summary).get(school_code, {})
+    else:
+        mine = pooled.rows.get(school_code, {})
     items = instrument.items_by_code()
     rows = []
     for scale in instrument.scales:
         low, high = instrument.item_range(items[scale.items[0]])
-        if scale.code in mine.index:
-            r = mine.loc[scale.code]
-            n, suppressed = int(r["n"]), bool(r["suppressed"])
-        else:
-            r, n, suppressed = None, 0, True
+        r = mine.get(scale.code)
+        n, suppressed = (0, True) if r is None else (int(r["n"]), bool(r["suppressed"]))
+        cutoff = None
+        if r is not None and not suppressed and scale.cutoffs is not None:
+            cutoff = _cutoff(scale, pd.Series(r), (low, high))
         rows.append(
             ScaleRow(
                 code=scale.code,
@@ -232,10 +246,10 @@ def audience_section(
                 item_min=low,
                 item_max=high,
                 icc=pooled.icc[scale.code],
-                cutoff=None if r is None or suppressed else _cutoff(scale, r, (low, high)),
+                cutoff=cutoff,
             )
         )
-    n_responses = int((answers["school_code"] == school_code).sum())
+    n_responses = pooled.responses.get(school_code, 0)
     return AudienceSection(
         audience=audience,
         audience_label=label or AUDIENCE_HEADINGS.get(audience, audience),
