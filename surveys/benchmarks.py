@@ -9,7 +9,7 @@ the source campaign later do not move it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from instruments.risk_factors import builtin_risk_factors
 from instruments.schema import Instrument
 from surveys import audit
 from surveys import models as m
-from surveys.campaign_forms import campaign_forms
+from surveys.campaign_forms import FieldedForm, campaign_forms
 from surveys.campaigns import get_campaign
 from surveys.dataset import load_forms
 from surveys.errors import InvalidInput, NotFound
@@ -37,19 +37,22 @@ Answers = dict[str, tuple[Instrument, pd.DataFrame]]
 
 
 def campaign_answers(
-    session: Session, campaign_id: int, forms: Iterable[str] | None = None
+    session: Session,
+    campaign_id: int,
+    forms: Iterable[str] | None = None,
+    *,
+    listed: Sequence[FieldedForm] | None = None,
 ) -> Answers:
     """One entry per form the campaign fields (only the instrument codes in ``forms``, when
     given), keyed by the instrument's code: (instrument, answers of all the campaign's
     schools), in the order of :func:`surveys.campaign_forms.campaign_forms`; the shape
-    :mod:`analysis` reads. An entry's audience is ``instrument.audience``."""
+    :mod:`analysis` reads. An entry's audience is ``instrument.audience``. ``listed``: the
+    campaign's forms as the caller has just listed them (not listed again)."""
     wanted = None if forms is None else set(forms)
     campaign = get_campaign(session, campaign_id)
-    fielded = [
-        form
-        for form in campaign_forms(session, campaign_id)
-        if wanted is None or form.instrument_code in wanted
-    ]
+    if listed is None:
+        listed = campaign_forms(session, campaign_id)
+    fielded = [form for form in listed if wanted is None or form.instrument_code in wanted]
     return {
         data.form.instrument_code: (data.instrument, data.answers)
         for data in load_forms(session, campaign, fielded)

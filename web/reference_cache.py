@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from analysis.memo import MemoStore
 from surveys import models as m
 from surveys.benchmarks import Answers, campaign_answers
-from surveys.campaign_forms import campaign_forms
+from surveys.campaign_forms import FieldedForm, campaign_forms
 from surveys.dataset import responses_fingerprint
 from web.disk_cache import cache_dir, private_folder, write_private
 
@@ -85,33 +85,48 @@ _cache: OrderedDict[Fingerprint, CampaignEntry] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _campaign_key(session: Session, campaign: m.Campaign) -> tuple[object, ...]:
-    forms = tuple(
-        (form.instrument_code, form.version_id) for form in campaign_forms(session, campaign.id)
-    )
+def _campaign_key(
+    session: Session, campaign: m.Campaign, forms: list[FieldedForm]
+) -> tuple[object, ...]:
     return (
         campaign.id,
-        forms,
+        tuple((form.instrument_code, form.version_id) for form in forms),
         bool(campaign.exclude_flagged),
         int(campaign.min_group_size),
         responses_fingerprint(session, campaign.id),
     )
 
 
-def fingerprint(session: Session, campaign: m.Campaign) -> Fingerprint:
-    """What the campaign's answers and their analysis depend on."""
-    key: tuple[object, ...] = (_campaign_key(session, campaign),)
+@dataclass(frozen=True)
+class _Listed:
+    """The forms of a campaign and of its previous wave, as the key was made from them: the
+    answers, when loaded, are those of these forms (not listed a second time)."""
+
+    key: Fingerprint
+    forms: list[FieldedForm]
+    #: None: no previous wave (or none found)
+    previous_forms: list[FieldedForm] | None = None
+
+
+def _listed(session: Session, campaign: m.Campaign) -> _Listed:
+    """What the campaign's answers and their analysis depend on, and the forms listed for
+    it."""
+    forms = campaign_forms(session, campaign.id)
+    key: tuple[object, ...] = (_campaign_key(session, campaign, forms),)
     if campaign.previous_campaign_id is not None:
         previous = session.get(m.Campaign, campaign.previous_campaign_id)
         if previous is not None:
-            key += (_campaign_key(session, previous),)
-    return key
+            earlier = campaign_forms(session, previous.id)
+            key += (_campaign_key(session, previous, earlier),)
+            return _Listed(key, forms, earlier)
+    return _Listed(key, forms)
 
 
 def campaign_entry(session: Session, campaign: m.Campaign) -> CampaignEntry:
     """The campaign's answers and shared analysis, from the cache while still valid: this
     process's, else the one on disk, else loaded from the database."""
-    key = fingerprint(session, campaign)
+    listed = _listed(session, campaign)
+    key = listed.key
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
@@ -122,10 +137,12 @@ def campaign_entry(session: Session, campaign: m.Campaign) -> CampaignEntry:
     path = _disk_path(session, key)
     entry = _read(path) if path is not None else None
     if entry is None:
-        answers = campaign_answers(session, campaign.id)
+        answers = campaign_answers(session, campaign.id, listed=listed.forms)
         previous = None
         if campaign.previous_campaign_id is not None:
-            previous = campaign_answers(session, campaign.previous_campaign_id, list(answers))
+            previous = campaign_answers(
+                session, campaign.previous_campaign_id, list(answers), listed=listed.previous_forms
+            )
         entry = CampaignEntry(answers=answers, previous=previous, path=path)
         for data in (answers, previous or {}):
             for _instrument, frame in data.values():

@@ -67,9 +67,9 @@ def test_answers_are_loaded_once_for_every_school_of_the_campaign(
     loads: list[int] = []
     real = reference_cache.campaign_answers
 
-    def counting(session, campaign_id, forms=None):  # type: ignore[no-untyped-def]
+    def counting(session, campaign_id, forms=None, **kwargs):  # type: ignore[no-untyped-def]
         loads.append(campaign_id)
-        return real(session, campaign_id, forms)
+        return real(session, campaign_id, forms, **kwargs)
 
     monkeypatch.setattr(reference_cache, "campaign_answers", counting)
     first = school_reference(db, campaign.id, "K1")
