@@ -123,7 +123,11 @@ class Reference:
         # .loc and a bool mask: a plain ``table[mask]`` reads a mask of dtype object (an
         # empty column) as column labels.
         usable = table.loc[~table["suppressed"].astype(bool)]
-        stats = usable.groupby("indicator")["shrunken"].agg(mean="mean", sd="std", schools="count")
+        # (three plain grouped reductions: a named aggregation cost ~1.5 ms more)
+        grouped = usable.groupby("indicator")["shrunken"]
+        stats = pd.DataFrame(
+            {"mean": grouped.mean(), "sd": grouped.std(), "schools": grouped.count()}
+        )
         return cls(stats)
 
 
