@@ -224,12 +224,26 @@ def _t_central(t: float, nu: int, log_density: float) -> tuple[float, float]:
     density = math.exp(log_density + (nu + 1) / 2 * log_cos2)
     if nu == 1:
         return 2.0 / math.pi * math.atan(t), density
-    k = np.arange(1, (nu - 1) // 2 if nu % 2 else nu // 2, dtype=float)
-    if nu % 2 == 0:  # sinθ (1 + 1/2 cos²θ + 1·3/(2·4) cos⁴θ + …, ν/2 terms)
-        logs = np.cumsum(np.log((2 * k - 1) / (2 * k))) + k * log_cos2
+    k, coefficients = _series_terms(nu)
+    logs = coefficients + k * log_cos2
+    if nu % 2 == 0:
         return sin * (1.0 + float(np.sum(np.exp(logs)))), density
-    # (2/π) (θ + sinθ cosθ (1 + 2/3 cos²θ + 2·4/(3·5) cos⁴θ + …, (ν - 1)/2 terms))
-    logs = np.cumsum(np.log(2 * k / (2 * k + 1))) + k * log_cos2
     series = 1.0 + float(np.sum(np.exp(logs)))
     theta = math.atan(t / math.sqrt(nu))
     return 2.0 / math.pi * (theta + sin / math.sqrt(1.0 + ratio) * series), density
+
+
+@lru_cache(maxsize=4096)
+def _series_terms(nu: int) -> tuple[np.ndarray, np.ndarray]:
+    """The powers k = 1, 2, … of cos²θ in :func:`_t_central`'s series for ν, and the
+    logarithms of their coefficients: the same at every Newton step, so computed once per ν.
+
+    For an even ν, sinθ (1 + 1/2 cos²θ + 1·3/(2·4) cos⁴θ + …, ν/2 terms); for an odd ν,
+    (2/π) (θ + sinθ cosθ (1 + 2/3 cos²θ + 2·4/(3·5) cos⁴θ + …, (ν - 1)/2 terms))."""
+    k = np.arange(1, (nu - 1) // 2 if nu % 2 else nu // 2, dtype=float)
+    if nu % 2 == 0:
+        coefficients = np.cumsum(np.log((2 * k - 1) / (2 * k)))
+    else:
+        coefficients = np.cumsum(np.log(2 * k / (2 * k + 1)))
+    k.flags.writeable = coefficients.flags.writeable = False  # (shared by every call)
+    return k, coefficients
