@@ -36,21 +36,6 @@ SUMMARY_DTYPES = {
 }
 
 
-@memoized
-def school_scale_summary(
-    scores: ScaleScores,
-    school: pd.Series,
-    instrument: Instrument,
-    *,
-    min_group_size: int = 5,
-    confidence: float = 0.95,
-) -> pd.DataFrame:
-    """:func:`scale_summary`, kept in :mod:`analysis.memo`'s store."""
-    return scale_summary(
-        scores, school, instrument, min_group_size=min_group_size, confidence=confidence
-    )
-
-
 def scale_summary(
     scores: ScaleScores,
     school: pd.Series,
@@ -59,9 +44,9 @@ def scale_summary(
     min_group_size: int = 5,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
-    """Tidy table, one row per school x scale (scales in instrument order); outside
-    :mod:`analysis.memo`'s store, for a caller that keeps what it computes from it
-    (:func:`school_scale_summary` is the kept one).
+    """Tidy table, one row per school x scale (scales in instrument order).
+    :func:`school_scale_summary` is the same kept in :mod:`analysis.memo`'s store; this one
+    is for a caller that keeps what it computes from it.
 
     ``n`` counts respondents with a score on that scale. The interval is the t interval
     ``mean ± t(1-α/2, n-1) · sd / √n``; ``prevalence`` is the share meeting the scale's
@@ -122,6 +107,10 @@ def scale_summary(
             "suppressed": suppressed,
         }
     )
+
+
+#: :func:`scale_summary` kept in :mod:`analysis.memo`'s store
+school_scale_summary = memoized(scale_summary)
 
 
 def _values(table: pd.DataFrame, codes: list[str]) -> np.ndarray:
