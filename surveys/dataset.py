@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -170,6 +170,8 @@ def load_forms(
 
 #: the types of a numeric item's answers as the forms store them (None: no answer)
 _PLAIN_NUMBERS = frozenset({int, float, type(None)})
+#: the types of a text or choice item's answers as the forms store them (None: no answer)
+_TEXTS_AND_LISTS = frozenset({str, list, type(None)})
 
 
 def _answers_frame(instrument: Instrument, rows: list[Sequence[Any]]) -> pd.DataFrame:
@@ -181,7 +183,7 @@ def _answers_frame(instrument: Instrument, rows: list[Sequence[Any]]) -> pd.Data
         "school_code": _objects([r[3] for r in rows]),
         "class_name": _objects([r[4] for r in rows]),
         "submitted_on": _objects([r[5] for r in rows]),
-        "duration_seconds": _durations([r[6] for r in rows]),
+        "duration_seconds": _numbers([r[6] for r in rows], errors="raise"),
     }
     # The other items: a column of texts and lists (what choices and free answers store) is
     # taken as it is, None for no answer. Any other goes through pandas' reading of records
@@ -213,33 +215,21 @@ def _answers_frame(instrument: Instrument, rows: list[Sequence[Any]]) -> pd.Data
     return pd.DataFrame({code: data[code] for code in order}, index=index)
 
 
-#: the types of a text or choice item's answers as the forms store them (None: no answer)
-_TEXTS_AND_LISTS = frozenset({str, list, type(None)})
-
-
-def _durations(values: list[Any]) -> np.ndarray:
-    """The durations (whole seconds or None) as floats, NaN for none; anything else as
-    :func:`pandas.to_numeric` reads it."""
-    if set(map(type, values)) <= _PLAIN_NUMBERS:
-        return np.array(values, dtype="float64")
-    return pd.to_numeric(pd.Series(values, dtype="object")).astype("float64").to_numpy()
-
-
 def _objects(values: list[Any]) -> np.ndarray:
     array = np.empty(len(values), dtype="object")
     array[:] = values
     return array
 
 
-def _numbers(values: list[Any]) -> np.ndarray:
-    """A numeric item's answers as floats, NaN where there is none or it is not a number.
-    Numbers and Nones (what the forms and imports store) are converted directly; anything
-    else a document may hold (a number written as a string) as :func:`pandas.to_numeric`
-    coerces it, as the answers were always read."""
+def _numbers(values: list[Any], errors: Literal["coerce", "raise"] = "coerce") -> np.ndarray:
+    """Answers of a numeric item (or the durations, ``errors="raise"``) as floats, NaN where
+    there is none or (coerced) it is not a number. Numbers and Nones (what the forms and
+    imports store) are converted directly; anything else a document may hold (a number
+    written as a string) as :func:`pandas.to_numeric` reads it, as they were always read."""
     if set(map(type, values)) <= _PLAIN_NUMBERS:
         return np.array(values, dtype="float64")
     series = pd.Series(values, dtype="object")
-    return pd.to_numeric(series, errors="coerce").astype("float64").to_numpy()
+    return pd.to_numeric(series, errors=errors).astype("float64").to_numpy()
 
 
 def responses_fingerprint(
