@@ -171,7 +171,7 @@ def t_quantile(df: object, p: float) -> np.ndarray:
     if not 0.0 < p < 1.0:
         raise ValueError(f"t_quantile: p must lie in (0, 1), got {p}")
     whole = np.isfinite(values) & (values >= 1) & (values == np.floor(values))
-    if not whole.all() and (np.isfinite(values) & ~whole).any():
+    if (np.isfinite(values) & ~whole).any():
         from scipy import special
 
         return np.asarray(special.stdtrit(values, p))
@@ -225,15 +225,14 @@ def _t_central(t: float, nu: int, log_density: float) -> tuple[float, float]:
     if nu == 1:
         return 2.0 / math.pi * math.atan(t), density
     k, coefficients = _series_terms(nu)
-    logs = coefficients + k * log_cos2
+    series = 1.0 + float(np.sum(np.exp(coefficients + k * log_cos2)))
     if nu % 2 == 0:
-        return sin * (1.0 + float(np.sum(np.exp(logs)))), density
-    series = 1.0 + float(np.sum(np.exp(logs)))
+        return sin * series, density
     theta = math.atan(t / math.sqrt(nu))
     return 2.0 / math.pi * (theta + sin / math.sqrt(1.0 + ratio) * series), density
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)  # (two arrays of ν/2 floats each: bounded for a long-lived worker)
 def _series_terms(nu: int) -> tuple[np.ndarray, np.ndarray]:
     """The powers k = 1, 2, … of cos²θ in :func:`_t_central`'s series for ν, and the
     logarithms of their coefficients: the same at every Newton step, so computed once per ν.
